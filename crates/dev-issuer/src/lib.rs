@@ -1,0 +1,2 @@
+//! The embedded, Cognito-shaped development issuer.
+#![forbid(unsafe_code)]

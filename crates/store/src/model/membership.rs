@@ -1,0 +1,31 @@
+use crate::ids::{OrgId, UserId};
+use crate::model::Role;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Membership {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// A membership as listed on an org, with enough of the user to show who it is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Member {
+    pub user_id: UserId,
+    pub sub: String,
+    pub username: Option<String>,
+    pub email: Option<String>,
+    pub role: Role,
+    pub created_at: DateTime<Utc>,
+}
+
+/// One of a user's memberships, as `GET /v1/me` shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MembershipSummary {
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub role: Role,
+}

@@ -1,0 +1,19 @@
+//! The rows of the data model, as the rest of Portcullis sees them.
+
+mod audit;
+mod flag;
+mod membership;
+mod org;
+mod resource;
+mod revocation;
+mod role;
+mod user;
+
+pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
+pub use flag::{Flag, FlagKey};
+pub use membership::{Member, Membership, MembershipSummary};
+pub use org::{Org, OrgWithRole};
+pub use resource::{NewResource, Resource, ResourceFilter, ResourcePatch};
+pub use revocation::{RevocationKind, RevokedToken};
+pub use role::{Role, UnknownRole};
+pub use user::{NewUser, Upserted, User};

@@ -1,0 +1,201 @@
+//! The narrow traits a backend implements, one per aggregate, and `Store`, which is all of them.
+//!
+//! Every mutating call takes a [`ChangeContext`] and appends its audit row in the same
+//! transaction as the change: if the audit insert fails, the change is rolled back.
+
+use crate::context::ChangeContext;
+use crate::error::StoreResult;
+use crate::ids::{OrgId, ResourceId, UserId};
+use crate::model::*;
+use crate::page::{Page, PageRequest};
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// One database-level upsert on (issuer, sub): concurrent first sightings all get the same
+    /// row, and exactly one of them reports `created`.
+    async fn upsert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<Upserted>;
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>>;
+    async fn find_user(&self, issuer: &str, sub: &str) -> StoreResult<Option<User>>;
+    /// Disables (`true`) or re-enables (`false`) a user; audited as `user.disable`/`user.enable`.
+    async fn set_user_disabled(
+        &self,
+        ctx: &ChangeContext,
+        id: UserId,
+        disabled: bool,
+    ) -> StoreResult<User>;
+}
+
+#[async_trait]
+pub trait OrgStore: Send + Sync {
+    /// Creates the org and makes `ctx.actor` its owner.
+    async fn create_org(&self, ctx: &ChangeContext, owner: UserId, name: &str) -> StoreResult<Org>;
+    async fn get_org(&self, id: OrgId, include_deleted: bool) -> StoreResult<Option<Org>>;
+    /// The live orgs `user` is a member of, by org id.
+    async fn list_orgs_for_user(
+        &self,
+        user: UserId,
+        page: &PageRequest,
+    ) -> StoreResult<Page<OrgWithRole>>;
+    async fn soft_delete_org(&self, ctx: &ChangeContext, id: OrgId) -> StoreResult<Org>;
+    async fn restore_org(&self, ctx: &ChangeContext, id: OrgId) -> StoreResult<Org>;
+    /// Removes orgs soft-deleted before `before`, with their memberships and resources.
+    async fn purge_orgs(&self, ctx: &ChangeContext, before: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait MembershipStore: Send + Sync {
+    /// Fails with `Conflict` if the user is already a member.
+    async fn add_member(
+        &self,
+        ctx: &ChangeContext,
+        org: OrgId,
+        user: UserId,
+        role: Role,
+    ) -> StoreResult<Membership>;
+    async fn set_member_role(
+        &self,
+        ctx: &ChangeContext,
+        org: OrgId,
+        user: UserId,
+        role: Role,
+    ) -> StoreResult<Membership>;
+    async fn remove_member(&self, ctx: &ChangeContext, org: OrgId, user: UserId)
+    -> StoreResult<()>;
+    async fn get_membership(&self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>>;
+    /// Members of a live org, by user id.
+    async fn list_members(&self, org: OrgId, page: &PageRequest) -> StoreResult<Page<Member>>;
+    /// Every live org the user belongs to, by org id (for `GET /v1/me` and the principal cache).
+    async fn memberships_of_user(&self, user: UserId) -> StoreResult<Vec<MembershipSummary>>;
+}
+
+#[async_trait]
+pub trait ResourceStore: Send + Sync {
+    async fn create_resource(
+        &self,
+        ctx: &ChangeContext,
+        new: &NewResource,
+    ) -> StoreResult<Resource>;
+    async fn get_resource(
+        &self,
+        org: OrgId,
+        id: ResourceId,
+        include_deleted: bool,
+    ) -> StoreResult<Option<Resource>>;
+    /// Resources of one org, by id.
+    async fn list_resources(
+        &self,
+        org: OrgId,
+        filter: &ResourceFilter,
+        page: &PageRequest,
+    ) -> StoreResult<Page<Resource>>;
+    /// Applies `patch` to a live resource. With `expected_version`, fails with
+    /// `VersionMismatch` unless it is the current version (HTTP `If-Match`).
+    async fn update_resource(
+        &self,
+        ctx: &ChangeContext,
+        org: OrgId,
+        id: ResourceId,
+        patch: &ResourcePatch,
+        expected_version: Option<i64>,
+    ) -> StoreResult<Resource>;
+    async fn soft_delete_resource(
+        &self,
+        ctx: &ChangeContext,
+        org: OrgId,
+        id: ResourceId,
+    ) -> StoreResult<Resource>;
+    async fn restore_resource(
+        &self,
+        ctx: &ChangeContext,
+        org: OrgId,
+        id: ResourceId,
+    ) -> StoreResult<Resource>;
+    /// Removes resources soft-deleted before `before`; one audit row per removed resource.
+    async fn purge_resources(&self, ctx: &ChangeContext, before: DateTime<Utc>)
+    -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends an event that is not the side effect of another store call.
+    async fn append_audit(&self, ctx: &ChangeContext, entry: &NewAuditEntry) -> StoreResult<()>;
+    /// Newest first; the page key is `seq`.
+    async fn list_audit(
+        &self,
+        filter: &AuditFilter,
+        page: &PageRequest<i64>,
+    ) -> StoreResult<Page<AuditEntry, i64>>;
+    /// Oldest first, strictly after `after_seq`: for export and chain verification.
+    async fn audit_after(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditEntry>>;
+}
+
+#[async_trait]
+pub trait RevocationStore: Send + Sync {
+    /// Idempotent; audited as `session.revoke`.
+    async fn revoke_token(&self, ctx: &ChangeContext, token: &RevokedToken) -> StoreResult<()>;
+    /// Whether any of the given (kind, value) pairs is revoked and not yet expired at `now`.
+    async fn is_revoked(
+        &self,
+        ids: &[(RevocationKind, &str)],
+        now: DateTime<Utc>,
+    ) -> StoreResult<bool>;
+    /// Tokens of `user` issued before `before` are revoked. Only moves forward in time.
+    async fn revoke_user_sessions(
+        &self,
+        ctx: &ChangeContext,
+        user: UserId,
+        before: DateTime<Utc>,
+    ) -> StoreResult<DateTime<Utc>>;
+    async fn user_revoked_before(&self, user: UserId) -> StoreResult<Option<DateTime<Utc>>>;
+    /// Drops token revocations whose tokens have expired; returns how many.
+    async fn purge_expired_revocations(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+}
+
+#[async_trait]
+pub trait FlagStore: Send + Sync {
+    /// Upserts the flag; audited as `flag.set` with the before/after value.
+    async fn set_flag(&self, ctx: &ChangeContext, key: &FlagKey, value: &Value)
+    -> StoreResult<Flag>;
+    async fn get_flag(&self, key: &FlagKey) -> StoreResult<Option<Flag>>;
+    /// All flags, global and per org, by name then org.
+    async fn list_flags(&self) -> StoreResult<Vec<Flag>>;
+}
+
+/// Liveness of the database and schema management.
+#[async_trait]
+pub trait Health: Send + Sync {
+    /// A round trip to the database, bounded by the pool's acquire timeout.
+    async fn ping(&self) -> StoreResult<()>;
+    /// Which backend this is, for logs and `check-config`.
+    fn backend(&self) -> &'static str;
+}
+
+/// Everything the server needs from a database.
+pub trait Store:
+    UserStore
+    + OrgStore
+    + MembershipStore
+    + ResourceStore
+    + AuditStore
+    + RevocationStore
+    + FlagStore
+    + Health
+    + std::fmt::Debug
+{
+}
+
+impl<T> Store for T where
+    T: UserStore
+        + OrgStore
+        + MembershipStore
+        + ResourceStore
+        + AuditStore
+        + RevocationStore
+        + FlagStore
+        + Health
+        + std::fmt::Debug
+{
+}
