@@ -1,1 +1,82 @@
+//! PostgreSQL backend of the Portcullis store: for N stateless instances sharing one database.
 #![forbid(unsafe_code)]
+
+pub mod testdb;
+
+use portcullis_store::{ConnectOptions, StoreError, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
+use std::str::FromStr;
+
+const MIGRATIONS: &[portable::Migration] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/0001_initial.sql"),
+)];
+
+#[derive(Clone)]
+pub struct PgStore {
+    pool: PgPool,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgStore").finish_non_exhaustive()
+    }
+}
+
+impl PgStore {
+    pub const NAME: &'static str = "postgres";
+    /// Appends to the audit hash chain are serialized by a transaction-scoped advisory lock:
+    /// two transactions reading the same chain head would otherwise fork the chain.
+    const AUDIT_CHAIN_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7041990001)");
+    const MIGRATION_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7041990002)");
+
+    /// Builds the pool without connecting: the server starts even while the database is down,
+    /// and reports not-ready until it answers. Only a malformed URL fails here.
+    pub fn connect(url: &str, opts: &ConnectOptions) -> StoreResult<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|_| StoreError::Invalid("not a valid postgres:// URL"))?
+            .application_name("portcullis");
+        let pool = PgPoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .acquire_timeout(opts.acquire_timeout)
+            .test_before_acquire(true)
+            .connect_lazy_with(options);
+        Ok(Self { pool })
+    }
+
+    /// Brings the schema up to date; safe to run at every start, from several instances at once.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        portable::run_migrations(self, MIGRATIONS).await
+    }
+
+    fn read(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn write_pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Postgres>, sqlx::Error> {
+        self.pool.begin().await
+    }
+}
+
+/// The SQL implementation shared with the SQLite backend (`crates/store/sql/README.md`).
+mod portable {
+    use super::PgStore as Backend;
+    type Db = sqlx::Postgres;
+
+    include!("../../store/sql/errors.rs");
+    include!("../../store/sql/rows.rs");
+    include!("../../store/sql/audit.rs");
+    include!("../../store/sql/migrate.rs");
+    include!("../../store/sql/users.rs");
+    include!("../../store/sql/orgs.rs");
+    include!("../../store/sql/members.rs");
+    include!("../../store/sql/resources.rs");
+    include!("../../store/sql/revocations.rs");
+    include!("../../store/sql/flags.rs");
+    include!("../../store/sql/health.rs");
+}

@@ -1,1 +1,105 @@
+//! SQLite backend of the Portcullis store: the embedded default for one instance.
+//!
+//! SQLite allows one writer at a time. Rather than let several pooled connections race for the
+//! write lock (and fail with `SQLITE_BUSY` when a deferred transaction tries to upgrade), all
+//! writes go through a pool of exactly one connection that opens `BEGIN IMMEDIATE`
+//! transactions; reads use a separate pool of read-only connections, which WAL mode lets run
+//! alongside the writer.
 #![forbid(unsafe_code)]
+
+use portcullis_store::{ConnectOptions, StoreError, StoreResult};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use std::str::FromStr;
+use std::time::Duration;
+
+const MIGRATIONS: &[portable::Migration] = &[(
+    1,
+    "initial",
+    include_str!("../migrations/0001_initial.sql"),
+)];
+
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    pub const NAME: &'static str = "sqlite";
+    const AUDIT_CHAIN_LOCK: Option<&'static str> = None;
+    const MIGRATION_LOCK: Option<&'static str> = None;
+
+    /// Opens (creating if needed) the database file named by a `sqlite://path` URL, and its
+    /// directory. In-memory databases are refused: the two pools would see two databases.
+    pub async fn connect(url: &str, opts: &ConnectOptions) -> StoreResult<Self> {
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(StoreError::Invalid("in-memory SQLite databases are not supported"));
+        }
+        let base = SqliteConnectOptions::from_str(url)
+            .map_err(|_| StoreError::Invalid("not a valid sqlite:// URL"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5));
+        if let Some(dir) = base.get_filename().parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(StoreError::unavailable)?;
+            }
+        }
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(opts.acquire_timeout)
+            .connect_with(base.clone())
+            .await
+            .map_err(portable::db_err)?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(opts.max_connections.max(1))
+            .acquire_timeout(opts.acquire_timeout)
+            .connect_with(base.read_only(true))
+            .await
+            .map_err(portable::db_err)?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Brings the schema up to date; safe to run at every start.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        portable::run_migrations(self, MIGRATIONS).await
+    }
+
+    fn read(&self) -> &SqlitePool {
+        &self.reader
+    }
+
+    fn write_pool(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>, sqlx::Error> {
+        self.writer.begin_with("BEGIN IMMEDIATE").await
+    }
+}
+
+/// The SQL implementation shared with the PostgreSQL backend (`crates/store/sql/README.md`).
+mod portable {
+    use super::SqliteStore as Backend;
+    type Db = sqlx::Sqlite;
+
+    include!("../../store/sql/errors.rs");
+    include!("../../store/sql/rows.rs");
+    include!("../../store/sql/audit.rs");
+    include!("../../store/sql/migrate.rs");
+    include!("../../store/sql/users.rs");
+    include!("../../store/sql/orgs.rs");
+    include!("../../store/sql/members.rs");
+    include!("../../store/sql/resources.rs");
+    include!("../../store/sql/revocations.rs");
+    include!("../../store/sql/flags.rs");
+    include!("../../store/sql/health.rs");
+}

@@ -1,0 +1,153 @@
+// Shared by both backends (see README.md beside this file).
+
+
+async fn membership_in(tx: &mut Tx, org: OrgId, user: UserId) -> StoreResult<Option<Membership>> {
+    let row = sqlx::query(
+        "SELECT org_id, user_id, role, created_at FROM memberships WHERE org_id = $1 AND user_id = $2",
+    )
+    .bind(org.0)
+    .bind(user.0)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_err)?;
+    row.as_ref().map(membership_from).transpose()
+}
+
+/// Membership changes are only made in live orgs.
+async fn require_live_org(tx: &mut Tx, org: OrgId) -> StoreResult<()> {
+    match org_in(tx, org).await? {
+        Some(o) if o.deleted_at.is_none() => Ok(()),
+        _ => Err(StoreError::NotFound),
+    }
+}
+
+fn membership_event(org: OrgId, user: UserId, action: &'static str, changes: serde_json::Value) -> Event<'static> {
+    Event {
+        org_id: Some(org),
+        action,
+        resource_type: "membership",
+        resource_id: Some(user.to_string()),
+        changes,
+    }
+}
+
+#[async_trait::async_trait]
+impl MembershipStore for Backend {
+    async fn add_member(
+        &self,
+        ctx: &ChangeContext,
+        org: OrgId,
+        user: UserId,
+        role: Role,
+    ) -> StoreResult<Membership> {
+        let mut tx = self.begin_write().await.map_err(db_err)?;
+        require_live_org(&mut tx, org).await?;
+        let row = sqlx::query(
+            "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
+             RETURNING org_id, user_id, role, created_at",
+        )
+        .bind(org.0)
+        .bind(user.0)
+        .bind(role.as_str())
+        .bind(ctx.at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(conflict_or("already a member"))?;
+        let m = membership_from(&row)?;
+        let changes = portcullis_store::diff::created(&json!({ "role": role }));
+        append_in(&mut tx, ctx, membership_event(org, user, "membership.add", changes)).await?;
+        commit(tx).await?;
+        Ok(m)
+    }
+
+    async fn set_member_role(
+        &self,
+        ctx: &ChangeContext,
+        org: OrgId,
+        user: UserId,
+        role: Role,
+    ) -> StoreResult<Membership> {
+        let mut tx = self.begin_write().await.map_err(db_err)?;
+        require_live_org(&mut tx, org).await?;
+        let before = membership_in(&mut tx, org, user).await?.ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(
+            "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2 \
+             RETURNING org_id, user_id, role, created_at",
+        )
+        .bind(org.0)
+        .bind(user.0)
+        .bind(role.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let after = membership_from(&row)?;
+        let changes = portcullis_store::diff::changed_fields(
+            &json!({ "role": before.role }),
+            &json!({ "role": after.role }),
+        );
+        append_in(&mut tx, ctx, membership_event(org, user, "membership.role", changes)).await?;
+        commit(tx).await?;
+        Ok(after)
+    }
+
+    async fn remove_member(&self, ctx: &ChangeContext, org: OrgId, user: UserId) -> StoreResult<()> {
+        let mut tx = self.begin_write().await.map_err(db_err)?;
+        require_live_org(&mut tx, org).await?;
+        let before = membership_in(&mut tx, org, user).await?.ok_or(StoreError::NotFound)?;
+        sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
+            .bind(org.0)
+            .bind(user.0)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        let changes = portcullis_store::diff::changed_fields(&json!({ "role": before.role }), &json!({}));
+        append_in(&mut tx, ctx, membership_event(org, user, "membership.remove", changes)).await?;
+        commit(tx).await
+    }
+
+    async fn get_membership(&self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>> {
+        let row = sqlx::query(
+            "SELECT memberships.org_id, memberships.user_id, memberships.role, memberships.created_at \
+             FROM memberships JOIN organizations ON organizations.id = memberships.org_id \
+             WHERE memberships.org_id = $1 AND memberships.user_id = $2 \
+               AND organizations.deleted_at IS NULL",
+        )
+        .bind(org.0)
+        .bind(user.0)
+        .fetch_optional(self.read())
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(membership_from).transpose()
+    }
+
+    async fn list_members(&self, org: OrgId, page: &PageRequest) -> StoreResult<Page<Member>> {
+        let rows = sqlx::query(
+            "SELECT memberships.user_id, users.sub, users.username, users.email, memberships.role, \
+                    memberships.created_at \
+             FROM memberships JOIN users ON users.id = memberships.user_id \
+             WHERE memberships.org_id = $1 AND ($2 IS NULL OR memberships.user_id > $2) \
+             ORDER BY memberships.user_id LIMIT $3",
+        )
+        .bind(org.0)
+        .bind(page.after)
+        .bind(page.fetch_limit())
+        .fetch_all(self.read())
+        .await
+        .map_err(db_err)?;
+        Ok(Page::from_rows(all(&rows, member_from)?, page, |m| m.user_id.0))
+    }
+
+    async fn memberships_of_user(&self, user: UserId) -> StoreResult<Vec<MembershipSummary>> {
+        let rows = sqlx::query(
+            "SELECT memberships.org_id, organizations.name AS org_name, memberships.role \
+             FROM memberships JOIN organizations ON organizations.id = memberships.org_id \
+             WHERE memberships.user_id = $1 AND organizations.deleted_at IS NULL \
+             ORDER BY memberships.org_id",
+        )
+        .bind(user.0)
+        .fetch_all(self.read())
+        .await
+        .map_err(db_err)?;
+        all(&rows, summary_from)
+    }
+}

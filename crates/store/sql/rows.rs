@@ -1,0 +1,156 @@
+// Shared by both backends (see README.md beside this file).
+// Column lists are macros so that they can be spliced into `concat!`ed, 'static SQL.
+
+use chrono::{DateTime, Utc};
+use portcullis_store::audit_chain::{ChainFields, GENESIS_HASH, row_hash};
+use portcullis_store::*;
+use serde_json::json;
+use sqlx::Row as _;
+use uuid::Uuid;
+
+type DbRow = <Db as sqlx::Database>::Row;
+
+macro_rules! user_cols {
+    () => {
+        "users.id, users.issuer, users.sub, users.username, users.email, users.disabled_at, users.created_at, users.last_seen_at"
+    };
+}
+macro_rules! org_cols {
+    () => {
+        "organizations.id, organizations.name, organizations.created_by, organizations.created_at, organizations.deleted_at, organizations.deleted_by"
+    };
+}
+macro_rules! resource_cols {
+    () => {
+        "resources.id, resources.org_id, resources.owner_id, resources.kind, resources.name, resources.data, resources.version, resources.created_at, resources.updated_at, resources.deleted_at, resources.deleted_by"
+    };
+}
+macro_rules! audit_cols {
+    () => {
+        "audit_log.seq, audit_log.id, audit_log.occurred_at, audit_log.actor_id, audit_log.org_id, audit_log.action, audit_log.resource_type, audit_log.resource_id, audit_log.changes, audit_log.request_id, audit_log.prev_hash, audit_log.hash"
+    };
+}
+macro_rules! flag_cols {
+    () => {
+        "feature_flags.name, feature_flags.org_id, feature_flags.value, feature_flags.updated_by, feature_flags.updated_at"
+    };
+}
+
+fn get<'r, T>(row: &'r DbRow, col: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
+{
+    row.try_get(col).map_err(db_err)
+}
+
+fn role(row: &DbRow) -> StoreResult<Role> {
+    let s: String = get(row, "role")?;
+    s.parse()
+        .map_err(|_| StoreError::internal(format!("role column holds {s:?}")))
+}
+
+fn user_from(row: &DbRow) -> StoreResult<User> {
+    Ok(User {
+        id: get::<Uuid>(row, "id")?.into(),
+        issuer: get(row, "issuer")?,
+        sub: get(row, "sub")?,
+        username: get(row, "username")?,
+        email: get(row, "email")?,
+        disabled_at: get(row, "disabled_at")?,
+        created_at: get(row, "created_at")?,
+        last_seen_at: get(row, "last_seen_at")?,
+    })
+}
+
+fn org_from(row: &DbRow) -> StoreResult<Org> {
+    Ok(Org {
+        id: get::<Uuid>(row, "id")?.into(),
+        name: get(row, "name")?,
+        created_by: get::<Uuid>(row, "created_by")?.into(),
+        created_at: get(row, "created_at")?,
+        deleted_at: get(row, "deleted_at")?,
+        deleted_by: get::<Option<Uuid>>(row, "deleted_by")?.map(Into::into),
+    })
+}
+
+fn org_with_role_from(row: &DbRow) -> StoreResult<OrgWithRole> {
+    Ok(OrgWithRole {
+        org: org_from(row)?,
+        role: role(row)?,
+    })
+}
+
+fn membership_from(row: &DbRow) -> StoreResult<Membership> {
+    Ok(Membership {
+        org_id: get::<Uuid>(row, "org_id")?.into(),
+        user_id: get::<Uuid>(row, "user_id")?.into(),
+        role: role(row)?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+fn member_from(row: &DbRow) -> StoreResult<Member> {
+    Ok(Member {
+        user_id: get::<Uuid>(row, "user_id")?.into(),
+        sub: get(row, "sub")?,
+        username: get(row, "username")?,
+        email: get(row, "email")?,
+        role: role(row)?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+fn summary_from(row: &DbRow) -> StoreResult<MembershipSummary> {
+    Ok(MembershipSummary {
+        org_id: get::<Uuid>(row, "org_id")?.into(),
+        org_name: get(row, "org_name")?,
+        role: role(row)?,
+    })
+}
+
+fn resource_from(row: &DbRow) -> StoreResult<Resource> {
+    Ok(Resource {
+        id: get::<Uuid>(row, "id")?.into(),
+        org_id: get::<Uuid>(row, "org_id")?.into(),
+        owner_id: get::<Uuid>(row, "owner_id")?.into(),
+        kind: get(row, "kind")?,
+        name: get(row, "name")?,
+        data: get(row, "data")?,
+        version: get(row, "version")?,
+        created_at: get(row, "created_at")?,
+        updated_at: get(row, "updated_at")?,
+        deleted_at: get(row, "deleted_at")?,
+        deleted_by: get::<Option<Uuid>>(row, "deleted_by")?.map(Into::into),
+    })
+}
+
+fn audit_from(row: &DbRow) -> StoreResult<AuditEntry> {
+    Ok(AuditEntry {
+        seq: get(row, "seq")?,
+        id: get::<Uuid>(row, "id")?.into(),
+        occurred_at: get(row, "occurred_at")?,
+        actor_id: get::<Option<Uuid>>(row, "actor_id")?.map(Into::into),
+        org_id: get::<Option<Uuid>>(row, "org_id")?.map(Into::into),
+        action: get(row, "action")?,
+        resource_type: get(row, "resource_type")?,
+        resource_id: get(row, "resource_id")?,
+        changes: get(row, "changes")?,
+        request_id: get(row, "request_id")?,
+        prev_hash: get(row, "prev_hash")?,
+        hash: get(row, "hash")?,
+    })
+}
+
+fn flag_from(row: &DbRow) -> StoreResult<Flag> {
+    Ok(Flag {
+        name: get(row, "name")?,
+        org_id: get::<Option<Uuid>>(row, "org_id")?.map(Into::into),
+        value: get(row, "value")?,
+        updated_by: get::<Option<Uuid>>(row, "updated_by")?.map(Into::into),
+        updated_at: get::<DateTime<Utc>>(row, "updated_at")?,
+    })
+}
+
+fn all<T>(rows: &[DbRow], f: impl Fn(&DbRow) -> StoreResult<T>) -> StoreResult<Vec<T>> {
+    rows.iter().map(f).collect()
+}

@@ -1,0 +1,114 @@
+// Shared by both backends (see README.md beside this file).
+
+
+#[async_trait::async_trait]
+impl UserStore for Backend {
+    async fn upsert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<Upserted> {
+        for s in [Some(&user.issuer), Some(&user.sub), user.username.as_ref(), user.email.as_ref()]
+            .into_iter()
+            .flatten()
+        {
+            portcullis_store::validate::text(s)?;
+        }
+        if user.issuer.is_empty() || user.sub.is_empty() {
+            return Err(StoreError::Invalid("issuer and sub must not be empty"));
+        }
+        let at = portcullis_store::context::truncate_to_micros(at);
+        let id = UserId::new();
+        // One statement, so concurrent first sightings of the same (issuer, sub) all land on the
+        // one row: the loser of the race takes the DO UPDATE branch instead of failing. Whether
+        // this call created the row is read off the id: only the insert carries ours.
+        let row = sqlx::query(concat!(
+            "INSERT INTO users (id, issuer, sub, username, email, created_at, last_seen_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (issuer, sub) DO UPDATE SET \
+               username = COALESCE(excluded.username, users.username), \
+               email = COALESCE(excluded.email, users.email), \
+               last_seen_at = COALESCE(excluded.last_seen_at, users.last_seen_at) \
+             RETURNING ",
+            user_cols!()
+        ))
+        .bind(id.0)
+        .bind(&user.issuer)
+        .bind(&user.sub)
+        .bind(&user.username)
+        .bind(&user.email)
+        .bind(at)
+        .bind(user.seen.then_some(at))
+        .fetch_one(self.write_pool())
+        .await
+        .map_err(db_err)?;
+        let user = user_from(&row)?;
+        Ok(Upserted {
+            created: user.id == id,
+            user,
+        })
+    }
+
+    async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
+        let row = sqlx::query(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(self.read())
+            .await
+            .map_err(db_err)?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn find_user(&self, issuer: &str, sub: &str) -> StoreResult<Option<User>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_cols!(),
+            " FROM users WHERE issuer = $1 AND sub = $2"
+        ))
+        .bind(issuer)
+        .bind(sub)
+        .fetch_optional(self.read())
+        .await
+        .map_err(db_err)?;
+        row.as_ref().map(user_from).transpose()
+    }
+
+    async fn set_user_disabled(
+        &self,
+        ctx: &ChangeContext,
+        id: UserId,
+        disabled: bool,
+    ) -> StoreResult<User> {
+        let mut tx = self.begin_write().await.map_err(db_err)?;
+        let before = sqlx::query(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
+            .bind(id.0)
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(db_err)?
+            .ok_or(StoreError::NotFound)?;
+        let before = user_from(&before)?;
+        let disabled_at = if disabled {
+            before.disabled_at.or(Some(ctx.at))
+        } else {
+            None
+        };
+        let row = sqlx::query(concat!(
+            "UPDATE users SET disabled_at = $2 WHERE id = $1 RETURNING ",
+            user_cols!()
+        ))
+        .bind(id.0)
+        .bind(disabled_at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let after = user_from(&row)?;
+        let ev = Event {
+            org_id: None,
+            action: if disabled { "user.disable" } else { "user.enable" },
+            resource_type: "user",
+            resource_id: Some(id.to_string()),
+            changes: portcullis_store::diff::changed_fields(
+                &json!({ "disabled_at": before.disabled_at }),
+                &json!({ "disabled_at": after.disabled_at }),
+            ),
+        };
+        append_in(&mut tx, ctx, ev).await?;
+        commit(tx).await?;
+        Ok(after)
+    }
+}
