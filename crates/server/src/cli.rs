@@ -1,0 +1,191 @@
+//! The `portcullis` command line. Exit codes: 0 success, 1 runtime failure, 2 invalid
+//! configuration or usage (clap uses 2 for usage errors too).
+
+use crate::config::{self, AuthProvider, Config, ConfigError, Profile};
+use crate::database::Database;
+use crate::shutdown;
+use crate::startup;
+use crate::telemetry::{self, LogFormat};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "portcullis",
+    version,
+    about = "Multi-tenant resource API with hardened token verification"
+)]
+pub struct Cli {
+    /// TOML configuration file; `PORTCULLIS_*` environment variables override it.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Local development: SQLite under ./.portcullis/, the embedded dev issuer, 127.0.0.1:8080.
+    Dev,
+    /// Production: refuses to start without an auth provider.
+    Serve,
+    /// Create or upgrade the database schema (idempotent), then exit.
+    Migrate,
+    /// Print the effective configuration with secrets redacted; exit 2 if `serve` (or `dev`
+    /// with `--dev`) would refuse it.
+    CheckConfig {
+        #[arg(long, value_enum, default_value_t = OutputFormat::Toml)]
+        format: OutputFormat,
+        /// Check the configuration `dev` would use instead of `serve`.
+        #[arg(long)]
+        dev: bool,
+    },
+    // Reserved, per DESIGN.md, implemented later: `token`, `purge`, `audit`.
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Toml,
+    Json,
+}
+
+enum Failure {
+    Config(ConfigError),
+    Runtime(anyhow::Error),
+}
+
+impl From<ConfigError> for Failure {
+    fn from(e: ConfigError) -> Self {
+        Self::Config(e)
+    }
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Self::Runtime(e)
+    }
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::CheckConfig { format, dev } => check_config(cli.config, format, dev),
+        command => run_async(cli.config, command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Config(e)) => {
+            eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Runtime(e)) => {
+            tracing::error!(error = format!("{e:#}"), "fatal");
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run_async(file: Option<PathBuf>, command: Command) -> Result<(), Failure> {
+    // Configuration is read before the runtime and the logger exist, so a bad setting is one
+    // clean line on stderr and exit 2.
+    let profile = match command {
+        Command::Dev => Profile::Dev,
+        _ => Profile::Standard,
+    };
+    let config = config::load(profile, file.as_deref())?;
+    if matches!(command, Command::Serve) {
+        config.validate_for_serve()?;
+    }
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(anyhow::Error::new(e).context("starting the runtime")))?;
+    runtime.block_on(async move {
+        match command {
+            Command::Dev => {
+                telemetry::init(LogFormat::Pretty);
+                serve(&config, true).await
+            }
+            Command::Serve => {
+                telemetry::init(LogFormat::Json);
+                if config.auth.provider == Some(AuthProvider::Dev) {
+                    tracing::warn!(
+                        "serve is running with the dev issuer: anyone with its key can mint tokens; never do this in production"
+                    );
+                }
+                serve(&config, false).await
+            }
+            Command::Migrate => {
+                telemetry::init(LogFormat::Pretty);
+                migrate(&config).await
+            }
+            Command::CheckConfig { .. } => Ok(()),
+        }
+    })
+}
+
+async fn serve(config: &Config, dev: bool) -> Result<(), Failure> {
+    let app = startup::build(config).await?;
+    let addr = app.addr()?;
+    let metrics_addr = app.metrics_addr()?;
+    if dev {
+        print_dev_banner(config, addr, metrics_addr);
+    }
+    tracing::info!(%addr, %metrics_addr, database = %config.database_url.0, "listening");
+    let shutdown = app.shutdown_handle();
+    tokio::spawn(async move {
+        shutdown::os_signal().await;
+        shutdown.trigger();
+    });
+    app.run().await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+fn print_dev_banner(config: &Config, addr: std::net::SocketAddr, metrics: std::net::SocketAddr) {
+    println!(
+        "\nPortcullis dev server\n\
+         \n  API       http://{addr}\
+         \n  metrics   http://{metrics}/metrics\
+         \n  database  {db}\
+         \n  auth      {provider} (dev tokens will be printed here once the dev issuer is wired in)\
+         \n\nTry:\
+         \n  curl -i http://{addr}/healthz\
+         \n  curl -i http://{addr}/readyz\
+         \n\nStop with Ctrl-C.\n",
+        db = config.database_url.0,
+        provider = match config.auth.provider {
+            Some(AuthProvider::Dev) | None => "embedded dev issuer",
+            Some(AuthProvider::Cognito) => "cognito",
+            Some(AuthProvider::Oidc) => "oidc",
+        },
+    );
+}
+
+async fn migrate(config: &Config) -> Result<(), Failure> {
+    let db = Database::connect(&config.database_url, &config.connect_options())
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("opening the database"))?;
+    db.migrate()
+        .await
+        .map_err(|e| anyhow::Error::new(e).context("migrating the database"))?;
+    println!("database schema is up to date ({})", config.database_url.0);
+    Ok(())
+}
+
+fn check_config(file: Option<PathBuf>, format: OutputFormat, dev: bool) -> Result<(), Failure> {
+    let profile = if dev { Profile::Dev } else { Profile::Standard };
+    let config = config::load(profile, file.as_deref())?;
+    if !dev {
+        config.validate_for_serve()?;
+    }
+    // Serialization of secrets is redacted by their types, so this output is safe to share.
+    let text = match format {
+        OutputFormat::Toml => toml::to_string_pretty(&config).map_err(anyhow::Error::new)?,
+        OutputFormat::Json => serde_json::to_string_pretty(&config).map_err(anyhow::Error::new)?,
+    };
+    println!("{}", text.trim_end());
+    Ok(())
+}

@@ -1,0 +1,473 @@
+//! Effective configuration: built-in defaults, then a TOML file (`--config`), then
+//! `PORTCULLIS_*` environment variables with `__` for nesting. The setting names are part of
+//! the operator contract in DESIGN.md and must not change.
+
+mod error;
+mod list;
+mod secret;
+
+pub use error::ConfigError;
+pub use secret::{DatabaseUrl, RedisUrl, SecretUrl};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::Path;
+use std::time::Duration;
+
+pub const ENV_PREFIX: &str = "PORTCULLIS_";
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Public API address.
+    pub listen: SocketAddr,
+    /// Prometheus `/metrics`, on its own listener so it is never exposed with the API.
+    pub metrics_listen: SocketAddr,
+    pub database_url: DatabaseUrl,
+    /// Unset: caches, revocation and pub/sub stay in-process (one instance only).
+    pub redis_url: Option<RedisUrl>,
+    pub auth: AuthConfig,
+    pub rate_limit: RateLimitConfig,
+    /// Upper bound on one request's handling; on expiry the client gets 503.
+    pub request_timeout_secs: u64,
+    /// How long in-flight requests may run after SIGTERM/SIGINT before they are cut off.
+    pub shutdown_grace_secs: u64,
+    pub database: DatabaseConfig,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080)),
+            metrics_listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9464)),
+            database_url: DatabaseUrl(SecretUrl::default_database()),
+            redis_url: None,
+            auth: AuthConfig::default(),
+            rate_limit: RateLimitConfig::default(),
+            request_timeout_secs: 30,
+            shutdown_grace_secs: 20,
+            database: DatabaseConfig::default(),
+        }
+    }
+}
+
+impl SecretUrl {
+    fn default_database() -> Self {
+        Self::parse(DEFAULT_DATABASE_URL, secret::DATABASE_SCHEMES)
+            .unwrap_or_else(|_| unreachable!("the default database URL is valid"))
+    }
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./.portcullis/portcullis.db";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthProvider {
+    Cognito,
+    Oidc,
+    Dev,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// No default: `serve` refuses to guess how tokens are verified.
+    pub provider: Option<AuthProvider>,
+    pub region: Option<String>,
+    pub user_pool_id: Option<String>,
+    pub issuer: Option<String>,
+    #[serde(deserialize_with = "list::comma_list")]
+    pub client_ids: Vec<String>,
+    #[serde(deserialize_with = "list::comma_list")]
+    pub audiences: Vec<String>,
+    pub allow_http_issuer: bool,
+    pub admin_group: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            provider: None,
+            region: None,
+            user_pool_id: None,
+            issuer: None,
+            client_ids: Vec::new(),
+            audiences: Vec::new(),
+            allow_http_issuer: false,
+            admin_group: "portcullis-admin".into(),
+        }
+    }
+}
+
+/// Sustained requests per second; `0` turns a limit off. The defaults leave room for a busy
+/// single-page app (bursts of parallel calls) while stopping a single client from flooding
+/// the token verifier or the database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// Before authentication, per client IP: also bounds the cost of garbage tokens.
+    pub per_ip: u32,
+    /// After authentication, per user.
+    pub per_user: u32,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            per_ip: 50,
+            per_user: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseConfig {
+    pub max_connections: u32,
+    /// How long a query waits for a pooled connection before the request fails with 503.
+    pub acquire_timeout_secs: u64,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout_secs: 3,
+        }
+    }
+}
+
+impl Config {
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.request_timeout_secs)
+    }
+
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_secs(self.shutdown_grace_secs)
+    }
+
+    pub fn connect_options(&self) -> portcullis_store::ConnectOptions {
+        portcullis_store::ConnectOptions {
+            max_connections: self.database.max_connections,
+            acquire_timeout: Duration::from_secs(self.database.acquire_timeout_secs),
+        }
+    }
+
+    /// Checks that hold for every subcommand, after deserialization has checked each value.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.request_timeout_secs == 0 {
+            return Err(ConfigError::setting(
+                "request_timeout_secs",
+                "must be at least 1",
+            ));
+        }
+        if self.database.max_connections == 0 {
+            return Err(ConfigError::setting(
+                "database.max_connections",
+                "must be at least 1",
+            ));
+        }
+        Ok(())
+    }
+
+    /// What `serve` needs on top of `validate`: a provider, and the settings that provider
+    /// cannot work without.
+    pub fn validate_for_serve(&self) -> Result<(), ConfigError> {
+        self.validate()?;
+        let a = &self.auth;
+        match a.provider {
+            None => Err(ConfigError::setting(
+                "auth.provider",
+                "`serve` needs an auth provider: set PORTCULLIS_AUTH__PROVIDER to cognito or oidc \
+                 (or run `portcullis dev` for local development)",
+            )),
+            Some(AuthProvider::Cognito) => {
+                if a.issuer.is_none() && a.region.is_none() {
+                    return Err(ConfigError::setting(
+                        "auth.region",
+                        "required for cognito unless auth.issuer is set",
+                    ));
+                }
+                if a.issuer.is_none() && a.user_pool_id.is_none() {
+                    return Err(ConfigError::setting(
+                        "auth.user_pool_id",
+                        "required for cognito unless auth.issuer is set",
+                    ));
+                }
+                if a.client_ids.is_empty() {
+                    return Err(ConfigError::setting(
+                        "auth.client_ids",
+                        "cognito needs at least one accepted app client id",
+                    ));
+                }
+                Ok(())
+            }
+            Some(AuthProvider::Oidc) => {
+                if a.issuer.is_none() {
+                    return Err(ConfigError::setting("auth.issuer", "required for oidc"));
+                }
+                if a.audiences.is_empty() {
+                    return Err(ConfigError::setting(
+                        "auth.audiences",
+                        "oidc needs at least one accepted audience",
+                    ));
+                }
+                Ok(())
+            }
+            Some(AuthProvider::Dev) => Ok(()),
+        }
+    }
+}
+
+/// Which defaults apply before the file and the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// `serve`, `migrate`, `check-config`: no auth provider unless configured.
+    Standard,
+    /// `dev`: the embedded dev issuer unless configured otherwise.
+    Dev,
+}
+
+/// The layered sources, without the process environment: tests add their own env layer (or a
+/// `figment::Jail`) so they never race on the real environment.
+pub fn base_figment(profile: Profile, file: Option<&Path>) -> Result<Figment, ConfigError> {
+    let mut fig = Figment::new();
+    if profile == Profile::Dev {
+        fig = fig.merge(Serialized::default("auth.provider", "dev"));
+    }
+    if let Some(path) = file {
+        // figment silently ignores a missing file; a file named on the command line must exist.
+        if !path.is_file() {
+            return Err(ConfigError::new(
+                "--config",
+                format!("cannot read {}", path.display()),
+            ));
+        }
+        fig = fig.merge(Toml::file_exact(path));
+    }
+    Ok(fig)
+}
+
+/// `PORTCULLIS_*` variables, `__` for nesting. Only known top-level settings are read: the
+/// prefix is shared with variables that are not settings (`PORTCULLIS_LOG`,
+/// `PORTCULLIS_TEST_DATABASE_URL`), so an unknown top-level name is ignored, while a typo inside
+/// a section (`PORTCULLIS_AUTH__PROVDER`) is reported.
+pub fn env_provider() -> Env {
+    Env::prefixed(ENV_PREFIX).split("__").filter(|key| {
+        let top = key.as_str().split('.').next().unwrap_or_default();
+        TOP_LEVEL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
+    })
+}
+
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "listen",
+    "metrics_listen",
+    "database_url",
+    "redis_url",
+    "auth",
+    "rate_limit",
+    "request_timeout_secs",
+    "shutdown_grace_secs",
+    "database",
+];
+
+/// Extracts and validates a configuration from any figment.
+pub fn from_figment(fig: &Figment) -> Result<Config, ConfigError> {
+    let cfg: Config = fig.extract().map_err(ConfigError::from_figment)?;
+    cfg.validate()?;
+    Ok(cfg)
+}
+
+/// Defaults, file, then the process environment.
+pub fn load(profile: Profile, file: Option<&Path>) -> Result<Config, ConfigError> {
+    let fig = base_figment(profile, file)?.merge(env_provider());
+    from_figment(&fig)
+}
+
+#[cfg(test)]
+// `Jail`'s closures must return figment's own (large) error type.
+#[allow(clippy::result_large_err)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_in_jail(profile: Profile, file: Option<&str>) -> Result<Config, ConfigError> {
+        load(profile, file.map(Path::new))
+    }
+
+    #[test]
+    fn defaults_match_the_design() {
+        Jail::expect_with(|_| {
+            let c = load_in_jail(Profile::Standard, None).expect("defaults are valid");
+            assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+            assert_eq!(c.metrics_listen.to_string(), "127.0.0.1:9464");
+            assert_eq!(c.database_url.0.expose(), DEFAULT_DATABASE_URL);
+            assert!(c.redis_url.is_none());
+            assert_eq!(c.auth.provider, None);
+            assert_eq!(c.auth.admin_group, "portcullis-admin");
+            assert!(!c.auth.allow_http_issuer);
+            assert_eq!(c.request_timeout_secs, 30);
+            let d = load_in_jail(Profile::Dev, None).expect("dev defaults are valid");
+            assert_eq!(d.auth.provider, Some(AuthProvider::Dev));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn env_overrides_file_which_overrides_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "p.toml",
+                r#"
+                listen = "0.0.0.0:9000"
+                metrics_listen = "0.0.0.0:9001"
+                [auth]
+                provider = "oidc"
+                audiences = ["a", "b"]
+                [rate_limit]
+                per_ip = 7
+                "#,
+            )?;
+            jail.set_env("PORTCULLIS_LISTEN", "127.0.0.1:7000");
+            jail.set_env("PORTCULLIS_AUTH__CLIENT_IDS", "c1, c2,");
+            jail.set_env("PORTCULLIS_AUTH__PROVIDER", "cognito");
+            jail.set_env("PORTCULLIS_LOG", "debug");
+            jail.set_env("PORTCULLIS_TEST_DATABASE_URL", "postgres://x@y/z");
+            let c = load_in_jail(Profile::Standard, Some("p.toml")).expect("valid");
+            assert_eq!(c.listen.to_string(), "127.0.0.1:7000");
+            assert_eq!(c.metrics_listen.to_string(), "0.0.0.0:9001");
+            assert_eq!(c.auth.provider, Some(AuthProvider::Cognito));
+            assert_eq!(c.auth.audiences, ["a", "b"]);
+            assert_eq!(c.auth.client_ids, ["c1", "c2"]);
+            assert_eq!(c.rate_limit.per_ip, 7);
+            assert_eq!(c.rate_limit.per_user, 20);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn numeric_client_id_from_env_stays_text() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTCULLIS_AUTH__CLIENT_IDS", "12345");
+            let c = load_in_jail(Profile::Standard, None).expect("valid");
+            assert_eq!(c.auth.client_ids, ["12345"]);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn invalid_values_name_the_setting() {
+        let cases: &[(&str, &str, &str)] = &[
+            (
+                "PORTCULLIS_LISTEN",
+                "not-an-addr",
+                "PORTCULLIS_LISTEN: invalid socket address",
+            ),
+            (
+                "PORTCULLIS_AUTH__PROVIDER",
+                "saml",
+                "PORTCULLIS_AUTH__PROVIDER: unknown value",
+            ),
+            (
+                "PORTCULLIS_DATABASE_URL",
+                "mysql://u:pw@h/d",
+                "PORTCULLIS_DATABASE_URL: unsupported URL scheme",
+            ),
+            (
+                "PORTCULLIS_REDIS_URL",
+                "http://h",
+                "PORTCULLIS_REDIS_URL: unsupported URL scheme",
+            ),
+            (
+                "PORTCULLIS_RATE_LIMIT__PER_IP",
+                "lots",
+                "PORTCULLIS_RATE_LIMIT__PER_IP: invalid type",
+            ),
+            (
+                "PORTCULLIS_AUTH__PROVDER",
+                "dev",
+                "PORTCULLIS_AUTH__PROVDER: unknown setting",
+            ),
+        ];
+        for (var, value, expected) in cases {
+            Jail::expect_with(|jail| {
+                jail.set_env(var, value);
+                let e = load_in_jail(Profile::Standard, None).expect_err("must be refused");
+                let msg = e.to_string();
+                assert!(msg.starts_with("invalid configuration: "), "{msg}");
+                assert!(msg.contains(expected), "{msg} should contain {expected}");
+                assert!(!msg.contains("pw@"), "{msg} leaks the value");
+                Ok(())
+            });
+        }
+    }
+
+    #[test]
+    fn unknown_key_in_toml_is_named_with_its_file() {
+        Jail::expect_with(|jail| {
+            jail.create_file("p.toml", "[auth]\nprovder = \"dev\"\n")?;
+            let e = load_in_jail(Profile::Standard, Some("p.toml")).expect_err("refused");
+            let msg = e.to_string();
+            assert!(
+                msg.contains("auth.provder") && msg.contains("p.toml"),
+                "{msg}"
+            );
+            jail.create_file("q.toml", "listen = 8080\n")?;
+            let e = load_in_jail(Profile::Standard, Some("q.toml")).expect_err("refused");
+            assert!(e.to_string().contains("listen"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn missing_config_file_is_an_error() {
+        Jail::expect_with(|_| {
+            let e = load_in_jail(Profile::Standard, Some("nope.toml")).expect_err("refused");
+            assert!(e.to_string().contains("--config"), "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn serve_requires_a_provider_and_its_settings() {
+        let mut c = Config::default();
+        let e = c.validate_for_serve().expect_err("no provider");
+        assert!(e.to_string().contains("PORTCULLIS_AUTH__PROVIDER"), "{e}");
+        c.auth.provider = Some(AuthProvider::Cognito);
+        let e = c.validate_for_serve().expect_err("no pool");
+        assert!(e.to_string().contains("PORTCULLIS_AUTH__REGION"), "{e}");
+        c.auth.region = Some("eu-west-1".into());
+        c.auth.user_pool_id = Some("eu-west-1_abc".into());
+        c.auth.client_ids = vec!["client".into()];
+        c.validate_for_serve().expect("complete cognito config");
+    }
+
+    #[test]
+    fn debug_and_serialized_output_hide_passwords() {
+        Jail::expect_with(|jail| {
+            jail.set_env(
+                "PORTCULLIS_DATABASE_URL",
+                "postgres://app:dbpass@db/portcullis",
+            );
+            jail.set_env("PORTCULLIS_REDIS_URL", "redis://:redispass@cache:6379");
+            let c = load_in_jail(Profile::Standard, None).expect("valid");
+            let debug = format!("{c:?}");
+            let json = serde_json::to_string(&c).expect("serializes");
+            let toml = toml::to_string(&c).expect("serializes");
+            for out in [debug, json, toml] {
+                assert!(
+                    !out.contains("dbpass") && !out.contains("redispass"),
+                    "{out}"
+                );
+                assert!(out.contains("***"), "{out}");
+            }
+            assert_eq!(
+                c.database_url.0.expose(),
+                "postgres://app:dbpass@db/portcullis"
+            );
+            Ok(())
+        });
+    }
+}

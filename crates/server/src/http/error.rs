@@ -1,0 +1,200 @@
+//! `ApiError` is the only way a handler fails. Each variant maps to one status and one fixed,
+//! generic sentence; whatever caused it is logged under the request id and never sent to the
+//! client (no SQL, library message or claim value can leak through an error body).
+
+use super::problem::Problem;
+use super::request_id::RequestId;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use portcullis_store::StoreError;
+use std::error::Error as StdError;
+
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What to put in `WWW-Authenticate` on a 401 (RFC 6750 section 3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Challenge {
+    /// No credentials were sent: plain `Bearer`, no error code.
+    Missing,
+    /// A token was sent and refused.
+    InvalidToken,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The `&'static str`s below are reasons for the log, never for the client.
+    #[error("bad request: {0}")]
+    BadRequest(&'static str),
+    #[error("unauthorized")]
+    Unauthorized(Challenge),
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    #[error("precondition failed")]
+    PreconditionFailed,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("unprocessable: {0}")]
+    Unprocessable(&'static str),
+    #[error("rate limited")]
+    RateLimited { retry_after_secs: u64 },
+    #[error("unavailable: {0}")]
+    Unavailable(#[source] BoxError),
+    #[error("internal error: {0}")]
+    Internal(#[source] BoxError),
+}
+
+impl ApiError {
+    pub fn internal(e: impl Into<BoxError>) -> Self {
+        Self::Internal(e.into())
+    }
+
+    pub fn unavailable(e: impl Into<BoxError>) -> Self {
+        Self::Unavailable(e.into())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn log(&self) {
+        let request_id = RequestId::current().map(|id| id.to_string());
+        let request_id = request_id.as_deref().unwrap_or("-");
+        match self {
+            Self::Unavailable(cause) | Self::Internal(cause) => tracing::error!(
+                request_id,
+                status = self.status().as_u16(),
+                cause = %chain(cause.as_ref()),
+                "request failed"
+            ),
+            other => tracing::debug!(
+                request_id,
+                status = other.status().as_u16(),
+                reason = %other,
+                "request refused"
+            ),
+        }
+    }
+}
+
+/// `outer: inner: innermost`, so the log line shows the root cause of a driver error.
+fn chain(e: &(dyn StdError + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        source = s.source();
+    }
+    out
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        self.log();
+        let mut res = Problem::new(self.status()).into_response();
+        let headers = res.headers_mut();
+        match &self {
+            Self::Unauthorized(Challenge::Missing) => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            Self::Unauthorized(Challenge::InvalidToken) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+                );
+            }
+            Self::RateLimited { retry_after_secs } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));
+            }
+            _ => {}
+        }
+        res
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict(why) => Self::Conflict(why),
+            StoreError::VersionMismatch { .. } => Self::PreconditionFailed,
+            StoreError::Invalid(why) => Self::Unprocessable(why),
+            e @ StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
+            e @ StoreError::Internal(_) => Self::Internal(Box::new(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_map_to_statuses() {
+        let cases = [
+            (StoreError::NotFound, 404),
+            (StoreError::Conflict("dup"), 409),
+            (StoreError::VersionMismatch { current: 3 }, 412),
+            (StoreError::Invalid("bad"), 422),
+            (StoreError::unavailable("down"), 503),
+            (StoreError::internal("boom"), 500),
+        ];
+        for (e, status) in cases {
+            assert_eq!(ApiError::from(e).status().as_u16(), status);
+        }
+    }
+
+    #[tokio::test]
+    async fn body_is_generic_and_never_carries_the_cause() {
+        let e = ApiError::internal("syntax error at or near \"SELEC\" in sqlx");
+        let res = e.into_response();
+        assert_eq!(res.status(), 500);
+        let ct = res.headers().get(header::CONTENT_TYPE).cloned();
+        assert_eq!(
+            ct.as_ref().map(|v| v.as_bytes()),
+            Some(&b"application/problem+json"[..])
+        );
+        let body = axum::body::to_bytes(res.into_body(), 1 << 16)
+            .await
+            .expect("body");
+        let text = String::from_utf8_lossy(&body);
+        assert!(!text.contains("SELEC") && !text.contains("sqlx"), "{text}");
+        let v: serde_json::Value = serde_json::from_slice(&body).expect("json");
+        assert_eq!(v["status"], 500);
+        assert_eq!(v["type"], "about:blank");
+    }
+
+    #[test]
+    fn unauthorized_carries_the_bearer_challenge() {
+        let res = ApiError::Unauthorized(Challenge::InvalidToken).into_response();
+        assert_eq!(
+            res.headers()
+                .get(header::WWW_AUTHENTICATE)
+                .map(|v| v.as_bytes()),
+            Some(&br#"Bearer error="invalid_token""#[..])
+        );
+        let res = ApiError::Unauthorized(Challenge::Missing).into_response();
+        assert_eq!(
+            res.headers()
+                .get(header::WWW_AUTHENTICATE)
+                .map(|v| v.as_bytes()),
+            Some(&b"Bearer"[..])
+        );
+    }
+}

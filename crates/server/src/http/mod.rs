@@ -1,0 +1,12 @@
+//! The public HTTP API: routing, cross-cutting layers, errors.
+
+pub mod error;
+pub mod problem;
+pub mod request_id;
+pub mod router;
+pub mod routes;
+pub mod state;
+
+pub use error::ApiError;
+pub use router::{HttpSettings, MAX_BODY_BYTES, router, with_common_layers};
+pub use state::AppState;

@@ -1,0 +1,53 @@
+//! A fresh UUIDv7 for every request, in the request's extensions, in a task-local for code that
+//! has no access to the request (`ApiError::into_response`), and in the `x-request-id` header of
+//! every response, whatever produced it (a handler, a 404, a 413, a timeout).
+//!
+//! A client-sent `x-request-id` is ignored and overwritten: the id ends up in logs and in the
+//! append-only audit trail, and accepting it would let a client forge or collide ids there, or
+//! inject arbitrary text into log lines.
+
+use axum::extract::Request;
+use axum::http::{HeaderName, HeaderValue};
+use axum::middleware::Next;
+use axum::response::Response;
+use std::fmt;
+use uuid::Uuid;
+
+pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RequestId(pub Uuid);
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+tokio::task_local! {
+    static CURRENT: RequestId;
+}
+
+impl RequestId {
+    /// The id of the request being handled on this task, if any. Work spawned onto another task
+    /// must carry the id explicitly.
+    pub fn current() -> Option<RequestId> {
+        CURRENT.try_with(|id| *id).ok()
+    }
+}
+
+pub async fn request_id(mut req: Request, next: Next) -> Response {
+    let id = RequestId(Uuid::now_v7());
+    let value = header_value(id);
+    req.headers_mut()
+        .insert(X_REQUEST_ID.clone(), value.clone());
+    req.extensions_mut().insert(id);
+    let mut res = CURRENT.scope(id, next.run(req)).await;
+    res.headers_mut().insert(X_REQUEST_ID.clone(), value);
+    res
+}
+
+fn header_value(id: RequestId) -> HeaderValue {
+    // A hyphenated UUID is always a valid header value.
+    HeaderValue::from_str(&id.to_string()).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
+}

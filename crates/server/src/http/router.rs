@@ -1,0 +1,79 @@
+//! The public router and the layers every route gets.
+
+use super::error::ApiError;
+use super::problem::problem_fallback;
+use super::request_id::{RequestId, request_id};
+use super::routes::health;
+use super::state::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Request, StatusCode};
+use axum::middleware::from_fn;
+use axum::routing::get;
+use std::time::Duration;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tracing::Level;
+
+/// DESIGN.md: request bodies over 1 MiB are refused with 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    pub request_timeout: Duration,
+}
+
+/// The public API. `/metrics` is deliberately absent: it has its own listener.
+pub fn router(state: AppState, settings: &HttpSettings) -> Router {
+    let routes = Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .fallback(not_found)
+        .with_state(state);
+    with_common_layers(routes, settings)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound
+}
+
+/// Public so that tests can put the exact production layer stack around test-only routes.
+/// Outermost first: request id (so every response has one, including those produced by the
+/// layers below), problem rewriting, tracing, timeout, body limit.
+pub fn with_common_layers(router: Router, settings: &HttpSettings) -> Router {
+    router
+        // Extractors and the tower-http limit agree on one number: Content-Length over the limit
+        // is refused before the handler runs, a chunked body when it crosses the limit.
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        // 503 rather than 408: 408 tells the client it was too slow sending the request, while
+        // here the server was too slow answering it; 503 says "retry later", which is true.
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            settings.request_timeout,
+        ))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
+        .layer(from_fn(problem_fallback))
+        .layer(from_fn(request_id))
+}
+
+/// The path only: query strings may carry cursors or, from careless clients, tokens.
+fn request_span(req: &Request<Body>) -> tracing::Span {
+    let id = req
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %req.method(),
+        path = %req.uri().path(),
+        request_id = %id,
+    )
+}

@@ -1,0 +1,33 @@
+//! Liveness and readiness probes.
+
+use crate::http::error::ApiError;
+use crate::http::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// A probe that hangs is worse than one that fails: orchestrators time out and count that as
+/// failure anyway, and a hung probe holds a connection.
+const PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The process is up and serving HTTP. Deliberately checks nothing else, so that a database
+/// outage never gets the process restarted (it recovers on its own).
+pub async fn healthz() -> Json<Value> {
+    Json(json!({ "status": "ok" }))
+}
+
+/// Ready to serve traffic: migrations have run and the database answers.
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    if !state.readiness.is_migrated() {
+        return Err(ApiError::unavailable(
+            "database migrations have not completed",
+        ));
+    }
+    match tokio::time::timeout(PING_TIMEOUT, state.store.ping()).await {
+        Ok(Ok(())) => Ok(Json(json!({ "status": "ready" }))),
+        // Whatever the ping failed with, the answer to "ready?" is no.
+        Ok(Err(e)) => Err(ApiError::unavailable(e)),
+        Err(_) => Err(ApiError::unavailable("database ping timed out")),
+    }
+}

@@ -1,0 +1,3 @@
+//! One module per resource; handlers stay thin and fail only through `ApiError`.
+
+pub mod health;

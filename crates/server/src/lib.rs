@@ -1,0 +1,15 @@
+//! The Portcullis server: configuration, start-up, the HTTP API and the CLI.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod config;
+pub mod database;
+pub mod http;
+pub mod metrics;
+pub mod readiness;
+pub mod shutdown;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::{App, RunningApp, build};

@@ -1,0 +1,223 @@
+//! Building the application from a configuration, and running it until shutdown.
+//!
+//! Tests use [`App::spawn`] with `listen` and `metrics_listen` on port 0 and read the bound
+//! addresses from the returned [`RunningApp`].
+//!
+//! Database availability at start-up: SQLite is local, so failing to open or migrate it is
+//! fatal. PostgreSQL may legitimately come up after us (or be briefly down during a deploy), so
+//! if it cannot be reached the server starts anyway, `/readyz` answers 503, and a background
+//! task retries the migration with capped exponential backoff until it succeeds. Once migrated,
+//! readiness follows a bounded ping, and the connection pool reconnects on its own after an
+//! outage: no restart is ever needed.
+
+use crate::config::Config;
+use crate::database::Database;
+use crate::http::{self, AppState, HttpSettings};
+use crate::metrics;
+use crate::readiness::Readiness;
+use crate::shutdown::Shutdown;
+use anyhow::Context;
+use axum::Router;
+use portcullis_store::StoreError;
+use std::future::IntoFuture;
+use std::net::SocketAddr;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+/// A built application: listeners bound, database opened, not yet serving.
+#[derive(Debug)]
+pub struct App {
+    listener: TcpListener,
+    metrics_listener: TcpListener,
+    router: Router,
+    metrics_router: Router,
+    shutdown: Shutdown,
+    grace: Duration,
+    background: Vec<JoinHandle<()>>,
+    database: Database,
+}
+
+/// Opens the database, runs migrations (see the module docs for PostgreSQL being down), builds
+/// both routers and binds both listeners.
+pub async fn build(config: &Config) -> anyhow::Result<App> {
+    let database = Database::connect(&config.database_url, &config.connect_options())
+        .await
+        .with_context(|| format!("opening the database {}", config.database_url.0))?;
+    let shutdown = Shutdown::new();
+    let readiness = Readiness::default();
+    let background = prepare_schema(&database, &readiness, &shutdown)
+        .await?
+        .into_iter()
+        .collect();
+
+    let state = AppState {
+        store: database.store(),
+        readiness,
+    };
+    let settings = HttpSettings {
+        request_timeout: config.request_timeout(),
+    };
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding the API listener to {}", config.listen))?;
+    let metrics_listener = TcpListener::bind(config.metrics_listen)
+        .await
+        .with_context(|| format!("binding the metrics listener to {}", config.metrics_listen))?;
+    Ok(App {
+        listener,
+        metrics_listener,
+        router: http::router(state, &settings),
+        metrics_router: metrics::router(),
+        shutdown,
+        grace: config.shutdown_grace(),
+        background,
+        database,
+    })
+}
+
+/// Migrates now; for a remote database that is unavailable, hands the job to a background task.
+async fn prepare_schema(
+    database: &Database,
+    readiness: &Readiness,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Option<JoinHandle<()>>> {
+    match database.migrate().await {
+        Ok(()) => {
+            readiness.mark_migrated();
+            Ok(None)
+        }
+        Err(e @ StoreError::Unavailable(_)) if database.is_remote() => {
+            tracing::warn!(error = %e, "database unavailable at start-up; /readyz is 503 until it is reachable and migrated");
+            Ok(Some(tokio::spawn(migrate_until_done(
+                database.clone(),
+                readiness.clone(),
+                shutdown.clone(),
+            ))))
+        }
+        Err(e) => Err(anyhow::Error::new(e).context("migrating the database")),
+    }
+}
+
+async fn migrate_until_done(database: Database, readiness: Readiness, shutdown: Shutdown) {
+    let mut delay = Duration::from_millis(250);
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            () = shutdown.wait() => return,
+        }
+        match database.migrate().await {
+            Ok(()) => {
+                tracing::info!("database reachable and migrated; ready");
+                readiness.mark_migrated();
+                return;
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in_ms = delay.as_millis() as u64, "migration failed; retrying");
+                delay = (delay * 2).min(Duration::from_secs(10));
+            }
+        }
+    }
+}
+
+impl App {
+    pub fn addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn metrics_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.metrics_listener.local_addr()?)
+    }
+
+    /// A handle that stops [`App::run`] gracefully when triggered.
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Serves until the shutdown handle is triggered, then lets in-flight requests finish for
+    /// at most the grace period before returning (dropping whatever is still running).
+    pub async fn run(self) -> anyhow::Result<()> {
+        let App {
+            listener,
+            metrics_listener,
+            router,
+            metrics_router,
+            shutdown,
+            grace,
+            background,
+            database: _,
+        } = self;
+        let api = {
+            let s = shutdown.clone();
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { s.wait().await })
+            .into_future()
+        };
+        let metrics = {
+            let s = shutdown.clone();
+            axum::serve(metrics_listener, metrics_router)
+                .with_graceful_shutdown(async move { s.wait().await })
+                .into_future()
+        };
+        let result = tokio::select! {
+            r = async { tokio::try_join!(api, metrics) } => r.map(|_| ()).context("serving HTTP"),
+            () = async { shutdown.wait().await; tokio::time::sleep(grace).await } => {
+                tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period elapsed; dropping remaining connections");
+                Ok(())
+            }
+        };
+        for task in background {
+            task.abort();
+        }
+        result
+    }
+
+    /// Builds and starts serving on a background task.
+    pub async fn spawn(config: &Config) -> anyhow::Result<RunningApp> {
+        let app = build(config).await?;
+        let addr = app.addr()?;
+        let metrics_addr = app.metrics_addr()?;
+        let shutdown = app.shutdown_handle();
+        let handle = tokio::spawn(app.run());
+        Ok(RunningApp {
+            addr,
+            metrics_addr,
+            shutdown,
+            handle,
+        })
+    }
+}
+
+/// A server started by [`App::spawn`].
+#[derive(Debug)]
+pub struct RunningApp {
+    pub addr: SocketAddr,
+    pub metrics_addr: SocketAddr,
+    pub shutdown: Shutdown,
+    pub handle: JoinHandle<anyhow::Result<()>>,
+}
+
+impl RunningApp {
+    /// `http://{addr}{path}`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// `http://{metrics_addr}{path}`.
+    pub fn metrics_url(&self, path: &str) -> String {
+        format!("http://{}{}", self.metrics_addr, path)
+    }
+
+    /// Triggers graceful shutdown and waits for the server to stop.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.shutdown.trigger();
+        self.handle.await.context("server task panicked")?
+    }
+}

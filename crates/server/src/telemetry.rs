@@ -1,0 +1,47 @@
+//! Logging. `PORTCULLIS_LOG` takes a `RUST_LOG`-style filter (default `info`).
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
+pub const LOG_ENV: &str = "PORTCULLIS_LOG";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, for log shippers (`serve`).
+    Json,
+    /// For people at a terminal (`dev` and the one-shot commands).
+    Pretty,
+}
+
+/// Installs the global subscriber. Does nothing if one is already installed (tests start many
+/// apps in one process). Logs go to stderr so that command output on stdout stays clean.
+pub fn init(format: LogFormat) {
+    let (filter, bad_filter) = match std::env::var(LOG_ENV) {
+        Ok(spec) => match EnvFilter::try_new(&spec) {
+            Ok(f) => (f, None),
+            Err(e) => (EnvFilter::new("info"), Some(e.to_string())),
+        },
+        Err(_) => (EnvFilter::new("info"), None),
+    };
+    let registry = tracing_subscriber::registry().with(filter);
+    let result = match format {
+        LogFormat::Json => registry
+            .with(
+                tracing_subscriber::fmt::layer()
+                    .json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .with_writer(std::io::stderr),
+            )
+            .try_init(),
+        LogFormat::Pretty => registry
+            .with(tracing_subscriber::fmt::layer().with_writer(std::io::stderr))
+            .try_init(),
+    };
+    if result.is_ok()
+        && let Some(e) = bad_filter
+    {
+        tracing::warn!(error = %e, "{LOG_ENV} is not a valid filter; using `info`");
+    }
+}

@@ -1,0 +1,88 @@
+//! The built binary: exit codes and messages an operator sees.
+
+use std::process::{Command, Output};
+
+/// The binary with no `PORTCULLIS_*` variable inherited from the test's environment, run in a
+/// temporary directory so nothing is written into the repository.
+fn portcullis(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
+    cmd.args(args).current_dir(dir.path());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("PORTCULLIS_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn serve_without_provider_exits_2_naming_the_variable() {
+    let o = portcullis(&["serve"], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("PORTCULLIS_AUTH__PROVIDER"), "{err}");
+    assert_eq!(err.trim().lines().count(), 1, "one line: {err}");
+}
+
+#[test]
+fn invalid_listen_exits_2_naming_the_variable() {
+    let o = portcullis(&["serve"], &[("PORTCULLIS_LISTEN", "nonsense")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("invalid configuration: PORTCULLIS_LISTEN: invalid socket address"),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_config_prints_redacted_config() {
+    let env = [
+        ("PORTCULLIS_AUTH__PROVIDER", "oidc"),
+        ("PORTCULLIS_AUTH__ISSUER", "https://idp.example.com"),
+        ("PORTCULLIS_AUTH__AUDIENCES", "api,other"),
+        (
+            "PORTCULLIS_DATABASE_URL",
+            "postgres://app:hunter2@db/portcullis",
+        ),
+        ("PORTCULLIS_REDIS_URL", "redis://:redispw@cache:6379"),
+    ];
+    for format in ["toml", "json"] {
+        let o = portcullis(&["check-config", "--format", format], &env);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            !out.contains("hunter2") && !out.contains("redispw"),
+            "{out}"
+        );
+        assert!(out.contains("postgres://app:***@db/portcullis"), "{out}");
+        assert!(out.contains("other"), "{out}");
+    }
+}
+
+#[test]
+fn check_config_exits_2_on_unknown_toml_key() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("p.toml");
+    std::fs::write(&file, "lisen = \"127.0.0.1:1\"\n").expect("write");
+    let path = file.to_str().expect("utf-8 path");
+    let o = portcullis(&["--config", path, "check-config", "--dev"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("lisen"), "{}", stderr(&o));
+}
+
+#[test]
+fn migrate_is_idempotent() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/m.db", dir.path().display());
+    for _ in 0..2 {
+        let o = portcullis(&["migrate"], &[("PORTCULLIS_DATABASE_URL", &url)]);
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+}

@@ -1,0 +1,97 @@
+//! Starting the app for a test, and checks shared by several tests.
+
+use portcullis::config::{Config, DatabaseUrl};
+use portcullis::{App, RunningApp};
+use reqwest::Response;
+use tempfile::TempDir;
+
+/// A running app on a fresh SQLite file; the directory lives as long as this value.
+pub struct TestApp {
+    pub app: RunningApp,
+    pub client: reqwest::Client,
+    _dir: Option<TempDir>,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        self.app.url(path)
+    }
+}
+
+/// Defaults, with both listeners on port 0 so tests can run in parallel.
+pub fn test_config(database_url: &str) -> Config {
+    Config {
+        listen: "127.0.0.1:0".parse().expect("valid address"),
+        metrics_listen: "127.0.0.1:0".parse().expect("valid address"),
+        database_url: DatabaseUrl::parse(database_url).expect("valid database URL"),
+        ..Config::default()
+    }
+}
+
+pub async fn spawn_sqlite() -> TestApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}/portcullis.db", dir.path().display());
+    let app = App::spawn(&test_config(&url)).await.expect("app starts");
+    TestApp {
+        app,
+        client: client(),
+        _dir: Some(dir),
+    }
+}
+
+pub async fn spawn_with(config: &Config) -> TestApp {
+    let app = App::spawn(config).await.expect("app starts");
+    TestApp {
+        app,
+        client: client(),
+        _dir: None,
+    }
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .build()
+        .expect("client builds")
+}
+
+pub fn request_id(res: &Response) -> String {
+    res.headers()
+        .get("x-request-id")
+        .expect("every response has x-request-id")
+        .to_str()
+        .expect("ascii")
+        .to_owned()
+}
+
+/// Asserts an RFC 9457 body with the given status whose `request_id` is the header's, and
+/// returns the body.
+pub async fn assert_problem(res: Response, status: u16) -> serde_json::Value {
+    assert_eq!(res.status().as_u16(), status);
+    let id = request_id(&res);
+    let ct = res
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap_or_default().to_owned());
+    assert_eq!(ct.as_deref(), Some("application/problem+json"));
+    let body: serde_json::Value = res.json().await.expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    assert_eq!(body["request_id"], id.as_str());
+    assert!(body["type"].is_string() && body["title"].is_string() && body["detail"].is_string());
+    body
+}
+
+/// The Postgres admin URL, or `None` (with a note) when Postgres tests should be skipped.
+/// In CI a missing URL is a failure: a silently skipped suite proves nothing.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("PORTCULLIS_TEST_DATABASE_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("PORTCULLIS_TEST_DATABASE_URL must be set when CI=true")
+        }
+        _ => {
+            eprintln!("skipping: PORTCULLIS_TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests of the server, started in-process on port 0. One binary for all of them:
+//! each extra test binary costs a link on a two-core machine.
+
+mod cli;
+mod errors;
+mod health;
+mod helpers;
+mod limits;
+mod readiness_recovery;
