@@ -7,11 +7,8 @@ use portcullis_store::{ConnectOptions, StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 
-const MIGRATIONS: &[portable::Migration] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[portable::Migration] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
 
 #[derive(Clone)]
 pub struct PgStore {
@@ -48,6 +45,16 @@ impl PgStore {
     /// Brings the schema up to date; safe to run at every start, from several instances at once.
     pub async fn migrate(&self) -> StoreResult<()> {
         portable::run_migrations(self, MIGRATIONS).await
+    }
+
+    /// Runs one statement outside every rule the store keeps (audit rows, validation). For tests
+    /// that must tamper with the database the way an intruder would, and for repair scripts.
+    pub async fn execute_raw_sql(&self, sql: &str) -> StoreResult<u64> {
+        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(self.write_pool())
+            .await
+            .map_err(portable::db_err)?;
+        Ok(done.rows_affected())
     }
 
     fn read(&self) -> &PgPool {

@@ -8,15 +8,14 @@
 #![forbid(unsafe_code)]
 
 use portcullis_store::{ConnectOptions, StoreError, StoreResult};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
 use std::str::FromStr;
 use std::time::Duration;
 
-const MIGRATIONS: &[portable::Migration] = &[(
-    1,
-    "initial",
-    include_str!("../migrations/0001_initial.sql"),
-)];
+const MIGRATIONS: &[portable::Migration] =
+    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -39,7 +38,9 @@ impl SqliteStore {
     /// directory. In-memory databases are refused: the two pools would see two databases.
     pub async fn connect(url: &str, opts: &ConnectOptions) -> StoreResult<Self> {
         if url.contains(":memory:") || url.contains("mode=memory") {
-            return Err(StoreError::Invalid("in-memory SQLite databases are not supported"));
+            return Err(StoreError::Invalid(
+                "in-memory SQLite databases are not supported",
+            ));
         }
         let base = SqliteConnectOptions::from_str(url)
             .map_err(|_| StoreError::Invalid("not a valid sqlite:// URL"))?
@@ -71,6 +72,16 @@ impl SqliteStore {
     /// Brings the schema up to date; safe to run at every start.
     pub async fn migrate(&self) -> StoreResult<()> {
         portable::run_migrations(self, MIGRATIONS).await
+    }
+
+    /// Runs one statement outside every rule the store keeps (audit rows, validation). For tests
+    /// that must tamper with the database the way an intruder would, and for repair scripts.
+    pub async fn execute_raw_sql(&self, sql: &str) -> StoreResult<u64> {
+        let done = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(self.write_pool())
+            .await
+            .map_err(portable::db_err)?;
+        Ok(done.rows_affected())
     }
 
     fn read(&self) -> &SqlitePool {

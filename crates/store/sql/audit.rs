@@ -1,6 +1,5 @@
 // Shared by both backends (see README.md beside this file).
 
-
 type Tx = sqlx::Transaction<'static, Db>;
 
 /// What one audited change says about itself; the context adds who, when and under which request.
@@ -114,7 +113,8 @@ impl AuditStore for Backend {
         if let Some(after) = page.after {
             q.push(" AND seq < ").push_bind(after);
         }
-        q.push(" ORDER BY seq DESC LIMIT ").push_bind(page.fetch_limit());
+        q.push(" ORDER BY seq DESC LIMIT ")
+            .push_bind(page.fetch_limit());
         let rows = q.build().fetch_all(self.read()).await.map_err(db_err)?;
         Ok(Page::from_rows(all(&rows, audit_from)?, page, |e| e.seq))
     }

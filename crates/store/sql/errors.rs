@@ -16,7 +16,9 @@ pub(crate) fn db_err(e: sqlx::Error) -> portcullis_store::StoreError {
 }
 
 /// Like [`db_err`], but a unique-constraint violation becomes `Conflict(what)`.
-pub(crate) fn conflict_or(what: &'static str) -> impl FnOnce(sqlx::Error) -> portcullis_store::StoreError {
+pub(crate) fn conflict_or(
+    what: &'static str,
+) -> impl FnOnce(sqlx::Error) -> portcullis_store::StoreError {
     move |e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => {
             portcullis_store::StoreError::Conflict(what)

@@ -1,6 +1,5 @@
 // Shared by both backends (see README.md beside this file).
 
-
 async fn flag_in<'e, E>(exec: E, key: &FlagKey) -> StoreResult<Option<Flag>>
 where
     E: sqlx::Executor<'e, Database = Db>,
@@ -27,8 +26,9 @@ impl FlagStore for Backend {
         key: &FlagKey,
         value: &serde_json::Value,
     ) -> StoreResult<Flag> {
-        portcullis_store::validate::kind(&key.name)
-            .map_err(|_| StoreError::Invalid("flag names are 1 to 64 of a-z, 0-9, '_', '.', '-'"))?;
+        portcullis_store::validate::kind(&key.name).map_err(|_| {
+            StoreError::Invalid("flag names are 1 to 64 of a-z, 0-9, '_', '.', '-'")
+        })?;
         portcullis_store::validate::data(value)?;
         let mut tx = self.begin_write().await.map_err(db_err)?;
         if let Some(org) = key.org_id {

@@ -3,7 +3,10 @@
 #[async_trait::async_trait]
 impl portcullis_store::Health for Backend {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(self.read()).await.map_err(db_err)?;
+        sqlx::query("SELECT 1")
+            .execute(self.read())
+            .await
+            .map_err(db_err)?;
         Ok(())
     }
 

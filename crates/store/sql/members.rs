@@ -1,6 +1,5 @@
 // Shared by both backends (see README.md beside this file).
 
-
 async fn membership_in(tx: &mut Tx, org: OrgId, user: UserId) -> StoreResult<Option<Membership>> {
     let row = sqlx::query(
         "SELECT org_id, user_id, role, created_at FROM memberships WHERE org_id = $1 AND user_id = $2",
@@ -21,7 +20,12 @@ async fn require_live_org(tx: &mut Tx, org: OrgId) -> StoreResult<()> {
     }
 }
 
-fn membership_event(org: OrgId, user: UserId, action: &'static str, changes: serde_json::Value) -> Event<'static> {
+fn membership_event(
+    org: OrgId,
+    user: UserId,
+    action: &'static str,
+    changes: serde_json::Value,
+) -> Event<'static> {
     Event {
         org_id: Some(org),
         action,
@@ -55,7 +59,12 @@ impl MembershipStore for Backend {
         .map_err(conflict_or("already a member"))?;
         let m = membership_from(&row)?;
         let changes = portcullis_store::diff::created(&json!({ "role": role }));
-        append_in(&mut tx, ctx, membership_event(org, user, "membership.add", changes)).await?;
+        append_in(
+            &mut tx,
+            ctx,
+            membership_event(org, user, "membership.add", changes),
+        )
+        .await?;
         commit(tx).await?;
         Ok(m)
     }
@@ -69,7 +78,9 @@ impl MembershipStore for Backend {
     ) -> StoreResult<Membership> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         require_live_org(&mut tx, org).await?;
-        let before = membership_in(&mut tx, org, user).await?.ok_or(StoreError::NotFound)?;
+        let before = membership_in(&mut tx, org, user)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let row = sqlx::query(
             "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2 \
              RETURNING org_id, user_id, role, created_at",
@@ -85,23 +96,41 @@ impl MembershipStore for Backend {
             &json!({ "role": before.role }),
             &json!({ "role": after.role }),
         );
-        append_in(&mut tx, ctx, membership_event(org, user, "membership.role", changes)).await?;
+        append_in(
+            &mut tx,
+            ctx,
+            membership_event(org, user, "membership.role", changes),
+        )
+        .await?;
         commit(tx).await?;
         Ok(after)
     }
 
-    async fn remove_member(&self, ctx: &ChangeContext, org: OrgId, user: UserId) -> StoreResult<()> {
+    async fn remove_member(
+        &self,
+        ctx: &ChangeContext,
+        org: OrgId,
+        user: UserId,
+    ) -> StoreResult<()> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         require_live_org(&mut tx, org).await?;
-        let before = membership_in(&mut tx, org, user).await?.ok_or(StoreError::NotFound)?;
+        let before = membership_in(&mut tx, org, user)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
             .bind(org.0)
             .bind(user.0)
             .execute(&mut *tx)
             .await
             .map_err(db_err)?;
-        let changes = portcullis_store::diff::changed_fields(&json!({ "role": before.role }), &json!({}));
-        append_in(&mut tx, ctx, membership_event(org, user, "membership.remove", changes)).await?;
+        let changes =
+            portcullis_store::diff::changed_fields(&json!({ "role": before.role }), &json!({}));
+        append_in(
+            &mut tx,
+            ctx,
+            membership_event(org, user, "membership.remove", changes),
+        )
+        .await?;
         commit(tx).await
     }
 
@@ -134,7 +163,9 @@ impl MembershipStore for Backend {
         .fetch_all(self.read())
         .await
         .map_err(db_err)?;
-        Ok(Page::from_rows(all(&rows, member_from)?, page, |m| m.user_id.0))
+        Ok(Page::from_rows(all(&rows, member_from)?, page, |m| {
+            m.user_id.0
+        }))
     }
 
     async fn memberships_of_user(&self, user: UserId) -> StoreResult<Vec<MembershipSummary>> {

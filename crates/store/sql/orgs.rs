@@ -1,16 +1,19 @@
 // Shared by both backends (see README.md beside this file).
 
-
 fn org_json(o: &Org) -> serde_json::Value {
     json!({ "name": o.name, "deleted_at": o.deleted_at, "deleted_by": o.deleted_by })
 }
 
 async fn org_in(tx: &mut Tx, id: OrgId) -> StoreResult<Option<Org>> {
-    let row = sqlx::query(concat!("SELECT ", org_cols!(), " FROM organizations WHERE id = $1"))
-        .bind(id.0)
-        .fetch_optional(&mut **tx)
-        .await
-        .map_err(db_err)?;
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        org_cols!(),
+        " FROM organizations WHERE id = $1"
+    ))
+    .bind(id.0)
+    .fetch_optional(&mut **tx)
+    .await
+    .map_err(db_err)?;
     row.as_ref().map(org_from).transpose()
 }
 
@@ -72,14 +75,16 @@ impl OrgStore for Backend {
         .await
         .map_err(db_err)?;
         let org = org_from(&row)?;
-        sqlx::query("INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(id.0)
-            .bind(owner.0)
-            .bind(Role::Owner.as_str())
-            .bind(ctx.at)
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        sqlx::query(
+            "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.0)
+        .bind(owner.0)
+        .bind(Role::Owner.as_str())
+        .bind(ctx.at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
         let created = Event {
             org_id: Some(id),
             action: "org.create",
@@ -134,7 +139,11 @@ impl OrgStore for Backend {
         .fetch_all(self.read())
         .await
         .map_err(db_err)?;
-        Ok(Page::from_rows(all(&rows, org_with_role_from)?, page, |o| o.org.id.0))
+        Ok(Page::from_rows(
+            all(&rows, org_with_role_from)?,
+            page,
+            |o| o.org.id.0,
+        ))
     }
 
     async fn soft_delete_org(&self, ctx: &ChangeContext, id: OrgId) -> StoreResult<Org> {

@@ -1,6 +1,5 @@
 // Shared by both backends (see README.md beside this file).
 
-
 fn resource_json(r: &Resource) -> serde_json::Value {
     json!({
         "kind": r.kind,
@@ -12,7 +11,11 @@ fn resource_json(r: &Resource) -> serde_json::Value {
     })
 }
 
-fn resource_event(r: &Resource, action: &'static str, changes: serde_json::Value) -> Event<'static> {
+fn resource_event(
+    r: &Resource,
+    action: &'static str,
+    changes: serde_json::Value,
+) -> Event<'static> {
     Event {
         org_id: Some(r.org_id),
         action,
@@ -46,7 +49,9 @@ async fn set_resource_deleted(
     delete: bool,
 ) -> StoreResult<Resource> {
     let mut tx = store.begin_write().await.map_err(db_err)?;
-    let before = resource_in(&mut tx, org, id).await?.ok_or(StoreError::NotFound)?;
+    let before = resource_in(&mut tx, org, id)
+        .await?
+        .ok_or(StoreError::NotFound)?;
     if before.deleted_at.is_some() == delete {
         return Err(StoreError::NotFound);
     }
@@ -71,7 +76,11 @@ async fn set_resource_deleted(
     let after = resource_from(&row)?;
     let changes =
         portcullis_store::diff::changed_fields(&resource_json(&before), &resource_json(&after));
-    let action = if delete { "resource.delete" } else { "resource.restore" };
+    let action = if delete {
+        "resource.delete"
+    } else {
+        "resource.restore"
+    };
     append_in(&mut tx, ctx, resource_event(&after, action, changes)).await?;
     commit(tx).await?;
     Ok(after)
@@ -79,7 +88,11 @@ async fn set_resource_deleted(
 
 #[async_trait::async_trait]
 impl ResourceStore for Backend {
-    async fn create_resource(&self, ctx: &ChangeContext, new: &NewResource) -> StoreResult<Resource> {
+    async fn create_resource(
+        &self,
+        ctx: &ChangeContext,
+        new: &NewResource,
+    ) -> StoreResult<Resource> {
         portcullis_store::validate::kind(&new.kind)?;
         portcullis_store::validate::name(&new.name)?;
         portcullis_store::validate::data(&new.data)?;
@@ -157,7 +170,9 @@ impl ResourceStore for Backend {
         }
         q.push(" ORDER BY id LIMIT ").push_bind(page.fetch_limit());
         let rows = q.build().fetch_all(self.read()).await.map_err(db_err)?;
-        Ok(Page::from_rows(all(&rows, resource_from)?, page, |r| r.id.0))
+        Ok(Page::from_rows(all(&rows, resource_from)?, page, |r| {
+            r.id.0
+        }))
     }
 
     async fn update_resource(
@@ -205,14 +220,21 @@ impl ResourceStore for Backend {
         .map_err(db_err)?;
         let Some(row) = row else {
             return Err(match resource_in(&mut tx, org, id).await? {
-                Some(r) if r.deleted_at.is_none() => StoreError::VersionMismatch { current: r.version },
+                Some(r) if r.deleted_at.is_none() => {
+                    StoreError::VersionMismatch { current: r.version }
+                }
                 _ => StoreError::NotFound,
             });
         };
         let after = resource_from(&row)?;
         let changes =
             portcullis_store::diff::changed_fields(&resource_json(&before), &resource_json(&after));
-        append_in(&mut tx, ctx, resource_event(&after, "resource.update", changes)).await?;
+        append_in(
+            &mut tx,
+            ctx,
+            resource_event(&after, "resource.update", changes),
+        )
+        .await?;
         commit(tx).await?;
         Ok(after)
     }
@@ -235,7 +257,11 @@ impl ResourceStore for Backend {
         set_resource_deleted(self, ctx, org, id, false).await
     }
 
-    async fn purge_resources(&self, ctx: &ChangeContext, before: DateTime<Utc>) -> StoreResult<u64> {
+    async fn purge_resources(
+        &self,
+        ctx: &ChangeContext,
+        before: DateTime<Utc>,
+    ) -> StoreResult<u64> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let rows = sqlx::query(concat!(
             "DELETE FROM resources WHERE deleted_at IS NOT NULL AND deleted_at < $1 RETURNING ",

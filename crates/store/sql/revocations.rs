@@ -1,6 +1,5 @@
 // Shared by both backends (see README.md beside this file).
 
-
 #[async_trait::async_trait]
 impl RevocationStore for Backend {
     async fn revoke_token(&self, ctx: &ChangeContext, token: &RevokedToken) -> StoreResult<()> {

@@ -1,12 +1,16 @@
 // Shared by both backends (see README.md beside this file).
 
-
 #[async_trait::async_trait]
 impl UserStore for Backend {
     async fn upsert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<Upserted> {
-        for s in [Some(&user.issuer), Some(&user.sub), user.username.as_ref(), user.email.as_ref()]
-            .into_iter()
-            .flatten()
+        for s in [
+            Some(&user.issuer),
+            Some(&user.sub),
+            user.username.as_ref(),
+            user.email.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
         {
             portcullis_store::validate::text(s)?;
         }
@@ -46,11 +50,15 @@ impl UserStore for Backend {
     }
 
     async fn get_user(&self, id: UserId) -> StoreResult<Option<User>> {
-        let row = sqlx::query(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(self.read())
-            .await
-            .map_err(db_err)?;
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_cols!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(self.read())
+        .await
+        .map_err(db_err)?;
         row.as_ref().map(user_from).transpose()
     }
 
@@ -75,12 +83,16 @@ impl UserStore for Backend {
         disabled: bool,
     ) -> StoreResult<User> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
-        let before = sqlx::query(concat!("SELECT ", user_cols!(), " FROM users WHERE id = $1"))
-            .bind(id.0)
-            .fetch_optional(&mut *tx)
-            .await
-            .map_err(db_err)?
-            .ok_or(StoreError::NotFound)?;
+        let before = sqlx::query(concat!(
+            "SELECT ",
+            user_cols!(),
+            " FROM users WHERE id = $1"
+        ))
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_err)?
+        .ok_or(StoreError::NotFound)?;
         let before = user_from(&before)?;
         let disabled_at = if disabled {
             before.disabled_at.or(Some(ctx.at))
@@ -99,7 +111,11 @@ impl UserStore for Backend {
         let after = user_from(&row)?;
         let ev = Event {
             org_id: None,
-            action: if disabled { "user.disable" } else { "user.enable" },
+            action: if disabled {
+                "user.disable"
+            } else {
+                "user.enable"
+            },
             resource_type: "user",
             resource_id: Some(id.to_string()),
             changes: portcullis_store::diff::changed_fields(

@@ -157,8 +157,12 @@ pub trait RevocationStore: Send + Sync {
 #[async_trait]
 pub trait FlagStore: Send + Sync {
     /// Upserts the flag; audited as `flag.set` with the before/after value.
-    async fn set_flag(&self, ctx: &ChangeContext, key: &FlagKey, value: &Value)
-    -> StoreResult<Flag>;
+    async fn set_flag(
+        &self,
+        ctx: &ChangeContext,
+        key: &FlagKey,
+        value: &Value,
+    ) -> StoreResult<Flag>;
     async fn get_flag(&self, key: &FlagKey) -> StoreResult<Option<Flag>>;
     /// All flags, global and per org, by name then org.
     async fn list_flags(&self) -> StoreResult<Vec<Flag>>;

@@ -1,0 +1,139 @@
+use super::support::{Harness, at, ctx, t0, user};
+use crate::{NewUser, Store, StoreError};
+use std::sync::Arc;
+
+fn new_user(sub: &str, username: Option<&str>, email: Option<&str>, seen: bool) -> NewUser {
+    NewUser {
+        issuer: "https://issuer.test".into(),
+        sub: sub.into(),
+        username: username.map(Into::into),
+        email: email.map(Into::into),
+        seen,
+    }
+}
+
+pub async fn upsert_creates_once_then_updates<S: Store + 'static>(h: &Harness<S>) {
+    let s = &*h.store;
+    let first = s
+        .upsert_user(
+            &new_user("alice", Some("alice"), Some("a@x.test"), true),
+            t0(),
+        )
+        .await
+        .expect("first upsert");
+    assert!(first.created);
+    assert_eq!(first.user.created_at, t0());
+    assert_eq!(first.user.last_seen_at, Some(t0()));
+    assert_eq!(first.user.disabled_at, None);
+
+    // A later sign-in without an email keeps the one we had, and moves last_seen_at.
+    let again = s
+        .upsert_user(&new_user("alice", Some("alice2"), None, true), at(60))
+        .await
+        .expect("second upsert");
+    assert!(!again.created);
+    assert_eq!(again.user.id, first.user.id);
+    assert_eq!(again.user.username.as_deref(), Some("alice2"));
+    assert_eq!(again.user.email.as_deref(), Some("a@x.test"));
+    assert_eq!(again.user.created_at, t0());
+    assert_eq!(again.user.last_seen_at, Some(at(60)));
+
+    let found = s
+        .find_user("https://issuer.test", "alice")
+        .await
+        .expect("find");
+    assert_eq!(found.as_ref(), Some(&again.user));
+    assert_eq!(s.get_user(first.user.id).await.expect("get"), found);
+    // Same sub at another issuer is another user.
+    assert_eq!(
+        s.find_user("https://other.test", "alice")
+            .await
+            .expect("find"),
+        None
+    );
+}
+
+pub async fn concurrent_first_upserts_share_one_row<S: Store + 'static>(h: &Harness<S>) {
+    const N: usize = 64;
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..N {
+        let s = Arc::clone(&h.store);
+        tasks.spawn(async move {
+            s.upsert_user(&new_user("racer", Some("racer"), None, true), t0())
+                .await
+        });
+    }
+    let mut ids = Vec::new();
+    let mut created = 0;
+    while let Some(done) = tasks.join_next().await {
+        let up = done
+            .expect("task")
+            .expect("every concurrent upsert succeeds");
+        created += usize::from(up.created);
+        ids.push(up.user.id);
+    }
+    assert_eq!(ids.len(), N);
+    assert_eq!(
+        created, 1,
+        "exactly one upsert reports that it created the user"
+    );
+    assert!(ids.iter().all(|id| *id == ids[0]), "all see the same row");
+    // A no-op UPDATE reports how many rows match: the table holds exactly one.
+    let rows = h
+        .raw("UPDATE users SET email = email WHERE sub = 'racer'")
+        .await
+        .expect("count rows");
+    assert_eq!(rows, 1);
+}
+
+pub async fn preprovisioned_user_has_no_last_seen<S: Store + 'static>(h: &Harness<S>) {
+    let s = &*h.store;
+    let pre = s
+        .upsert_user(&new_user("bob", None, None, false), t0())
+        .await
+        .expect("pre-provision");
+    assert!(pre.created);
+    assert_eq!(pre.user.last_seen_at, None);
+    let signed_in = s
+        .upsert_user(&new_user("bob", Some("bob"), None, true), at(5))
+        .await
+        .expect("sign in");
+    assert!(!signed_in.created);
+    assert_eq!(signed_in.user.id, pre.user.id);
+    assert_eq!(signed_in.user.last_seen_at, Some(at(5)));
+}
+
+pub async fn disabling_a_user_is_audited<S: Store + 'static>(h: &Harness<S>) {
+    let s = &*h.store;
+    let admin = user(s, "admin").await;
+    let target = user(s, "target").await;
+    let disabled = s
+        .set_user_disabled(&ctx(Some(admin.id), 10), target.id, true)
+        .await
+        .expect("disable");
+    assert_eq!(disabled.disabled_at, Some(at(10)));
+    // Disabling again keeps the original time.
+    let again = s
+        .set_user_disabled(&ctx(Some(admin.id), 20), target.id, true)
+        .await
+        .expect("disable again");
+    assert_eq!(again.disabled_at, Some(at(10)));
+    let enabled = s
+        .set_user_disabled(&ctx(Some(admin.id), 30), target.id, false)
+        .await
+        .expect("enable");
+    assert_eq!(enabled.disabled_at, None);
+    let log = s.audit_after(0, 100).await.expect("audit");
+    let actions: Vec<&str> = log.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["user.disable", "user.disable", "user.enable"]);
+    assert_eq!(log[0].actor_id, Some(admin.id));
+    assert_eq!(
+        log[0].resource_id.as_deref(),
+        Some(target.id.to_string().as_str())
+    );
+    assert!(matches!(
+        s.set_user_disabled(&ctx(None, 40), crate::UserId::new(), true)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
