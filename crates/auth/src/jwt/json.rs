@@ -1,0 +1,66 @@
+//! JSON objects with unique member names. serde_json keeps the last of duplicate members
+//! silently; a token whose header or claims name a member twice is ambiguous (two parsers may
+//! read different values), so it is refused.
+
+use crate::rejection::Rejection;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::{Map, Value};
+use std::fmt;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UniqueMap(pub Map<String, Value>);
+
+impl<'de> Deserialize<'de> for UniqueMap {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = UniqueMap;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object with unique member names")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueMap, A::Error> {
+                let mut map = Map::new();
+                while let Some((k, v)) = access.next_entry::<String, Value>()? {
+                    if map.contains_key(&k) {
+                        return Err(serde::de::Error::custom("duplicate member"));
+                    }
+                    map.insert(k, v);
+                }
+                Ok(UniqueMap(map))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl UniqueMap {
+    pub fn parse(bytes: &[u8]) -> Result<Self, Rejection> {
+        serde_json::from_slice(bytes).map_err(|_| Rejection::Malformed)
+    }
+}
+
+/// The `iss` claim, read before the signature is checked: it only selects which provider's
+/// keys to use, and an unknown issuer is refused without any network call.
+pub fn unverified_issuer(claims: &UniqueMap) -> Result<&str, Rejection> {
+    match claims.0.get("iss") {
+        Some(Value::String(s)) => Ok(s),
+        Some(_) => Err(Rejection::BadClaims),
+        None => Err(Rejection::UnknownIssuer),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicate_members_are_refused() {
+        assert!(UniqueMap::parse(br#"{"alg":"RS256","kid":"k"}"#).is_ok());
+        assert_eq!(
+            UniqueMap::parse(br#"{"alg":"RS256","alg":"none"}"#),
+            Err(Rejection::Malformed)
+        );
+        assert_eq!(UniqueMap::parse(b"[1]"), Err(Rejection::Malformed));
+        assert_eq!(UniqueMap::parse(b"{} x"), Err(Rejection::Malformed));
+    }
+}

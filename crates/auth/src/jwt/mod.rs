@@ -1,0 +1,11 @@
+//! Parsing of compact JWS tokens, strictly, before anything in them is trusted.
+
+mod claims;
+mod compact;
+mod header;
+mod json;
+
+pub use claims::{Claims, NumericDate};
+pub use compact::{Compact, MAX_TOKEN_BYTES, split};
+pub use header::{Header, parse_header};
+pub(crate) use json::{UniqueMap, unverified_issuer};

@@ -1,0 +1,130 @@
+//! Time rules every token must meet, whatever its issuer.
+
+use crate::jwt::Claims;
+use crate::rejection::Rejection;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Policy {
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
+    pub leeway: Duration,
+    /// Longest lifetime (`exp - iat`) accepted: a stolen token minted to live for a year is
+    /// refused even though its signature is good.
+    pub max_lifetime: Duration,
+    /// Longest time a verification result is reused without re-checking the signature.
+    pub cache_ttl: Duration,
+    /// Entries in the verified-token cache.
+    pub cache_capacity: u64,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            leeway: Duration::from_secs(30),
+            max_lifetime: Duration::from_secs(24 * 60 * 60),
+            cache_ttl: Duration::from_secs(5 * 60),
+            cache_capacity: 100_000,
+        }
+    }
+}
+
+impl Policy {
+    /// Checks `exp`, `nbf`, `iat` and the lifetime cap at `now` (seconds since the epoch).
+    pub fn check_times(&self, claims: &Claims, now: i64) -> Result<(), Rejection> {
+        let leeway = self.leeway.as_secs() as i64;
+        let max = self.max_lifetime.as_secs() as i64;
+        if now >= claims.exp.saturating_add(leeway) {
+            return Err(Rejection::Expired);
+        }
+        if claims
+            .nbf
+            .is_some_and(|nbf| nbf > now.saturating_add(leeway))
+        {
+            return Err(Rejection::NotYetValid);
+        }
+        if claims
+            .iat
+            .is_some_and(|iat| iat > now.saturating_add(leeway))
+        {
+            return Err(Rejection::IssuedInFuture);
+        }
+        // Without `iat` the lifetime cannot be measured, so what is left of it is capped.
+        let start = claims.iat.unwrap_or(now);
+        if claims.exp.saturating_sub(start) > max {
+            return Err(Rejection::LifetimeTooLong);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jwt::UniqueMap;
+
+    fn claims(extra: &str) -> Claims {
+        let json = format!(r#"{{"iss":"i","sub":"s",{extra}}}"#);
+        Claims::from_map(UniqueMap::parse(json.as_bytes()).expect("json")).expect("claims")
+    }
+
+    const NOW: i64 = 1_900_000_000;
+
+    #[test]
+    fn expiry_honours_leeway() {
+        let p = Policy::default();
+        assert_eq!(
+            p.check_times(&claims(&format!(r#""exp":{}"#, NOW + 60)), NOW),
+            Ok(())
+        );
+        assert_eq!(
+            p.check_times(&claims(&format!(r#""exp":{}"#, NOW - 29)), NOW),
+            Ok(())
+        );
+        assert_eq!(
+            p.check_times(&claims(&format!(r#""exp":{}"#, NOW - 30)), NOW),
+            Err(Rejection::Expired)
+        );
+    }
+
+    #[test]
+    fn future_nbf_and_iat_are_refused() {
+        let p = Policy::default();
+        let exp = NOW + 3600;
+        assert_eq!(
+            p.check_times(&claims(&format!(r#""exp":{exp},"nbf":{}"#, NOW + 31)), NOW),
+            Err(Rejection::NotYetValid)
+        );
+        assert_eq!(
+            p.check_times(&claims(&format!(r#""exp":{exp},"nbf":{}"#, NOW + 30)), NOW),
+            Ok(())
+        );
+        assert_eq!(
+            p.check_times(&claims(&format!(r#""exp":{exp},"iat":{}"#, NOW + 31)), NOW),
+            Err(Rejection::IssuedInFuture)
+        );
+    }
+
+    #[test]
+    fn lifetime_is_capped() {
+        let p = Policy::default();
+        let day = 24 * 3600;
+        assert_eq!(
+            p.check_times(
+                &claims(&format!(r#""exp":{},"iat":{}"#, NOW + day, NOW)),
+                NOW
+            ),
+            Ok(())
+        );
+        assert_eq!(
+            p.check_times(
+                &claims(&format!(r#""exp":{},"iat":{}"#, NOW + day + 1, NOW)),
+                NOW
+            ),
+            Err(Rejection::LifetimeTooLong)
+        );
+        assert_eq!(
+            p.check_times(&claims(&format!(r#""exp":{}"#, NOW + day + 1)), NOW),
+            Err(Rejection::LifetimeTooLong)
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! Why a token was refused. The code goes to logs and metrics; clients only ever see one
+//! generic 401, whatever the reason, so that the response is no oracle for an attacker.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rejection {
+    /// No token was presented.
+    Missing,
+    /// Larger than the size cap.
+    Oversized,
+    /// Not three base64url parts, bad base64, whitespace, padding, or not JSON.
+    Malformed,
+    /// The header breaks a rule: unknown `typ`, `kid` missing or odd, forbidden members.
+    BadHeader,
+    /// `alg` is not one the issuer's provider allows (this includes `none` and HMAC).
+    AlgNotAllowed,
+    /// `jku`, `x5u`, `jwk`, `x5c` or `crit` in the header.
+    ForbiddenHeader,
+    /// `iss` names no configured provider (no key fetch is made for it).
+    UnknownIssuer,
+    /// No key with this `kid`, even after a refetch.
+    UnknownKid,
+    /// The JWK's own `alg` or `use` disagrees with the token.
+    KeyMismatch,
+    /// The issuer's keys could not be loaded, or are older than the maximum staleness.
+    KeysUnavailable,
+    BadSignature,
+    /// A claim has the wrong JSON type, or a required claim is missing.
+    BadClaims,
+    MissingExp,
+    Expired,
+    NotYetValid,
+    IssuedInFuture,
+    /// `exp - iat` is longer than the lifetime cap.
+    LifetimeTooLong,
+    /// A Cognito ID token (or any `token_use` but `access`) where an access token is required.
+    WrongTokenUse,
+    /// `client_id` (Cognito) is not an accepted app client.
+    WrongClient,
+    /// `aud` (OIDC) names none of the accepted audiences.
+    WrongAudience,
+    /// The route needs a scope the token does not carry (a 403, not a 401).
+    InsufficientScope,
+    Revoked,
+    UserDisabled,
+    /// The token was sent somewhere tokens must never travel (the query string).
+    TokenInQuery,
+}
+
+impl Rejection {
+    /// The stable reason code used in logs and in the `reason` label of metrics.
+    pub fn code(self) -> &'static str {
+        match self {
+            Rejection::Missing => "missing",
+            Rejection::Oversized => "oversized",
+            Rejection::Malformed => "malformed",
+            Rejection::BadHeader => "bad_header",
+            Rejection::AlgNotAllowed => "alg_not_allowed",
+            Rejection::ForbiddenHeader => "forbidden_header",
+            Rejection::UnknownIssuer => "unknown_issuer",
+            Rejection::UnknownKid => "unknown_kid",
+            Rejection::KeyMismatch => "key_mismatch",
+            Rejection::KeysUnavailable => "keys_unavailable",
+            Rejection::BadSignature => "bad_signature",
+            Rejection::BadClaims => "bad_claims",
+            Rejection::MissingExp => "missing_exp",
+            Rejection::Expired => "expired",
+            Rejection::NotYetValid => "not_yet_valid",
+            Rejection::IssuedInFuture => "issued_in_future",
+            Rejection::LifetimeTooLong => "lifetime_too_long",
+            Rejection::WrongTokenUse => "wrong_token_use",
+            Rejection::WrongClient => "wrong_client",
+            Rejection::WrongAudience => "wrong_audience",
+            Rejection::InsufficientScope => "insufficient_scope",
+            Rejection::Revoked => "revoked",
+            Rejection::UserDisabled => "user_disabled",
+            Rejection::TokenInQuery => "token_in_query",
+        }
+    }
+
+    pub const ALL: [Rejection; 24] = [
+        Rejection::Missing,
+        Rejection::Oversized,
+        Rejection::Malformed,
+        Rejection::BadHeader,
+        Rejection::AlgNotAllowed,
+        Rejection::ForbiddenHeader,
+        Rejection::UnknownIssuer,
+        Rejection::UnknownKid,
+        Rejection::KeyMismatch,
+        Rejection::KeysUnavailable,
+        Rejection::BadSignature,
+        Rejection::BadClaims,
+        Rejection::MissingExp,
+        Rejection::Expired,
+        Rejection::NotYetValid,
+        Rejection::IssuedInFuture,
+        Rejection::LifetimeTooLong,
+        Rejection::WrongTokenUse,
+        Rejection::WrongClient,
+        Rejection::WrongAudience,
+        Rejection::InsufficientScope,
+        Rejection::Revoked,
+        Rejection::UserDisabled,
+        Rejection::TokenInQuery,
+    ];
+}
+
+impl fmt::Display for Rejection {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl std::error::Error for Rejection {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let codes: HashSet<&str> = Rejection::ALL.iter().map(|r| r.code()).collect();
+        assert_eq!(codes.len(), Rejection::ALL.len());
+        assert!(
+            codes
+                .iter()
+                .all(|c| c.bytes().all(|b| b.is_ascii_lowercase() || b == b'_'))
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! The verifier: every check of DESIGN's "Token verification", in order, cheapest first, and
+//! nothing in the token trusted before its signature is checked (the unverified `iss` only
+//! chooses whose keys to try).
+
+use crate::clock::Clock;
+use crate::hooks::TokenCheck;
+use crate::jwt::{self, Claims, MAX_TOKEN_BYTES, UniqueMap};
+use crate::policy::Policy;
+use crate::provider::Provider;
+use crate::rejection::Rejection;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// A token that passed every check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verified {
+    pub claims: Claims,
+    /// IdP groups, read with the issuer's provider rules.
+    pub groups: Vec<String>,
+    /// The key that verified the signature.
+    pub kid: String,
+}
+
+impl Verified {
+    /// For routes that need scopes: a token lacking one is refused (403, `insufficient_scope`).
+    pub fn require_scopes(&self, scopes: &[&str]) -> Result<(), Rejection> {
+        if scopes.iter().all(|s| self.claims.has_scope(s)) {
+            Ok(())
+        } else {
+            Err(Rejection::InsufficientScope)
+        }
+    }
+}
+
+/// SHA-256 of the whole token: the verified-token cache key. A weaker or partial hash would let
+/// a crafted token collide with a verified one and ride on its verification.
+pub type TokenDigest = [u8; 32];
+
+pub fn token_digest(token: &str) -> TokenDigest {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_ref());
+    out
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum VerifierError {
+    #[error("two providers claim the issuer {0}")]
+    DuplicateIssuer(String),
+    #[error("no provider is configured")]
+    NoProvider,
+}
+
+pub struct Verifier {
+    providers: HashMap<String, Arc<dyn Provider>>,
+    clock: Arc<dyn Clock>,
+    policy: Policy,
+    cache: moka::sync::Cache<TokenDigest, Arc<Verified>>,
+    check: Option<Arc<dyn TokenCheck>>,
+}
+
+impl std::fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Verifier")
+            .field("issuers", &self.providers.keys().collect::<Vec<_>>())
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a verification was answered from the cache, for the latency metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CacheUse {
+    Hit,
+    Miss,
+}
+
+impl Verifier {
+    pub fn new(
+        providers: Vec<Arc<dyn Provider>>,
+        clock: Arc<dyn Clock>,
+        policy: Policy,
+    ) -> Result<Self, VerifierError> {
+        if providers.is_empty() {
+            return Err(VerifierError::NoProvider);
+        }
+        let mut by_issuer = HashMap::new();
+        for p in providers {
+            let issuer = p.issuer().to_owned();
+            if by_issuer.insert(issuer.clone(), p).is_some() {
+                return Err(VerifierError::DuplicateIssuer(issuer));
+            }
+        }
+        let cache = moka::sync::Cache::builder()
+            .max_capacity(policy.cache_capacity)
+            .time_to_live(policy.cache_ttl)
+            .build();
+        Ok(Self {
+            providers: by_issuer,
+            clock,
+            policy,
+            cache,
+            check: None,
+        })
+    }
+
+    pub fn with_check(mut self, check: Arc<dyn TokenCheck>) -> Self {
+        self.check = Some(check);
+        self
+    }
+
+    pub fn providers(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
+        self.providers.values()
+    }
+
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
+    pub fn clock(&self) -> &Arc<dyn Clock> {
+        &self.clock
+    }
+
+    /// Verifies a bearer token.
+    pub async fn verify(&self, token: &str) -> Result<Arc<Verified>, Rejection> {
+        self.verify_traced(token).await.map(|(v, _)| v)
+    }
+
+    /// Like [`verify`](Self::verify), and says whether the cache answered.
+    pub async fn verify_traced(&self, token: &str) -> Result<(Arc<Verified>, CacheUse), Rejection> {
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(Rejection::Oversized);
+        }
+        let digest = token_digest(token);
+        let (verified, used) = match self.cached(&digest)? {
+            Some(v) => (v, CacheUse::Hit),
+            None => {
+                let v = Arc::new(self.verify_uncached(token).await?);
+                self.cache.insert(digest, Arc::clone(&v));
+                (v, CacheUse::Miss)
+            }
+        };
+        if let Some(check) = &self.check {
+            check.check(&verified).await?;
+        }
+        Ok((verified, used))
+    }
+
+    /// A cached verification is reused only while its `exp` holds and its key is still in the
+    /// issuer's JWKS; otherwise it is dropped and the token verified afresh.
+    fn cached(&self, digest: &TokenDigest) -> Result<Option<Arc<Verified>>, Rejection> {
+        let Some(hit) = self.cache.get(digest) else {
+            return Ok(None);
+        };
+        let now = self.clock.now().timestamp();
+        if let Err(r) = self.policy.check_times(&hit.claims, now) {
+            self.cache.invalidate(digest);
+            return Err(r);
+        }
+        let key_present = self
+            .providers
+            .get(&hit.claims.iss)
+            .is_some_and(|p| p.keys().contains(&hit.kid));
+        if !key_present {
+            self.cache.invalidate(digest);
+            return Ok(None);
+        }
+        Ok(Some(hit))
+    }
+
+    /// Drops one token's cached verification (its revocation was just learned of).
+    pub fn forget(&self, token: &str) {
+        self.cache.invalidate(&token_digest(token));
+    }
+
+    /// Drops every cached verification matching `pred` (all tokens of a user, say).
+    pub fn forget_where(&self, pred: impl Fn(&Verified) -> bool) {
+        for (k, v) in self.cache.iter() {
+            if pred(&v) {
+                self.cache.invalidate(&*k);
+            }
+        }
+    }
+
+    async fn verify_uncached(&self, token: &str) -> Result<Verified, Rejection> {
+        let parts = jwt::split(token)?;
+        let header = jwt::parse_header(&parts.header)?;
+        let payload = UniqueMap::parse(&parts.payload)?;
+        let issuer = jwt::unverified_issuer(&payload)?;
+        let provider = self.providers.get(issuer).ok_or(Rejection::UnknownIssuer)?;
+        if !provider.algorithms().contains(&header.alg) {
+            return Err(Rejection::AlgNotAllowed);
+        }
+        let key = provider.keys().key(&header.kid).await?;
+        if key.alg != header.alg {
+            return Err(Rejection::KeyMismatch);
+        }
+        if !key.verify(parts.signing_input, &parts.signature) {
+            return Err(Rejection::BadSignature);
+        }
+        // From here on the claims are the issuer's word.
+        let claims = Claims::from_map(payload)?;
+        self.policy
+            .check_times(&claims, self.clock.now().timestamp())?;
+        provider.check_token_type(&claims)?;
+        let groups = provider.groups(&claims)?;
+        Ok(Verified {
+            claims,
+            groups,
+            kid: header.kid,
+        })
+    }
+
+    /// Whether every issuer's keys are loaded and usable (for `/readyz`).
+    pub fn keys_ready(&self) -> bool {
+        self.providers.values().all(|p| p.keys().status().usable)
+    }
+}
