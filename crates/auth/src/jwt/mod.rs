@@ -8,4 +8,4 @@ mod json;
 pub use claims::{Claims, NumericDate};
 pub use compact::{Compact, MAX_TOKEN_BYTES, split};
 pub use header::{Header, parse_header};
-pub(crate) use json::{UniqueMap, unverified_issuer};
+pub use json::{UniqueMap, unverified_issuer};
