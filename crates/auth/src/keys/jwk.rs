@@ -67,12 +67,13 @@ pub enum SkippedKey {
 #[error("not a JWKS document")]
 pub struct BadJwks;
 
+/// The keys of a JWKS that can be used, and the kid of each one that was skipped, with why.
+pub type ParsedJwks = (Vec<VerifyingKey>, Vec<(Option<String>, SkippedKey)>);
+
 /// Parses a JWKS document. Keys that cannot be used for RS256/ES256 signature verification are
 /// skipped and reported; a key's own `alg` decides which algorithm it may verify, so a token
 /// cannot pick another algorithm for it.
-pub fn parse_jwks(
-    body: &[u8],
-) -> Result<(Vec<VerifyingKey>, Vec<(Option<String>, SkippedKey)>), BadJwks> {
+pub fn parse_jwks(body: &[u8]) -> Result<ParsedJwks, BadJwks> {
     let doc: Jwks = serde_json::from_slice(body).map_err(|_| BadJwks)?;
     let mut keys: Vec<VerifyingKey> = Vec::new();
     let mut skipped = Vec::new();
