@@ -41,6 +41,13 @@ pub struct App {
 /// Opens the database, runs migrations (see the module docs for PostgreSQL being down), builds
 /// both routers and binds both listeners.
 pub async fn build(config: &Config) -> anyhow::Result<App> {
+    // Bound first: a port conflict is reported before any time is spent on the database.
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding the API listener to {}", config.listen))?;
+    let metrics_listener = TcpListener::bind(config.metrics_listen)
+        .await
+        .with_context(|| format!("binding the metrics listener to {}", config.metrics_listen))?;
     let database = Database::connect(&config.database_url, &config.connect_options())
         .await
         .with_context(|| format!("opening the database {}", config.database_url.0))?;
@@ -58,12 +65,6 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let settings = HttpSettings {
         request_timeout: config.request_timeout(),
     };
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding the API listener to {}", config.listen))?;
-    let metrics_listener = TcpListener::bind(config.metrics_listen)
-        .await
-        .with_context(|| format!("binding the metrics listener to {}", config.metrics_listen))?;
     Ok(App {
         listener,
         metrics_listener,
@@ -139,7 +140,7 @@ impl App {
     }
 
     /// Serves until the shutdown handle is triggered, then lets in-flight requests finish for
-    /// at most the grace period before returning (dropping whatever is still running).
+    /// at most the grace period before returning (see [`serve`]).
     pub async fn run(self) -> anyhow::Result<()> {
         let App {
             listener,
@@ -151,28 +152,11 @@ impl App {
             background,
             database: _,
         } = self;
-        let api = {
-            let s = shutdown.clone();
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move { s.wait().await })
-            .into_future()
-        };
-        let metrics = {
-            let s = shutdown.clone();
-            axum::serve(metrics_listener, metrics_router)
-                .with_graceful_shutdown(async move { s.wait().await })
-                .into_future()
-        };
-        let result = tokio::select! {
-            r = async { tokio::try_join!(api, metrics) } => r.map(|_| ()).context("serving HTTP"),
-            () = async { shutdown.wait().await; tokio::time::sleep(grace).await } => {
-                tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period elapsed; dropping remaining connections");
-                Ok(())
-            }
-        };
+        let result = tokio::try_join!(
+            serve(listener, router, shutdown.clone(), grace),
+            serve(metrics_listener, metrics_router, shutdown, grace),
+        )
+        .map(|_| ());
         for task in background {
             task.abort();
         }
@@ -192,6 +176,34 @@ impl App {
             shutdown,
             handle,
         })
+    }
+}
+
+/// Serves `router` on `listener` until `shutdown` is triggered, then stops accepting and lets
+/// in-flight requests finish for at most `grace` before returning. Connections still open at
+/// that point run on their own tasks and are cut when the runtime shuts down, which in the
+/// binary is right after `run` returns. Public so tests can check the drain with slow routes.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: Shutdown,
+    grace: Duration,
+) -> anyhow::Result<()> {
+    let drain = {
+        let s = shutdown.clone();
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { s.wait().await })
+        .into_future()
+    };
+    tokio::select! {
+        r = drain => r.context("serving HTTP"),
+        () = async { shutdown.wait().await; tokio::time::sleep(grace).await } => {
+            tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period elapsed; dropping remaining connections");
+            Ok(())
+        }
     }
 }
 

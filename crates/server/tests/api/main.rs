@@ -7,3 +7,4 @@ mod health;
 mod helpers;
 mod limits;
 mod readiness_recovery;
+mod shutdown;
