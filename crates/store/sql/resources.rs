@@ -194,12 +194,12 @@ impl ResourceStore for Backend {
             Some(r) if r.deleted_at.is_none() => r,
             _ => return Err(StoreError::NotFound),
         };
-        if let Some(expected) = expected_version {
-            if expected != before.version {
-                return Err(StoreError::VersionMismatch {
-                    current: before.version,
-                });
-            }
+        if let Some(expected) = expected_version
+            && expected != before.version
+        {
+            return Err(StoreError::VersionMismatch {
+                current: before.version,
+            });
         }
         // The version in the WHERE clause makes the write conditional on what was read above,
         // so a concurrent writer that committed in between turns this into a mismatch rather

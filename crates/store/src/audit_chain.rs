@@ -192,6 +192,28 @@ impl ChainVerifier {
     }
 }
 
+/// Reads the whole log in `seq` order, a page at a time, and returns how many rows verified,
+/// or the first row where the chain breaks.
+pub async fn verify_log<S: crate::AuditStore + ?Sized>(
+    store: &S,
+) -> crate::StoreResult<Result<i64, ChainBreak>> {
+    const BATCH: u32 = 500;
+    let mut verifier = ChainVerifier::default();
+    let mut after = 0;
+    loop {
+        let rows = store.audit_after(after, BATCH).await?;
+        for row in &rows {
+            if let Err(b) = verifier.check(row) {
+                return Ok(Err(b));
+            }
+        }
+        match rows.last() {
+            Some(last) if rows.len() == BATCH as usize => after = last.seq,
+            _ => return Ok(Ok(verifier.verified())),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,27 +298,5 @@ mod tests {
         let b: Value = serde_json::from_str(r#"{"a":[1,"x"],"b":100}"#).expect("json");
         assert_eq!(canonical_json(&a), canonical_json(&b));
         assert_eq!(canonical_json(&b), r#"{"a":[1,"x"],"b":100}"#);
-    }
-}
-
-/// Reads the whole log in `seq` order, a page at a time, and returns how many rows verified,
-/// or the first row where the chain breaks.
-pub async fn verify_log<S: crate::AuditStore + ?Sized>(
-    store: &S,
-) -> crate::StoreResult<Result<i64, ChainBreak>> {
-    const BATCH: u32 = 500;
-    let mut verifier = ChainVerifier::default();
-    let mut after = 0;
-    loop {
-        let rows = store.audit_after(after, BATCH).await?;
-        for row in &rows {
-            if let Err(b) = verifier.check(row) {
-                return Ok(Err(b));
-            }
-        }
-        match rows.last() {
-            Some(last) if rows.len() == BATCH as usize => after = last.seq,
-            _ => return Ok(Ok(verifier.verified())),
-        }
     }
 }
