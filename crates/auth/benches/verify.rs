@@ -24,14 +24,14 @@ fn verifier(
     cache_capacity: u64,
 ) -> Verifier {
     let jwks_issuer = Arc::clone(issuer);
-    let keys = JwksCache::new(
+    let keys = Arc::new(JwksCache::new(
         ISSUER,
         Box::new(StaticJwks::new("bench", move || {
             jwks_issuer.jwks().to_string().into_bytes()
         })),
         Arc::new(SystemClock),
         JwksConfig::default(),
-    );
+    ));
     rt.block_on(keys.refresh()).expect("keys");
     let provider: Arc<dyn Provider> =
         Arc::new(Cognito::new(ISSUER, ["portcullis-dev".to_owned()], keys));

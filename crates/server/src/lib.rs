@@ -1,6 +1,7 @@
 //! The Portcullis server: configuration, start-up, the HTTP API and the CLI.
 #![forbid(unsafe_code)]
 
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod database;

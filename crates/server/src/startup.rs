@@ -10,6 +10,7 @@
 //! readiness follows a bounded ping, and the connection pool reconnects on its own after an
 //! outage: no restart is ever needed.
 
+use crate::auth;
 use crate::config::Config;
 use crate::database::Database;
 use crate::http::{self, AppState, HttpSettings};
@@ -18,9 +19,11 @@ use crate::readiness::Readiness;
 use crate::shutdown::Shutdown;
 use anyhow::Context;
 use axum::Router;
+use portcullis_auth::clock::{Clock, SystemClock};
 use portcullis_store::StoreError;
 use std::future::IntoFuture;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
@@ -53,14 +56,28 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         .with_context(|| format!("opening the database {}", config.database_url.0))?;
     let shutdown = Shutdown::new();
     let readiness = Readiness::default();
-    let background = prepare_schema(&database, &readiness, &shutdown)
+    let background: Vec<JoinHandle<()>> = prepare_schema(&database, &readiness, &shutdown)
         .await?
         .into_iter()
         .collect();
 
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let addr = listener.local_addr()?;
+    let auth = auth::build(config, addr, Arc::clone(&clock)).await?;
+    let mut background = background;
+    background.extend(auth.refreshers);
+    let dev_routes = auth.dev_issuer.as_ref().map(|i| {
+        Router::new().nest(
+            auth::DEV_ISSUER_PATH,
+            portcullis_dev_issuer::router(Arc::clone(i)),
+        )
+    });
+
     let state = AppState {
         store: database.store(),
         readiness,
+        verifier: auth.verifier,
+        clock,
     };
     let settings = HttpSettings {
         request_timeout: config.request_timeout(),
@@ -68,7 +85,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     Ok(App {
         listener,
         metrics_listener,
-        router: http::router(state, &settings),
+        router: http::router(state, &settings, dev_routes),
         metrics_router: metrics::router(),
         shutdown,
         grace: config.shutdown_grace(),

@@ -6,13 +6,14 @@ use crate::keys::Alg;
 use crate::provider::Provider;
 use crate::rejection::Rejection;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct Cognito {
     issuer: String,
     client_ids: HashSet<String>,
     algorithms: Vec<Alg>,
-    keys: JwksCache,
+    keys: Arc<JwksCache>,
 }
 
 impl Cognito {
@@ -29,7 +30,7 @@ impl Cognito {
     pub fn new(
         issuer: impl Into<String>,
         client_ids: impl IntoIterator<Item = String>,
-        keys: JwksCache,
+        keys: Arc<JwksCache>,
     ) -> Self {
         Self {
             issuer: issuer.into(),

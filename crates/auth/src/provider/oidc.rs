@@ -6,13 +6,14 @@ use crate::keys::Alg;
 use crate::provider::Provider;
 use crate::rejection::Rejection;
 use std::collections::HashSet;
+use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct Oidc {
     issuer: String,
     audiences: HashSet<String>,
     algorithms: Vec<Alg>,
-    keys: JwksCache,
+    keys: Arc<JwksCache>,
 }
 
 impl Oidc {
@@ -20,7 +21,7 @@ impl Oidc {
         issuer: impl Into<String>,
         audiences: impl IntoIterator<Item = String>,
         algorithms: Vec<Alg>,
-        keys: JwksCache,
+        keys: Arc<JwksCache>,
     ) -> Self {
         Self {
             issuer: issuer.into(),

@@ -81,12 +81,12 @@ pub async fn setup() -> Setup {
         ..JwksConfig::default()
     };
     let client = http_client(cache_config.fetch_timeout).expect("client");
-    let keys = JwksCache::new(
+    let keys = Arc::new(JwksCache::new(
         url.clone(),
         Box::new(HttpJwks::new(client, Cognito::jwks_url(&url))),
         Arc::new(clock.clone()),
         cache_config.clone(),
-    );
+    ));
     let provider = Arc::new(Cognito::new(url, ["portcullis-dev".to_owned()], keys));
     let verifier = Verifier::new(
         vec![Arc::clone(&provider) as Arc<dyn Provider>],

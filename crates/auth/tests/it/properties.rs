@@ -28,14 +28,14 @@ fn fixture() -> &'static Fixture {
         let issuer = Arc::new(DevIssuer::ephemeral("https://issuer.test"));
         let jwks_issuer = Arc::clone(&issuer);
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let keys = JwksCache::new(
+        let keys = Arc::new(JwksCache::new(
             "https://issuer.test",
             Box::new(StaticJwks::new("dev", move || {
                 jwks_issuer.jwks().to_string().into_bytes()
             })),
             clock.clone(),
             JwksConfig::default(),
-        );
+        ));
         rt.block_on(keys.refresh()).expect("load keys");
         let provider: Arc<dyn Provider> = Arc::new(Cognito::new(
             "https://issuer.test",

@@ -35,6 +35,8 @@ pub struct Config {
     /// How long in-flight requests may run after SIGTERM/SIGINT before they are cut off.
     pub shutdown_grace_secs: u64,
     pub database: DatabaseConfig,
+    /// Local state that is not in the database: the dev issuer's signing keys.
+    pub data_dir: std::path::PathBuf,
 }
 
 impl Default for Config {
@@ -49,6 +51,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             shutdown_grace_secs: 20,
             database: DatabaseConfig::default(),
+            data_dir: std::path::PathBuf::from("./.portcullis"),
         }
     }
 }
@@ -84,6 +87,10 @@ pub struct AuthConfig {
     pub audiences: Vec<String>,
     pub allow_http_issuer: bool,
     pub admin_group: String,
+    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
+    pub leeway_secs: u64,
+    /// Longest accepted token lifetime (`exp - iat`).
+    pub max_token_lifetime_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -97,6 +104,8 @@ impl Default for AuthConfig {
             audiences: Vec::new(),
             allow_http_issuer: false,
             admin_group: "portcullis-admin".into(),
+            leeway_secs: 30,
+            max_token_lifetime_secs: 24 * 60 * 60,
         }
     }
 }

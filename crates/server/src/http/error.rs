@@ -6,27 +6,25 @@ use super::problem::Problem;
 use super::request_id::RequestId;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use portcullis_auth::Rejection;
+use portcullis_auth::bearer::challenge;
 use portcullis_store::StoreError;
 use std::error::Error as StdError;
 
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
-
-/// What to put in `WWW-Authenticate` on a 401 (RFC 6750 section 3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Challenge {
-    /// No credentials were sent: plain `Bearer`, no error code.
-    Missing,
-    /// A token was sent and refused.
-    InvalidToken,
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     /// The `&'static str`s below are reasons for the log, never for the client.
     #[error("bad request: {0}")]
     BadRequest(&'static str),
-    #[error("unauthorized")]
-    Unauthorized(Challenge),
+    /// A missing or refused token; the reason is logged and counted, never sent, so every
+    /// refused token gets the same body.
+    #[error("unauthorized: {0}")]
+    Unauthorized(Rejection),
+    /// A valid token without a scope the route needs.
+    #[error("insufficient scope")]
+    InsufficientScope,
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -60,6 +58,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::InsufficientScope => StatusCode::FORBIDDEN,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
@@ -81,6 +80,12 @@ impl ApiError {
                 status = self.status().as_u16(),
                 cause = %chain(cause.as_ref()),
                 "request failed"
+            ),
+            Self::Unauthorized(rejection) => tracing::info!(
+                request_id,
+                status = 401,
+                reason = rejection.code(),
+                "token refused"
             ),
             other => tracing::debug!(
                 request_id,
@@ -110,13 +115,13 @@ impl IntoResponse for ApiError {
         let mut res = Problem::new(self.status()).into_response();
         let headers = res.headers_mut();
         match &self {
-            Self::Unauthorized(Challenge::Missing) => {
-                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            Self::Unauthorized(rejection) => {
+                headers.insert(header::WWW_AUTHENTICATE, challenge(*rejection));
             }
-            Self::Unauthorized(Challenge::InvalidToken) => {
+            Self::InsufficientScope => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
-                    HeaderValue::from_static(r#"Bearer error="invalid_token""#),
+                    challenge(Rejection::InsufficientScope),
                 );
             }
             Self::RateLimited { retry_after_secs } => {
@@ -125,6 +130,15 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         res
+    }
+}
+
+impl From<Rejection> for ApiError {
+    fn from(r: Rejection) -> Self {
+        match r {
+            Rejection::InsufficientScope => Self::InsufficientScope,
+            other => Self::Unauthorized(other),
+        }
     }
 }
 
@@ -182,14 +196,14 @@ mod tests {
 
     #[test]
     fn unauthorized_carries_the_bearer_challenge() {
-        let res = ApiError::Unauthorized(Challenge::InvalidToken).into_response();
+        let res = ApiError::Unauthorized(Rejection::Expired).into_response();
         assert_eq!(
             res.headers()
                 .get(header::WWW_AUTHENTICATE)
                 .map(|v| v.as_bytes()),
             Some(&br#"Bearer error="invalid_token""#[..])
         );
-        let res = ApiError::Unauthorized(Challenge::Missing).into_response();
+        let res = ApiError::Unauthorized(Rejection::Missing).into_response();
         assert_eq!(
             res.headers()
                 .get(header::WWW_AUTHENTICATE)

@@ -1,6 +1,7 @@
 //! The public HTTP API: routing, cross-cutting layers, errors.
 
 pub mod error;
+pub mod extract;
 pub mod problem;
 pub mod request_id;
 pub mod router;

@@ -3,7 +3,7 @@
 use super::error::ApiError;
 use super::problem::problem_fallback;
 use super::request_id::{RequestId, request_id};
-use super::routes::health;
+use super::routes::{health, me};
 use super::state::AppState;
 use axum::Router;
 use axum::body::Body;
@@ -26,12 +26,17 @@ pub struct HttpSettings {
 }
 
 /// The public API. `/metrics` is deliberately absent: it has its own listener.
-pub fn router(state: AppState, settings: &HttpSettings) -> Router {
-    let routes = Router::new()
+/// `extra` is merged in before the common layers (the dev issuer's endpoints under `dev`).
+pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -> Router {
+    let mut routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/v1/me", get(me::me))
         .fallback(not_found)
         .with_state(state);
+    if let Some(extra) = extra {
+        routes = routes.merge(extra);
+    }
     with_common_layers(routes, settings)
 }
 

@@ -1,6 +1,8 @@
 //! What handlers share. Cheap to clone: everything is behind an `Arc`.
 
 use crate::readiness::Readiness;
+use portcullis_auth::Verifier;
+use portcullis_auth::clock::Clock;
 use portcullis_store::Store;
 use std::sync::Arc;
 
@@ -8,4 +10,6 @@ use std::sync::Arc;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub readiness: Readiness,
+    pub verifier: Arc<Verifier>,
+    pub clock: Arc<dyn Clock>,
 }

@@ -1,6 +1,6 @@
 //! Starting the app for a test, and checks shared by several tests.
 
-use portcullis::config::{Config, DatabaseUrl};
+use portcullis::config::{AuthProvider, Config, DatabaseUrl};
 use portcullis::{App, RunningApp};
 use reqwest::Response;
 use tempfile::TempDir;
@@ -18,14 +18,31 @@ impl TestApp {
     }
 }
 
-/// Defaults, with both listeners on port 0 so tests can run in parallel.
+/// Defaults, with both listeners on port 0 so tests can run in parallel, and the embedded dev
+/// issuer (its key in a fresh directory under the system temp dir).
 pub fn test_config(database_url: &str) -> Config {
-    Config {
+    let mut config = Config {
         listen: "127.0.0.1:0".parse().expect("valid address"),
         metrics_listen: "127.0.0.1:0".parse().expect("valid address"),
         database_url: DatabaseUrl::parse(database_url).expect("valid database URL"),
+        data_dir: std::env::temp_dir().join(format!("portcullis-test-{}", uuid::Uuid::now_v7())),
         ..Config::default()
+    };
+    config.auth.provider = Some(AuthProvider::Dev);
+    config
+}
+
+/// Polls `/readyz` until it answers 200 (issuer keys load in the background at start-up).
+pub async fn wait_ready(app: &TestApp) {
+    for _ in 0..100 {
+        if let Ok(res) = app.client.get(app.url("/readyz")).send().await
+            && res.status() == 200
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+    panic!("the app did not become ready within 5 s");
 }
 
 pub async fn spawn_sqlite() -> TestApp {

@@ -8,3 +8,4 @@ mod helpers;
 mod limits;
 mod readiness_recovery;
 mod shutdown;
+mod token_rejections;

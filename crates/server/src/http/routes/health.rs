@@ -17,8 +17,12 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready to serve traffic: migrations have run and the database answers.
+/// Ready to serve traffic: migrations have run, the database answers, and every issuer's keys
+/// are loaded (a token cannot be verified before they are).
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    if !state.verifier.keys_ready() {
+        return Err(ApiError::unavailable("issuer keys are not loaded"));
+    }
     if !state.readiness.is_migrated() {
         return Err(ApiError::unavailable(
             "database migrations have not completed",

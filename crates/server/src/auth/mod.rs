@@ -1,0 +1,123 @@
+//! Turning the `auth` configuration into a running verifier: one provider per configured
+//! issuer, each with its JWKS cache and the background task that keeps it fresh.
+
+mod dev;
+
+pub use dev::{DEV_ISSUER_PATH, dev_issuer_url, open_dev_issuer};
+
+use crate::config::{AuthConfig, AuthProvider, Config};
+use anyhow::{Context, bail};
+use portcullis_auth::Verifier;
+use portcullis_auth::clock::Clock;
+use portcullis_auth::jwks::{
+    DiscoveredJwks, HttpJwks, JwksCache, JwksConfig, StaticJwks, http_client,
+};
+use portcullis_auth::keys::Alg;
+use portcullis_auth::policy::Policy;
+use portcullis_auth::provider::{Cognito, Oidc, Provider, check_issuer_url};
+use portcullis_dev_issuer::DevIssuer;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::task::JoinHandle;
+
+/// The verifier and what keeps it running.
+#[derive(Debug)]
+pub struct AuthRuntime {
+    pub verifier: Arc<Verifier>,
+    /// Present under the dev provider: served at [`DEV_ISSUER_PATH`] and used for minting.
+    pub dev_issuer: Option<Arc<DevIssuer>>,
+    pub refreshers: Vec<JoinHandle<()>>,
+}
+
+pub fn policy(auth: &AuthConfig) -> Policy {
+    Policy {
+        leeway: Duration::from_secs(auth.leeway_secs),
+        max_lifetime: Duration::from_secs(auth.max_token_lifetime_secs),
+        ..Policy::default()
+    }
+}
+
+/// Builds the provider named by `auth.provider`. `addr` is the bound API address, which names
+/// the dev issuer when no explicit issuer is configured.
+pub async fn build(
+    config: &Config,
+    addr: SocketAddr,
+    clock: Arc<dyn Clock>,
+) -> anyhow::Result<AuthRuntime> {
+    let auth = &config.auth;
+    let jwks_config = JwksConfig::default();
+    let cache = |issuer: &str, source: Box<dyn portcullis_auth::jwks::KeySource>| {
+        Arc::new(JwksCache::new(
+            issuer,
+            source,
+            Arc::clone(&clock),
+            jwks_config.clone(),
+        ))
+    };
+    let (provider, keys, dev_issuer): (Arc<dyn Provider>, Arc<JwksCache>, _) = match auth.provider {
+        None => bail!("no auth provider is configured (set PORTCULLIS_AUTH__PROVIDER)"),
+        Some(AuthProvider::Cognito) => {
+            let issuer = match (&auth.issuer, &auth.region, &auth.user_pool_id) {
+                (Some(i), _, _) => i.trim_end_matches('/').to_owned(),
+                (None, Some(r), Some(p)) => Cognito::pool_issuer(r, p),
+                _ => bail!("cognito needs auth.issuer, or auth.region and auth.user_pool_id"),
+            };
+            check_issuer(&issuer, auth.allow_http_issuer)?;
+            let client = http_client(jwks_config.fetch_timeout)?;
+            let keys = cache(
+                &issuer,
+                Box::new(HttpJwks::new(client, Cognito::jwks_url(&issuer))),
+            );
+            let p = Cognito::new(issuer, auth.client_ids.clone(), Arc::clone(&keys));
+            (Arc::new(p), keys, None)
+        }
+        Some(AuthProvider::Oidc) => {
+            let Some(issuer) = auth.issuer.clone() else {
+                bail!("oidc needs auth.issuer");
+            };
+            check_issuer(&issuer, auth.allow_http_issuer)?;
+            let client = http_client(jwks_config.fetch_timeout)?;
+            let source = DiscoveredJwks::new(client, issuer.clone(), auth.allow_http_issuer);
+            let keys = cache(&issuer, Box::new(source));
+            let p = Oidc::new(
+                issuer,
+                auth.audiences.clone(),
+                vec![Alg::Rs256],
+                Arc::clone(&keys),
+            );
+            (Arc::new(p), keys, None)
+        }
+        Some(AuthProvider::Dev) => {
+            let url = auth.issuer.clone().unwrap_or_else(|| dev_issuer_url(addr));
+            let issuer = open_dev_issuer(&config.data_dir, &url)?;
+            let published = Arc::clone(&issuer);
+            let source = StaticJwks::new("embedded dev issuer", move || {
+                published.jwks().to_string().into_bytes()
+            });
+            let keys = cache(&url, Box::new(source));
+            // In-process keys cannot be unavailable: load them now, so the server is ready
+            // the moment it listens.
+            keys.refresh()
+                .await
+                .context("loading the dev issuer's keys")?;
+            let mut clients = auth.client_ids.clone();
+            if clients.is_empty() {
+                clients.push(portcullis_dev_issuer::DEFAULT_CLIENT_ID.to_owned());
+            }
+            let p = Cognito::new(url, clients, Arc::clone(&keys));
+            (Arc::new(p), keys, Some(issuer))
+        }
+    };
+    let verifier = Verifier::new(vec![provider], Arc::clone(&clock), policy(auth))
+        .context("building the token verifier")?;
+    Ok(AuthRuntime {
+        verifier: Arc::new(verifier),
+        dev_issuer,
+        refreshers: vec![keys.spawn_refresher()],
+    })
+}
+
+fn check_issuer(issuer: &str, allow_http: bool) -> anyhow::Result<()> {
+    check_issuer_url(issuer, allow_http).map_err(|why| anyhow::anyhow!("auth.issuer: {why}"))
+}
