@@ -41,7 +41,23 @@ pub enum Command {
         #[arg(long)]
         dev: bool,
     },
-    // Reserved, per DESIGN.md, implemented later: `token`, `purge`, `audit`.
+    /// Mint an access token from the embedded dev issuer (the key in the data directory), for
+    /// a server running `portcullis dev` with the same configuration. Prints only the token.
+    Token {
+        /// The token's subject.
+        #[arg(long, default_value = portcullis_dev_issuer::DEFAULT_SUB)]
+        sub: String,
+        /// IdP groups (`cognito:groups`), comma separated; the admin group makes a platform admin.
+        #[arg(long, value_delimiter = ',')]
+        groups: Vec<String>,
+        /// Lifetime: `90s`, `15m`, `8h`, `1d` (at most the configured cap, 24 h by default).
+        #[arg(long, default_value = "1h", value_parser = crate::dev_tokens::parse_ttl)]
+        ttl: std::time::Duration,
+        /// Extra claim `k=v` (the value is JSON if it parses as JSON, else a string); repeatable.
+        #[arg(long = "claim", value_name = "K=V")]
+        claims: Vec<String>,
+    },
+    // Reserved, per DESIGN.md, implemented later: `purge`, `audit`.
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -52,6 +68,8 @@ pub enum OutputFormat {
 
 enum Failure {
     Config(ConfigError),
+    /// A bad command-line value; exits 2 like clap's own usage errors.
+    Usage(String),
     Runtime(anyhow::Error),
 }
 
@@ -71,12 +89,22 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::CheckConfig { format, dev } => check_config(cli.config, format, dev),
+        Command::Token {
+            sub,
+            groups,
+            ttl,
+            claims,
+        } => token(cli.config, &sub, &groups, ttl, &claims),
         command => run_async(cli.config, command),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Config(e)) => {
             eprintln!("{e}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Usage(e)) => {
+            eprintln!("error: {e}");
             ExitCode::from(2)
         }
         Err(Failure::Runtime(e)) => {
@@ -121,7 +149,7 @@ fn run_async(file: Option<PathBuf>, command: Command) -> Result<(), Failure> {
                 telemetry::init(LogFormat::Pretty);
                 migrate(&config).await
             }
-            Command::CheckConfig { .. } => Ok(()),
+            Command::CheckConfig { .. } | Command::Token { .. } => Ok(()),
         }
     })
 }
@@ -131,7 +159,12 @@ async fn serve(config: &Config, dev: bool) -> Result<(), Failure> {
     let addr = app.addr()?;
     let metrics_addr = app.metrics_addr()?;
     if dev {
-        print_dev_banner(config, addr, metrics_addr);
+        print_dev_banner(
+            config,
+            addr,
+            metrics_addr,
+            app.dev_issuer().map(AsRef::as_ref),
+        );
     }
     tracing::info!(%addr, %metrics_addr, database = %config.database_url.0, "listening");
     let shutdown = app.shutdown_handle();
@@ -144,24 +177,74 @@ async fn serve(config: &Config, dev: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-fn print_dev_banner(config: &Config, addr: std::net::SocketAddr, metrics: std::net::SocketAddr) {
+fn print_dev_banner(
+    config: &Config,
+    addr: std::net::SocketAddr,
+    metrics: std::net::SocketAddr,
+    issuer: Option<&portcullis_dev_issuer::DevIssuer>,
+) {
     println!(
         "\nPortcullis dev server\n\
          \n  API       http://{addr}\
          \n  metrics   http://{metrics}/metrics\
-         \n  database  {db}\
-         \n  auth      {provider} (dev tokens will be printed here once the dev issuer is wired in)\
+         \n  database  {db}",
+        db = config.database_url.0,
+    );
+    let Some(issuer) = issuer else {
+        println!(
+            "  auth      {:?} (no dev tokens: the dev issuer is not in use)\n",
+            config.auth.provider
+        );
+        return;
+    };
+    let (admin, member) = crate::dev_tokens::ready_made(issuer, &config.auth.admin_group);
+    println!(
+        "  issuer    {iss} (keys in {dir})\
+         \n\nTokens (valid {hours} h; mint more with `portcullis token --sub NAME --groups G1,G2`):\
+         \n\n  ADMIN_TOKEN={admin}\
+         \n\n  MEMBER_TOKEN={member}\
          \n\nTry:\
          \n  curl -i http://{addr}/healthz\
          \n  curl -i http://{addr}/readyz\
+         \n  curl -H \"Authorization: Bearer $MEMBER_TOKEN\" http://{addr}/v1/me\
          \n\nStop with Ctrl-C.\n",
-        db = config.database_url.0,
-        provider = match config.auth.provider {
-            Some(AuthProvider::Dev) | None => "embedded dev issuer",
-            Some(AuthProvider::Cognito) => "cognito",
-            Some(AuthProvider::Oidc) => "oidc",
-        },
+        iss = issuer.issuer_url(),
+        dir = config.data_dir.display(),
+        hours = crate::dev_tokens::DEV_TOKEN_TTL.as_secs() / 3600,
     );
+}
+
+/// `portcullis token`: opens the dev issuer the way `dev` does (same data directory, same
+/// issuer URL from the same configuration) and prints one token.
+fn token(
+    file: Option<PathBuf>,
+    sub: &str,
+    groups: &[String],
+    ttl: std::time::Duration,
+    claims: &[String],
+) -> Result<(), Failure> {
+    let config = config::load(Profile::Dev, file.as_deref())?;
+    if config.auth.provider != Some(AuthProvider::Dev) {
+        return Err(Failure::Config(ConfigError::setting(
+            "auth.provider",
+            "`portcullis token` mints dev-issuer tokens and needs the dev provider",
+        )));
+    }
+    if ttl.as_secs() > config.auth.max_token_lifetime_secs {
+        return Err(Failure::Usage(format!(
+            "--ttl is longer than the accepted token lifetime ({} s, auth.max_token_lifetime_secs)",
+            config.auth.max_token_lifetime_secs
+        )));
+    }
+    let url = config
+        .auth
+        .issuer
+        .clone()
+        .unwrap_or_else(|| crate::auth::dev_issuer_url(config.listen));
+    let issuer = crate::auth::open_dev_issuer(&config.data_dir, &url)?;
+    let spec = crate::dev_tokens::spec(sub, groups, ttl, claims).map_err(Failure::Usage)?;
+    println!("{}", issuer.mint_access(&spec));
+    Ok(())
 }
 
 async fn migrate(config: &Config) -> Result<(), Failure> {

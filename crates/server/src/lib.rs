@@ -5,6 +5,7 @@ pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod database;
+pub mod dev_tokens;
 pub mod http;
 pub mod metrics;
 pub mod readiness;

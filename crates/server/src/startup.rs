@@ -39,6 +39,7 @@ pub struct App {
     grace: Duration,
     background: Vec<JoinHandle<()>>,
     database: Database,
+    dev_issuer: Option<Arc<portcullis_dev_issuer::DevIssuer>>,
 }
 
 /// Opens the database, runs migrations (see the module docs for PostgreSQL being down), builds
@@ -66,6 +67,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let auth = auth::build(config, addr, Arc::clone(&clock)).await?;
     let mut background = background;
     background.extend(auth.refreshers);
+    let dev_issuer = auth.dev_issuer.clone();
     let dev_routes = auth.dev_issuer.as_ref().map(|i| {
         Router::new().nest(
             auth::DEV_ISSUER_PATH,
@@ -91,6 +93,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         grace: config.shutdown_grace(),
         background,
         database,
+        dev_issuer,
     })
 }
 
@@ -156,6 +159,11 @@ impl App {
         &self.database
     }
 
+    /// The embedded dev issuer, when `auth.provider` is `dev`.
+    pub fn dev_issuer(&self) -> Option<&Arc<portcullis_dev_issuer::DevIssuer>> {
+        self.dev_issuer.as_ref()
+    }
+
     /// Serves until the shutdown handle is triggered, then lets in-flight requests finish for
     /// at most the grace period before returning (see [`serve`]).
     pub async fn run(self) -> anyhow::Result<()> {
@@ -168,6 +176,7 @@ impl App {
             grace,
             background,
             database: _,
+            dev_issuer: _,
         } = self;
         let result = tokio::try_join!(
             serve(listener, router, shutdown.clone(), grace),
