@@ -77,14 +77,24 @@ impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         tracing::info!(reason = self.0.code(), "token refused");
         let status = status(self.0);
+        // RFC 9457, with one fixed sentence per status: nothing about the token or the reason.
         let body = serde_json::json!({
             "type": "about:blank",
             "title": status.canonical_reason().unwrap_or("Unauthorized"),
             "status": status.as_u16(),
+            "detail": if status == StatusCode::FORBIDDEN {
+                "The access token lacks a required scope."
+            } else {
+                "A valid access token is required."
+            },
         });
-        let mut resp = (status, axum::Json(body)).into_response();
-        resp.headers_mut()
-            .insert(WWW_AUTHENTICATE, challenge(self.0));
+        let mut resp = (status, body.to_string()).into_response();
+        let headers = resp.headers_mut();
+        headers.insert(WWW_AUTHENTICATE, challenge(self.0));
+        headers.insert(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
         resp
     }
 }
@@ -178,6 +188,35 @@ mod tests {
             bearer_token(&headers(&["Bearer a", "Bearer b"]), None),
             Err(Rejection::Malformed)
         );
+    }
+
+    #[tokio::test]
+    async fn refusals_are_generic_problem_documents() {
+        let mut bodies = Vec::new();
+        for r in [
+            Rejection::Expired,
+            Rejection::BadSignature,
+            Rejection::UnknownKid,
+        ] {
+            let resp = AuthError(r).into_response();
+            assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                resp.headers().get("content-type").map(|v| v.as_bytes()),
+                Some(&b"application/problem+json"[..])
+            );
+            assert_eq!(
+                resp.headers().get(WWW_AUTHENTICATE).map(|v| v.as_bytes()),
+                Some(&br#"Bearer error="invalid_token""#[..])
+            );
+            let body = axum::body::to_bytes(resp.into_body(), 4096)
+                .await
+                .expect("body");
+            assert!(!String::from_utf8_lossy(&body).contains(r.code()));
+            bodies.push(body);
+        }
+        assert!(bodies.windows(2).all(|w| w[0] == w[1]), "no oracle");
+        let forbidden = AuthError(Rejection::InsufficientScope).into_response();
+        assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
     }
 
     #[test]

@@ -41,6 +41,14 @@ impl Cognito {
     }
 }
 
+impl Cognito {
+    /// Replaces the default RS256-only allow-list (for pools fronted by an ES256 issuer).
+    pub fn with_algorithms(mut self, algorithms: Vec<Alg>) -> Self {
+        self.algorithms = algorithms;
+        self
+    }
+}
+
 impl Provider for Cognito {
     fn issuer(&self) -> &str {
         &self.issuer

@@ -30,6 +30,14 @@ pub struct AuthRuntime {
     pub refreshers: Vec<JoinHandle<()>>,
 }
 
+/// `auth.algorithms`, validated at load time to name only algorithms that exist.
+fn algorithms(auth: &AuthConfig) -> Vec<Alg> {
+    auth.algorithms
+        .iter()
+        .filter_map(|a| Alg::from_name(a))
+        .collect()
+}
+
 pub fn policy(auth: &AuthConfig) -> Policy {
     Policy {
         leeway: Duration::from_secs(auth.leeway_secs),
@@ -69,7 +77,8 @@ pub async fn build(
                 &issuer,
                 Box::new(HttpJwks::new(client, Cognito::jwks_url(&issuer))),
             );
-            let p = Cognito::new(issuer, auth.client_ids.clone(), Arc::clone(&keys));
+            let p = Cognito::new(issuer, auth.client_ids.clone(), Arc::clone(&keys))
+                .with_algorithms(algorithms(auth));
             (Arc::new(p), keys, None)
         }
         Some(AuthProvider::Oidc) => {

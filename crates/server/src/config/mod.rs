@@ -87,6 +87,10 @@ pub struct AuthConfig {
     pub audiences: Vec<String>,
     pub allow_http_issuer: bool,
     pub admin_group: String,
+    /// Signature algorithms accepted from the issuer: `RS256` (the default, what Cognito uses)
+    /// and, opted into, `ES256`. `none` and HMAC algorithms cannot be configured at all.
+    #[serde(deserialize_with = "list::comma_list")]
+    pub algorithms: Vec<String>,
     /// Clock skew tolerated on `exp`, `nbf` and `iat`.
     pub leeway_secs: u64,
     /// Longest accepted token lifetime (`exp - iat`).
@@ -104,6 +108,7 @@ impl Default for AuthConfig {
             audiences: Vec::new(),
             allow_http_issuer: false,
             admin_group: "portcullis-admin".into(),
+            algorithms: vec!["RS256".into()],
             leeway_secs: 30,
             max_token_lifetime_secs: 24 * 60 * 60,
         }
@@ -172,6 +177,18 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        if self.auth.algorithms.is_empty()
+            || self
+                .auth
+                .algorithms
+                .iter()
+                .any(|a| portcullis_auth::keys::Alg::from_name(a).is_none())
+        {
+            return Err(ConfigError::setting(
+                "auth.algorithms",
+                "must list RS256 and/or ES256",
+            ));
+        }
         if self.database.max_connections == 0 {
             return Err(ConfigError::setting(
                 "database.max_connections",
@@ -179,6 +196,17 @@ impl Config {
             ));
         }
         Ok(())
+    }
+
+    /// An explicit issuer must be https, or loopback http with `allow_http_issuer`.
+    fn check_issuer_url(&self) -> Result<(), ConfigError> {
+        match &self.auth.issuer {
+            Some(url) => {
+                portcullis_auth::provider::check_issuer_url(url, self.auth.allow_http_issuer)
+                    .map_err(|why| ConfigError::setting("auth.issuer", why))
+            }
+            None => Ok(()),
+        }
     }
 
     /// What `serve` needs on top of `validate`: a provider, and the settings that provider
@@ -193,6 +221,7 @@ impl Config {
                  (or run `portcullis dev` for local development)",
             )),
             Some(AuthProvider::Cognito) => {
+                self.check_issuer_url()?;
                 if a.issuer.is_none() && a.region.is_none() {
                     return Err(ConfigError::setting(
                         "auth.region",
@@ -217,6 +246,7 @@ impl Config {
                 if a.issuer.is_none() {
                     return Err(ConfigError::setting("auth.issuer", "required for oidc"));
                 }
+                self.check_issuer_url()?;
                 if a.audiences.is_empty() {
                     return Err(ConfigError::setting(
                         "auth.audiences",
@@ -264,23 +294,22 @@ pub fn base_figment(profile: Profile, file: Option<&Path>) -> Result<Figment, Co
 /// `PORTCULLIS_TEST_DATABASE_URL`), so an unknown top-level name is ignored, while a typo inside
 /// a section (`PORTCULLIS_AUTH__PROVDER`) is reported.
 pub fn env_provider() -> Env {
-    Env::prefixed(ENV_PREFIX).split("__").filter(|key| {
+    // Only variables naming a real top-level setting are read: `PORTCULLIS_LOG` and the test
+    // suites' `PORTCULLIS_TEST_*` share the prefix. The names come from the settings struct
+    // itself, so a new setting can never be forgotten here.
+    let keys = top_level_keys();
+    Env::prefixed(ENV_PREFIX).split("__").filter(move |key| {
         let top = key.as_str().split('.').next().unwrap_or_default();
-        TOP_LEVEL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
+        keys.iter().any(|k| k.eq_ignore_ascii_case(top))
     })
 }
 
-const TOP_LEVEL_KEYS: &[&str] = &[
-    "listen",
-    "metrics_listen",
-    "database_url",
-    "redis_url",
-    "auth",
-    "rate_limit",
-    "request_timeout_secs",
-    "shutdown_grace_secs",
-    "database",
-];
+fn top_level_keys() -> Vec<String> {
+    match serde_json::to_value(Config::default()) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// Extracts and validates a configuration from any figment.
 pub fn from_figment(fig: &Figment) -> Result<Config, ConfigError> {
@@ -352,6 +381,41 @@ mod tests {
             assert_eq!(c.auth.client_ids, ["c1", "c2"]);
             assert_eq!(c.rate_limit.per_ip, 7);
             assert_eq!(c.rate_limit.per_user, 20);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_top_level_setting_is_read_from_the_environment() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTCULLIS_DATA_DIR", "/var/lib/portcullis");
+            jail.set_env("PORTCULLIS_SHUTDOWN_GRACE_SECS", "5");
+            let c = load_in_jail(Profile::Standard, None).expect("valid");
+            assert_eq!(c.data_dir, std::path::PathBuf::from("/var/lib/portcullis"));
+            assert_eq!(c.shutdown_grace_secs, 5);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn serve_refuses_a_plain_http_issuer() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTCULLIS_AUTH__PROVIDER", "oidc");
+            jail.set_env("PORTCULLIS_AUTH__AUDIENCES", "api");
+            jail.set_env("PORTCULLIS_AUTH__ISSUER", "http://idp.example");
+            let c = load_in_jail(Profile::Standard, None).expect("loads");
+            let e = c
+                .validate_for_serve()
+                .expect_err("http issuer refused")
+                .to_string();
+            assert!(e.contains("PORTCULLIS_AUTH__ISSUER"), "{e}");
+            // Loopback http only with the explicit opt-in.
+            jail.set_env("PORTCULLIS_AUTH__ISSUER", "http://127.0.0.1:9000");
+            let c = load_in_jail(Profile::Standard, None).expect("loads");
+            assert!(c.validate_for_serve().is_err());
+            jail.set_env("PORTCULLIS_AUTH__ALLOW_HTTP_ISSUER", "true");
+            let c = load_in_jail(Profile::Standard, None).expect("loads");
+            assert!(c.validate_for_serve().is_ok());
             Ok(())
         });
     }
