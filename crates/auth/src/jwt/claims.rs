@@ -31,36 +31,47 @@ pub struct Claims {
     pub email: Option<String>,
     /// Authentication methods (`amr`, RFC 8176), for MFA policy.
     pub amr: Vec<String>,
-    /// Every claim as sent, for provider-specific ones (groups, custom MFA claims).
+    /// The claims not typed above, as sent: provider-specific ones (groups, custom MFA claims).
     pub raw: Map<String, Value>,
 }
 
 impl Claims {
+    /// Types the registered and Cognito claims, taking them out of the map (no copies); what
+    /// is left stays in `raw`.
     pub fn from_map(map: UniqueMap) -> Result<Self, Rejection> {
-        let m = map.0;
-        let exp = match m.get("exp") {
+        let mut m = map.0;
+        let exp = match m.remove("exp") {
             None => return Err(Rejection::MissingExp),
-            Some(v) => date(v)?,
+            Some(v) => date(&v)?,
+        };
+        let username = match take(&mut m, "username", string)? {
+            Some(u) => Some(u),
+            None => take(&mut m, "cognito:username", string)?,
+        };
+        let scopes = match take(&mut m, "scope", string)? {
+            Some(s) => s
+                .split(' ')
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            None => take(&mut m, "scp", string_list)?.unwrap_or_default(),
         };
         Ok(Claims {
-            iss: required_string(&m, "iss")?,
-            sub: required_string(&m, "sub")?,
+            iss: required_string(&mut m, "iss")?,
+            sub: required_string(&mut m, "sub")?,
             exp,
-            nbf: opt(&m, "nbf", date)?,
-            iat: opt(&m, "iat", date)?,
-            auth_time: opt(&m, "auth_time", date)?,
-            token_use: opt(&m, "token_use", string)?,
-            client_id: opt(&m, "client_id", string)?,
-            aud: opt(&m, "aud", string_or_list)?.unwrap_or_default(),
-            scopes: scopes(&m)?,
-            jti: opt(&m, "jti", string)?,
-            origin_jti: opt(&m, "origin_jti", string)?,
-            username: match opt(&m, "username", string)? {
-                Some(u) => Some(u),
-                None => opt(&m, "cognito:username", string)?,
-            },
-            email: opt(&m, "email", string)?,
-            amr: opt(&m, "amr", string_list)?.unwrap_or_default(),
+            nbf: take(&mut m, "nbf", |v| date(&v))?,
+            iat: take(&mut m, "iat", |v| date(&v))?,
+            auth_time: take(&mut m, "auth_time", |v| date(&v))?,
+            token_use: take(&mut m, "token_use", string)?,
+            client_id: take(&mut m, "client_id", string)?,
+            aud: take(&mut m, "aud", string_or_list)?.unwrap_or_default(),
+            scopes,
+            jti: take(&mut m, "jti", string)?,
+            origin_jti: take(&mut m, "origin_jti", string)?,
+            username,
+            email: take(&mut m, "email", string)?,
+            amr: take(&mut m, "amr", string_list)?.unwrap_or_default(),
             raw: m,
         })
     }
@@ -68,7 +79,10 @@ impl Claims {
     /// A list-of-strings claim by name (such as `cognito:groups`); absent is empty, any other
     /// type is an invalid token.
     pub fn string_list(&self, name: &str) -> Result<Vec<String>, Rejection> {
-        opt(&self.raw, name, string_list).map(Option::unwrap_or_default)
+        match self.raw.get(name) {
+            None => Ok(Vec::new()),
+            Some(v) => string_list(v.clone()),
+        }
     }
 
     pub fn has_scope(&self, scope: &str) -> bool {
@@ -76,49 +90,40 @@ impl Claims {
     }
 }
 
-fn opt<T>(
-    m: &Map<String, Value>,
+fn take<T>(
+    m: &mut Map<String, Value>,
     name: &str,
-    f: impl Fn(&Value) -> Result<T, Rejection>,
+    f: impl Fn(Value) -> Result<T, Rejection>,
 ) -> Result<Option<T>, Rejection> {
-    m.get(name).map(f).transpose()
+    m.remove(name).map(f).transpose()
 }
 
-fn required_string(m: &Map<String, Value>, name: &str) -> Result<String, Rejection> {
-    match opt(m, name, string)? {
+fn required_string(m: &mut Map<String, Value>, name: &str) -> Result<String, Rejection> {
+    match take(m, name, string)? {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(Rejection::BadClaims),
     }
 }
 
-fn string(v: &Value) -> Result<String, Rejection> {
-    v.as_str().map(str::to_owned).ok_or(Rejection::BadClaims)
-}
-
-fn string_list(v: &Value) -> Result<Vec<String>, Rejection> {
-    v.as_array()
-        .ok_or(Rejection::BadClaims)?
-        .iter()
-        .map(string)
-        .collect()
-}
-
-fn string_or_list(v: &Value) -> Result<Vec<String>, Rejection> {
+fn string(v: Value) -> Result<String, Rejection> {
     match v {
-        Value::String(s) => Ok(vec![s.clone()]),
-        _ => string_list(v),
+        Value::String(s) => Ok(s),
+        _ => Err(Rejection::BadClaims),
     }
 }
 
-fn scopes(m: &Map<String, Value>) -> Result<Vec<String>, Rejection> {
-    if let Some(s) = opt(m, "scope", string)? {
-        return Ok(s
-            .split(' ')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect());
+fn string_list(v: Value) -> Result<Vec<String>, Rejection> {
+    match v {
+        Value::Array(items) => items.into_iter().map(string).collect(),
+        _ => Err(Rejection::BadClaims),
     }
-    Ok(opt(m, "scp", string_list)?.unwrap_or_default())
+}
+
+fn string_or_list(v: Value) -> Result<Vec<String>, Rejection> {
+    match v {
+        Value::String(s) => Ok(vec![s]),
+        other => string_list(other),
+    }
 }
 
 /// A NumericDate: a JSON number (not a string, not a bool) within a sane range.

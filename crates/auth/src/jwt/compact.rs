@@ -26,12 +26,8 @@ pub fn split(token: &str) -> Result<Compact<'_>, Rejection> {
         return Err(Rejection::Oversized);
     }
     let bytes = token.as_bytes();
-    if !bytes
-        .iter()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    {
-        return Err(Rejection::Malformed);
-    }
+    // No separate alphabet scan: the decoder refuses any byte outside the base64url alphabet
+    // (whitespace, `+`, `/`, `=` included), so each part is checked exactly once.
     let mut parts = token.split('.');
     let (Some(h), Some(p), Some(s), None) =
         (parts.next(), parts.next(), parts.next(), parts.next())

@@ -21,10 +21,14 @@ impl<'de> Deserialize<'de> for UniqueMap {
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<UniqueMap, A::Error> {
                 let mut map = Map::new();
                 while let Some((k, v)) = access.next_entry::<String, Value>()? {
-                    if map.contains_key(&k) {
-                        return Err(serde::de::Error::custom("duplicate member"));
+                    match map.entry(k) {
+                        serde_json::map::Entry::Vacant(slot) => {
+                            slot.insert(v);
+                        }
+                        serde_json::map::Entry::Occupied(_) => {
+                            return Err(serde::de::Error::custom("duplicate member"));
+                        }
                     }
-                    map.insert(k, v);
                 }
                 Ok(UniqueMap(map))
             }
