@@ -8,6 +8,8 @@ pub mod database;
 pub mod dev_tokens;
 pub mod http;
 pub mod metrics;
+pub mod principal;
+pub mod rbac;
 pub mod readiness;
 pub mod shutdown;
 pub mod startup;

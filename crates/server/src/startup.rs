@@ -80,6 +80,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         readiness,
         verifier: auth.verifier,
         clock,
+        principals: crate::principal::PrincipalCache::default(),
+        admin_group: Arc::from(config.auth.admin_group.as_str()),
     };
     let settings = HttpSettings {
         request_timeout: config.request_timeout(),

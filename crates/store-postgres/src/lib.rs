@@ -26,6 +26,8 @@ impl PgStore {
     /// Appends to the audit hash chain are serialized by a transaction-scoped advisory lock:
     /// two transactions reading the same chain head would otherwise fork the chain.
     const AUDIT_CHAIN_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7041990001)");
+    /// Locks one org row for the rest of the transaction.
+    const LOCK_ORG: &'static str = "SELECT id FROM organizations WHERE id = $1 FOR UPDATE";
     const MIGRATION_LOCK: Option<&'static str> = Some("SELECT pg_advisory_xact_lock(7041990002)");
 
     /// Builds the pool without connecting: the server starts even while the database is down,

@@ -32,6 +32,8 @@ impl std::fmt::Debug for SqliteStore {
 impl SqliteStore {
     pub const NAME: &'static str = "sqlite";
     const AUDIT_CHAIN_LOCK: Option<&'static str> = None;
+    /// Locks one org row for the rest of the transaction.
+    const LOCK_ORG: &'static str = "SELECT id FROM organizations WHERE id = $1";
     const MIGRATION_LOCK: Option<&'static str> = None;
 
     /// Opens (creating if needed) the database file named by a `sqlite://path` URL, and its

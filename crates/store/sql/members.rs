@@ -12,6 +12,34 @@ async fn membership_in(tx: &mut Tx, org: OrgId, user: UserId) -> StoreResult<Opt
     row.as_ref().map(membership_from).transpose()
 }
 
+/// Refuses to leave an org without an owner. The org row is locked first (PostgreSQL; SQLite
+/// writes are serialized anyway), so two owners demoting each other at once cannot both win.
+async fn keep_an_owner(
+    tx: &mut Tx,
+    org: OrgId,
+    before: Role,
+    after: Option<Role>,
+) -> StoreResult<()> {
+    if before != Role::Owner || after == Some(Role::Owner) {
+        return Ok(());
+    }
+    sqlx::query(Backend::LOCK_ORG)
+        .bind(org.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    let row =
+        sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'")
+            .bind(org.0)
+            .fetch_one(&mut **tx)
+            .await
+            .map_err(db_err)?;
+    if get::<i64>(&row, "n")? <= 1 {
+        return Err(StoreError::Conflict("an org must keep at least one owner"));
+    }
+    Ok(())
+}
+
 /// Membership changes are only made in live orgs.
 async fn require_live_org(tx: &mut Tx, org: OrgId) -> StoreResult<()> {
     match org_in(tx, org).await? {
@@ -81,6 +109,7 @@ impl MembershipStore for Backend {
         let before = membership_in(&mut tx, org, user)
             .await?
             .ok_or(StoreError::NotFound)?;
+        keep_an_owner(&mut tx, org, before.role, Some(role)).await?;
         let row = sqlx::query(
             "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2 \
              RETURNING org_id, user_id, role, created_at",
@@ -117,6 +146,7 @@ impl MembershipStore for Backend {
         let before = membership_in(&mut tx, org, user)
             .await?
             .ok_or(StoreError::NotFound)?;
+        keep_an_owner(&mut tx, org, before.role, None).await?;
         sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
             .bind(org.0)
             .bind(user.0)

@@ -35,6 +35,8 @@ pub enum ApiError {
     PreconditionFailed,
     #[error("payload too large")]
     PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     #[error("unprocessable: {0}")]
     Unprocessable(&'static str),
     #[error("rate limited")]
@@ -64,6 +66,7 @@ impl ApiError {
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -130,6 +133,36 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         res
+    }
+}
+
+impl ApiError {
+    /// A store error shared by several waiters of one cache load.
+    pub fn from_shared_store_error(e: std::sync::Arc<StoreError>) -> Self {
+        match &*e {
+            StoreError::NotFound => Self::NotFound,
+            StoreError::Conflict(why) => Self::Conflict(why),
+            StoreError::VersionMismatch { .. } => Self::PreconditionFailed,
+            StoreError::Invalid(why) => Self::Unprocessable(why),
+            StoreError::Unavailable(_) => Self::Unavailable(Box::new(SharedCause(e))),
+            StoreError::Internal(_) => Self::Internal(Box::new(SharedCause(e))),
+        }
+    }
+}
+
+/// Lets an `Arc<StoreError>` be logged as the cause of an `ApiError`.
+#[derive(Debug)]
+struct SharedCause(std::sync::Arc<StoreError>);
+
+impl std::fmt::Display for SharedCause {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl StdError for SharedCause {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.0.source()
     }
 }
 

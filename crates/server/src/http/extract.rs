@@ -1,11 +1,13 @@
-//! Extractors that authenticate the caller. Handlers take [`Caller`] and never look at headers.
+//! Extractors that authenticate the caller. Handlers take [`CallerPrincipal`] (or a guard built
+//! on it) and never look at headers.
 
 use super::error::ApiError;
 use super::state::AppState;
+use crate::principal::Principal;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use portcullis_auth::Verified;
 use portcullis_auth::bearer::bearer_token;
+use portcullis_auth::{Rejection, Verified};
 use std::sync::Arc;
 
 /// A caller whose bearer token passed every check of the verifier.
@@ -16,8 +18,40 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if let Some(Caller(v)) = parts.extensions.get::<Caller>() {
+            return Ok(Caller(Arc::clone(v)));
+        }
         let token = bearer_token(&parts.headers, parts.uri.query())?;
         let verified = state.verifier.verify(token).await?;
+        // Several extractors of one request may ask; the token is verified once.
+        parts.extensions.insert(Caller(Arc::clone(&verified)));
         Ok(Caller(verified))
+    }
+}
+
+/// The caller as a Portcullis user: provisioned on first sight, with their memberships, from
+/// the principal cache. Disabled users are refused here, on every route.
+#[derive(Debug, Clone)]
+pub struct CallerPrincipal(pub Principal);
+
+impl FromRequestParts<AppState> for CallerPrincipal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Caller(token) = Caller::from_request_parts(parts, state).await?;
+        let identity = state
+            .principals
+            .identity(&state.store, &token, state.clock.now())
+            .await
+            .map_err(ApiError::from_shared_store_error)?;
+        if identity.user.disabled_at.is_some() {
+            return Err(Rejection::UserDisabled.into());
+        }
+        let platform_admin = token.groups.iter().any(|g| *g == *state.admin_group);
+        Ok(CallerPrincipal(Principal {
+            identity,
+            token,
+            platform_admin,
+        }))
     }
 }

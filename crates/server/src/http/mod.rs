@@ -1,7 +1,12 @@
 //! The public HTTP API: routing, cross-cutting layers, errors.
 
+pub mod change;
+pub mod cursor;
 pub mod error;
 pub mod extract;
+pub mod guard;
+pub mod input;
+pub mod page;
 pub mod problem;
 pub mod request_id;
 pub mod router;

@@ -3,14 +3,14 @@
 use super::error::ApiError;
 use super::problem::problem_fallback;
 use super::request_id::{RequestId, request_id};
-use super::routes::{health, me};
+use super::routes::{audit, health, me, members, orgs, resources};
 use super::state::AppState;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::middleware::from_fn;
-use axum::routing::get;
+use axum::routing::{get, patch, post};
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -32,6 +32,33 @@ pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/v1/me", get(me::me))
+        .route("/v1/orgs", get(orgs::list_mine).post(orgs::create))
+        .route("/v1/orgs/{org_id}", get(orgs::get).delete(orgs::delete))
+        .route("/v1/orgs/{org_id}/restore", post(orgs::restore))
+        .route(
+            "/v1/orgs/{org_id}/members",
+            get(members::list).post(members::add),
+        )
+        .route(
+            "/v1/orgs/{org_id}/members/{user_id}",
+            patch(members::change_role).delete(members::remove),
+        )
+        .route(
+            "/v1/orgs/{org_id}/resources",
+            get(resources::list).post(resources::create),
+        )
+        .route(
+            "/v1/orgs/{org_id}/resources/{id}",
+            get(resources::get)
+                .patch(resources::patch)
+                .delete(resources::delete),
+        )
+        .route(
+            "/v1/orgs/{org_id}/resources/{id}/restore",
+            post(resources::restore),
+        )
+        .route("/v1/orgs/{org_id}/audit", get(audit::for_org))
+        .route("/v1/admin/audit", get(audit::global))
         .fallback(not_found)
         .with_state(state);
     if let Some(extra) = extra {

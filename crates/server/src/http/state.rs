@@ -1,5 +1,6 @@
 //! What handlers share. Cheap to clone: everything is behind an `Arc`.
 
+use crate::principal::PrincipalCache;
 use crate::readiness::Readiness;
 use portcullis_auth::Verifier;
 use portcullis_auth::clock::Clock;
@@ -12,4 +13,7 @@ pub struct AppState {
     pub readiness: Readiness,
     pub verifier: Arc<Verifier>,
     pub clock: Arc<dyn Clock>,
+    pub principals: PrincipalCache,
+    /// Members of this IdP group are platform admins.
+    pub admin_group: Arc<str>,
 }

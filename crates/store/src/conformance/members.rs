@@ -113,3 +113,40 @@ pub async fn members_page_in_user_id_order<S: Store + 'static>(h: &Harness<S>) {
     assert_eq!(owner_row.username.as_deref(), Some("owner-name"));
     assert_eq!(owner_row.role, Role::Owner);
 }
+
+pub async fn the_last_owner_cannot_leave_or_be_demoted<S: Store + 'static>(h: &Harness<S>) {
+    let s = &*h.store;
+    let alice = user(s, "alice").await;
+    let bob = user(s, "bob").await;
+    let org = s
+        .create_org(&ctx(Some(alice.id), 1), alice.id, "Acme")
+        .await
+        .expect("org");
+    assert!(matches!(
+        s.set_member_role(&ctx(Some(alice.id), 2), org.id, alice.id, Role::Admin)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.remove_member(&ctx(Some(alice.id), 2), org.id, alice.id)
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    s.add_member(&ctx(Some(alice.id), 3), org.id, bob.id, Role::Owner)
+        .await
+        .expect("second owner");
+    s.set_member_role(&ctx(Some(bob.id), 4), org.id, alice.id, Role::Admin)
+        .await
+        .expect("with two owners one may step down");
+    assert!(matches!(
+        s.remove_member(&ctx(Some(bob.id), 5), org.id, bob.id).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        s.get_membership(org.id, bob.id)
+            .await
+            .expect("get")
+            .map(|m| m.role),
+        Some(Role::Owner)
+    );
+}

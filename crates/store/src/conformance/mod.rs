@@ -40,6 +40,7 @@ macro_rules! conformance_suite {
             purging_orgs_removes_their_rows_but_keeps_audit,
             memberships_add_change_remove,
             members_page_in_user_id_order,
+            the_last_owner_cannot_leave_or_be_demoted,
             resources_round_trip_exactly,
             resource_versions_guard_concurrent_edits,
             resources_are_isolated_per_org,

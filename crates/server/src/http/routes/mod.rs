@@ -1,4 +1,8 @@
 //! One module per resource; handlers stay thin and fail only through `ApiError`.
 
+pub mod audit;
 pub mod health;
 pub mod me;
+pub mod members;
+pub mod orgs;
+pub mod resources;

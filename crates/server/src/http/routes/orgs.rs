@@ -1,0 +1,144 @@
+//! Organizations: create (the caller becomes owner), list mine, read, soft delete, restore.
+
+use crate::http::change::context;
+use crate::http::error::ApiError;
+use crate::http::extract::CallerPrincipal;
+use crate::http::guard::{CanOwn, CanRead, OrgAccess, PlatformAdmin};
+use crate::http::input::{Body, Query, path_param};
+use crate::http::page::{List, id_list, id_page};
+use crate::http::state::AppState;
+use axum::Json;
+use axum::extract::{FromRequestParts, State};
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use chrono::{DateTime, Utc};
+use portcullis_store::{Org, OrgId, OrgWithRole, Role, UserId};
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Serialize)]
+pub struct OrgView {
+    pub id: OrgId,
+    pub name: String,
+    pub created_by: UserId,
+    pub created_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    pub deleted_by: Option<UserId>,
+    /// The caller's role, in lists of the caller's orgs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+}
+
+impl From<Org> for OrgView {
+    fn from(o: Org) -> Self {
+        Self {
+            id: o.id,
+            name: o.name,
+            created_by: o.created_by,
+            created_at: o.created_at,
+            deleted_at: o.deleted_at,
+            deleted_by: o.deleted_by,
+            role: None,
+        }
+    }
+}
+
+impl From<OrgWithRole> for OrgView {
+    fn from(o: OrgWithRole) -> Self {
+        Self {
+            role: Some(o.role),
+            ..o.org.into()
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrg {
+    pub name: String,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    CallerPrincipal(me): CallerPrincipal,
+    Body(new): Body<NewOrg>,
+) -> Result<(StatusCode, Json<OrgView>), ApiError> {
+    let org = state
+        .store
+        .create_org(&context(&state, &me), me.user_id(), &new.name)
+        .await?;
+    state.principals.forget_user(&me.identity.user).await;
+    let mut view = OrgView::from(org);
+    view.role = Some(Role::Owner);
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListOrgs {
+    pub page_size: Option<u32>,
+    pub cursor: Option<String>,
+}
+
+pub async fn list_mine(
+    State(state): State<AppState>,
+    CallerPrincipal(me): CallerPrincipal,
+    Query(q): Query<ListOrgs>,
+) -> Result<Json<List<OrgView>>, ApiError> {
+    let scope = format!("orgs:{}", me.user_id());
+    let req = id_page(q.page_size, q.cursor.as_deref(), &scope)?;
+    let page = state.store.list_orgs_for_user(me.user_id(), &req).await?;
+    Ok(Json(id_list(page, &scope, OrgView::from)))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    access: OrgAccess<CanRead>,
+) -> Result<Json<OrgView>, ApiError> {
+    let org = state
+        .store
+        .get_org(access.org, false)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let mut view = OrgView::from(org);
+    view.role = access.role;
+    Ok(Json(view))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    access: OrgAccess<CanOwn>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .soft_delete_org(&context(&state, &access.principal), access.org)
+        .await?;
+    // Every member's list of orgs changed.
+    state.principals.forget_all();
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `{org_id}` of a route that does not go through the org guard (deleted orgs).
+#[derive(Debug, Clone, Copy)]
+pub struct OrgPath(pub OrgId);
+
+impl<S: Send + Sync> FromRequestParts<S> for OrgPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, ApiError> {
+        path_param(parts, "org_id").await.map(OrgPath)
+    }
+}
+
+/// Deleted orgs are invisible to their former members, so only platform admins restore them.
+pub async fn restore(
+    State(state): State<AppState>,
+    PlatformAdmin(admin): PlatformAdmin,
+    OrgPath(org): OrgPath,
+) -> Result<Json<OrgView>, ApiError> {
+    let org = state
+        .store
+        .restore_org(&context(&state, &admin), org)
+        .await?;
+    state.principals.forget_all();
+    Ok(Json(org.into()))
+}

@@ -1,0 +1,207 @@
+//! Org-scoped resources: create, list (by kind, optionally with deleted ones for moderators),
+//! read, patch with optimistic concurrency (`If-Match` against the version, which is also the
+//! `ETag`), soft delete, restore. Members change their own resources; admins anyone's.
+
+use crate::http::change::context;
+use crate::http::error::ApiError;
+use crate::http::guard::{CanModerate, CanRead, CanWriteOwn, OrgAccess};
+use crate::http::input::{Body, Query, ResourcePath};
+use crate::http::page::{List, id_list, id_page};
+use crate::http::state::AppState;
+use crate::rbac::Action;
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::{ETAG, IF_MATCH};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use portcullis_store::{NewResource, Resource, ResourceFilter, ResourcePatch};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// A resource with its version as a strong ETag.
+fn with_etag(status: StatusCode, r: Resource) -> Response {
+    let etag = HeaderValue::from_str(&format!("\"{}\"", r.version)).ok();
+    let mut res = (status, Json(r)).into_response();
+    if let Some(etag) = etag {
+        res.headers_mut().insert(ETAG, etag);
+    }
+    res
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListResources {
+    pub kind: Option<String>,
+    pub page_size: Option<u32>,
+    pub cursor: Option<String>,
+    #[serde(default)]
+    pub include_deleted: bool,
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    access: OrgAccess<CanRead>,
+    Query(q): Query<ListResources>,
+) -> Result<Json<List<Resource>>, ApiError> {
+    if q.include_deleted && !access.may(Action::Moderate) {
+        return Err(ApiError::Forbidden);
+    }
+    // The cursor is bound to the list it came from, filters included.
+    let scope = format!(
+        "resources:{}:{}:{}",
+        access.org,
+        q.kind.as_deref().unwrap_or(""),
+        q.include_deleted
+    );
+    let req = id_page(q.page_size, q.cursor.as_deref(), &scope)?;
+    let filter = ResourceFilter {
+        kind: q.kind,
+        owner_id: None,
+        include_deleted: q.include_deleted,
+    };
+    let page = state
+        .store
+        .list_resources(access.org, &filter, &req)
+        .await?;
+    Ok(Json(id_list(page, &scope, |r| r)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewResourceBody {
+    pub kind: String,
+    pub name: String,
+    #[serde(default)]
+    pub data: Value,
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    access: OrgAccess<CanWriteOwn>,
+    Body(body): Body<NewResourceBody>,
+) -> Result<Response, ApiError> {
+    let new = NewResource {
+        org_id: access.org,
+        owner_id: access.principal.user_id(),
+        kind: body.kind,
+        name: body.name,
+        data: if body.data.is_null() {
+            Value::Object(Default::default())
+        } else {
+            body.data
+        },
+    };
+    let r = state
+        .store
+        .create_resource(&context(&state, &access.principal), &new)
+        .await?;
+    Ok(with_etag(StatusCode::CREATED, r))
+}
+
+pub async fn get(
+    State(state): State<AppState>,
+    access: OrgAccess<CanRead>,
+    ResourcePath(id): ResourcePath,
+) -> Result<Response, ApiError> {
+    let r = state
+        .store
+        .get_resource(access.org, id, false)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok(with_etag(StatusCode::OK, r))
+}
+
+/// The live resource, if the caller may change it: their own with `WriteOwn`, anyone's with
+/// `Moderate`.
+async fn changeable(
+    state: &AppState,
+    access: &OrgAccess<CanWriteOwn>,
+    id: portcullis_store::ResourceId,
+) -> Result<Resource, ApiError> {
+    let r = state
+        .store
+        .get_resource(access.org, id, false)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    if r.owner_id != access.principal.user_id() && !access.may(Action::Moderate) {
+        return Err(ApiError::Forbidden);
+    }
+    Ok(r)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchBody {
+    pub name: Option<String>,
+    pub data: Option<Value>,
+}
+
+/// `If-Match: "3"` (or `*`); a list or a weak tag cannot name one version and is refused.
+fn expected_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(value) = headers.get(IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = value
+        .to_str()
+        .map_err(|_| ApiError::BadRequest("unreadable If-Match"))?
+        .trim();
+    if text == "*" {
+        return Ok(None);
+    }
+    text.strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .and_then(|t| t.parse::<i64>().ok())
+        .map(Some)
+        .ok_or(ApiError::BadRequest("If-Match must be one strong ETag"))
+}
+
+pub async fn patch(
+    State(state): State<AppState>,
+    access: OrgAccess<CanWriteOwn>,
+    ResourcePath(id): ResourcePath,
+    headers: HeaderMap,
+    Body(body): Body<PatchBody>,
+) -> Result<Response, ApiError> {
+    let expected = expected_version(&headers)?;
+    changeable(&state, &access, id).await?;
+    let patch = ResourcePatch {
+        name: body.name,
+        data: body.data,
+    };
+    let r = state
+        .store
+        .update_resource(
+            &context(&state, &access.principal),
+            access.org,
+            id,
+            &patch,
+            expected,
+        )
+        .await?;
+    Ok(with_etag(StatusCode::OK, r))
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    access: OrgAccess<CanWriteOwn>,
+    ResourcePath(id): ResourcePath,
+) -> Result<StatusCode, ApiError> {
+    changeable(&state, &access, id).await?;
+    state
+        .store
+        .soft_delete_resource(&context(&state, &access.principal), access.org, id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub async fn restore(
+    State(state): State<AppState>,
+    access: OrgAccess<CanModerate>,
+    ResourcePath(id): ResourcePath,
+) -> Result<Response, ApiError> {
+    let r = state
+        .store
+        .restore_resource(&context(&state, &access.principal), access.org, id)
+        .await?;
+    Ok(with_etag(StatusCode::OK, r))
+}

@@ -1,0 +1,101 @@
+//! Who the caller is in Portcullis terms: their user row (provisioned on first sight) and their
+//! memberships, cached in memory so that an authorized request costs no database round trip
+//! for identity and role. Every change to a user's status or memberships drops their entry
+//! (see [`PrincipalCache::forget_user`]); entries also expire after a minute as a safety net.
+
+use portcullis_auth::Verified;
+use portcullis_store::{MembershipSummary, NewUser, OrgId, Role, Store, StoreError, User, UserId};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What the cache holds for one (issuer, sub).
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub user: User,
+    pub memberships: Vec<MembershipSummary>,
+}
+
+impl Identity {
+    pub fn role_in(&self, org: OrgId) -> Option<Role> {
+        self.memberships
+            .iter()
+            .find(|m| m.org_id == org)
+            .map(|m| m.role)
+    }
+}
+
+/// The authenticated caller of one request.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub identity: Arc<Identity>,
+    pub token: Arc<Verified>,
+    /// Member of the configured IdP admin group.
+    pub platform_admin: bool,
+}
+
+impl Principal {
+    pub fn user_id(&self) -> UserId {
+        self.identity.user.id
+    }
+
+    pub fn role_in(&self, org: OrgId) -> Option<Role> {
+        self.identity.role_in(org)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct PrincipalCache {
+    by_subject: moka::future::Cache<(String, String), Arc<Identity>>,
+}
+
+impl Default for PrincipalCache {
+    fn default() -> Self {
+        Self {
+            by_subject: moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(60))
+                .build(),
+        }
+    }
+}
+
+impl PrincipalCache {
+    /// The caller's identity, from the cache or, on a miss, from one upsert (provisioning the
+    /// user on first sight) and one membership query. Concurrent misses for the same subject
+    /// share one load.
+    pub async fn identity(
+        &self,
+        store: &Arc<dyn Store>,
+        token: &Verified,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Arc<Identity>, Arc<StoreError>> {
+        let c = &token.claims;
+        let key = (c.iss.clone(), c.sub.clone());
+        self.by_subject
+            .try_get_with(key, async {
+                let new = NewUser {
+                    issuer: c.iss.clone(),
+                    sub: c.sub.clone(),
+                    username: c.username.clone(),
+                    email: c.email.clone(),
+                    seen: true,
+                };
+                let user = store.upsert_user(&new, now).await?.user;
+                let memberships = store.memberships_of_user(user.id).await?;
+                Ok(Arc::new(Identity { user, memberships }))
+            })
+            .await
+    }
+
+    /// Drops one user's entry: their memberships or status changed.
+    pub async fn forget_user(&self, user: &User) {
+        self.by_subject
+            .invalidate(&(user.issuer.clone(), user.sub.clone()))
+            .await;
+    }
+
+    /// Drops every entry: an org was deleted or restored, which changes many users at once.
+    pub fn forget_all(&self) {
+        self.by_subject.invalidate_all();
+    }
+}
