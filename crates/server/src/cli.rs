@@ -57,7 +57,14 @@ pub enum Command {
         #[arg(long = "claim", value_name = "K=V")]
         claims: Vec<String>,
     },
-    // Reserved, per DESIGN.md, implemented later: `purge`, `audit`.
+    /// Remove orgs and resources soft-deleted longer ago than `--older-than`, and token
+    /// revocations whose tokens have expired.
+    Purge(crate::ops::purge::PurgeArgs),
+    /// Verify the audit log's hash chain, or export the log as NDJSON.
+    Audit {
+        #[command(subcommand)]
+        command: crate::ops::audit::AuditCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -148,6 +155,14 @@ fn run_async(file: Option<PathBuf>, command: Command) -> Result<(), Failure> {
             Command::Migrate => {
                 telemetry::init(LogFormat::Pretty);
                 migrate(&config).await
+            }
+            Command::Purge(args) => {
+                telemetry::init(LogFormat::Pretty);
+                Ok(crate::ops::purge::run(&config, &args).await?)
+            }
+            Command::Audit { command } => {
+                telemetry::init(LogFormat::Pretty);
+                Ok(crate::ops::audit::run(&config, command).await?)
             }
             Command::CheckConfig { .. } | Command::Token { .. } => Ok(()),
         }

@@ -8,6 +8,7 @@ pub mod database;
 pub mod dev_tokens;
 pub mod http;
 pub mod metrics;
+pub mod ops;
 pub mod principal;
 pub mod rbac;
 pub mod readiness;

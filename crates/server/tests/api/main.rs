@@ -7,6 +7,7 @@ mod errors;
 mod health;
 mod helpers;
 mod limits;
+mod ops_commands;
 mod readiness_recovery;
 mod shutdown;
 mod token_rejections;
