@@ -7,6 +7,7 @@ mod errors;
 mod health;
 mod helpers;
 mod limits;
+mod ops_commands;
 mod rbac_matrix;
 mod readiness_recovery;
 mod shutdown;
