@@ -8,6 +8,8 @@ mod health;
 mod helpers;
 mod limits;
 mod ops_commands;
+mod pagination;
+mod provisioning;
 mod rbac_matrix;
 mod readiness_recovery;
 mod shutdown;
