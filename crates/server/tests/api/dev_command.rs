@@ -7,14 +7,14 @@ use std::time::{Duration, Instant};
 
 /// A port that was free a moment ago (the binary must listen on a port known in advance,
 /// because the dev issuer's URL, and so every token's `iss`, names it).
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
 }
 
-fn command(dir: &std::path::Path, port: u16, args: &[&str]) -> Command {
+pub fn command(dir: &std::path::Path, port: u16, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
     cmd.args(args).current_dir(dir);
     for (k, _) in std::env::vars() {
@@ -27,7 +27,7 @@ fn command(dir: &std::path::Path, port: u16, args: &[&str]) -> Command {
     cmd
 }
 
-struct Killed(Child);
+pub struct Killed(pub Child);
 
 impl Drop for Killed {
     fn drop(&mut self) {
@@ -37,7 +37,7 @@ impl Drop for Killed {
 }
 
 /// Reads the child's stdout until both printed tokens appear.
-fn printed_tokens(child: &mut Child) -> (String, String) {
+pub fn printed_tokens(child: &mut Child) -> (String, String) {
     let out = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {

@@ -12,6 +12,8 @@ mod pagination;
 mod provisioning;
 mod rbac_matrix;
 mod readiness_recovery;
+mod resources_lifecycle;
+mod sanitized_errors;
 mod shutdown;
 mod tenant;
 mod token_rejections;
