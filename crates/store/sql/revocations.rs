@@ -112,4 +112,37 @@ impl RevocationStore for Backend {
             .map_err(db_err)?;
         Ok(done.rows_affected())
     }
+
+    async fn active_revocations(&self, now: DateTime<Utc>) -> StoreResult<Vec<RevokedToken>> {
+        let rows = sqlx::query(
+            "SELECT kind, value, expires_at FROM revoked_tokens WHERE expires_at > $1 \
+             ORDER BY kind, value",
+        )
+        .bind(now)
+        .fetch_all(self.read())
+        .await
+        .map_err(db_err)?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = get(r, "kind")?;
+                Ok(RevokedToken {
+                    kind: RevocationKind::parse(&kind)
+                        .ok_or_else(|| StoreError::internal(format!("revocation kind {kind:?}")))?,
+                    value: get(r, "value")?,
+                    expires_at: get(r, "expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn user_revocations(&self) -> StoreResult<Vec<(UserId, DateTime<Utc>)>> {
+        let rows =
+            sqlx::query("SELECT user_id, revoked_before FROM user_revocations ORDER BY user_id")
+                .fetch_all(self.read())
+                .await
+                .map_err(db_err)?;
+        rows.iter()
+            .map(|r| Ok((get::<Uuid>(r, "user_id")?.into(), get(r, "revoked_before")?)))
+            .collect()
+    }
 }

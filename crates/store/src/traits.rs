@@ -152,6 +152,10 @@ pub trait RevocationStore: Send + Sync {
     async fn user_revoked_before(&self, user: UserId) -> StoreResult<Option<DateTime<Utc>>>;
     /// Drops token revocations whose tokens have expired; returns how many.
     async fn purge_expired_revocations(&self, now: DateTime<Utc>) -> StoreResult<u64>;
+    /// Every token revocation still in force at `now`, to load an instance's in-memory view.
+    async fn active_revocations(&self, now: DateTime<Utc>) -> StoreResult<Vec<RevokedToken>>;
+    /// Every user's "revoked before" cutoff.
+    async fn user_revocations(&self) -> StoreResult<Vec<(UserId, DateTime<Utc>)>>;
 }
 
 #[async_trait]
