@@ -6,6 +6,7 @@ pub mod error;
 pub mod extract;
 pub mod guard;
 pub mod input;
+pub mod openapi;
 pub mod page;
 pub mod problem;
 pub mod request_id;

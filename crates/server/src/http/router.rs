@@ -1,6 +1,7 @@
 //! The public router and the layers every route gets.
 
 use super::error::ApiError;
+use super::openapi;
 use super::problem::problem_fallback;
 use super::request_id::{RequestId, request_id};
 use super::routes::{audit, health, me, members, orgs, resources};
@@ -31,6 +32,8 @@ pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -
     let mut routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .route("/openapi.json", get(openapi::openapi_json))
+        .route("/docs", get(openapi::docs))
         .route("/v1/me", get(me::me))
         .route("/v1/orgs", get(orgs::list_mine).post(orgs::create))
         .route("/v1/orgs/{org_id}", get(orgs::get).delete(orgs::delete))

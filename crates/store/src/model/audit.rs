@@ -5,6 +5,7 @@ use serde_json::Value;
 
 /// One row of the append-only, hash-chained audit log.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     /// Position in the hash chain: 1, 2, 3, ... with no gaps.
     pub seq: i64,

@@ -24,6 +24,7 @@ pub struct Member {
 
 /// One of a user's memberships, as `GET /v1/me` shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MembershipSummary {
     pub org_id: OrgId,
     pub org_name: String,

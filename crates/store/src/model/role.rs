@@ -7,6 +7,7 @@ use std::str::FromStr;
 /// `Viewer < Member < Admin < Owner`; the derived `Ord` follows declaration order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum Role {
     Viewer,
     Member,

@@ -1,6 +1,7 @@
 //! Liveness and readiness probes.
 
 use crate::http::error::ApiError;
+use crate::http::openapi as doc;
 use crate::http::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -11,14 +12,27 @@ use std::time::Duration;
 /// failure anyway, and a hung probe holds a connection.
 const PING_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// `{"status": "ok"}` / `{"status": "ready"}`.
+#[derive(Debug, utoipa::ToSchema)]
+pub struct ProbeStatus {
+    pub status: String,
+}
+
 /// The process is up and serving HTTP. Deliberately checks nothing else, so that a database
 /// outage never gets the process restarted (it recovers on its own).
+#[utoipa::path(get, path = "/healthz", tag = "health",
+    responses((status = 200, description = "Alive.", body = ProbeStatus)))]
 pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
 /// Ready to serve traffic: migrations have run, the database answers, and every issuer's keys
 /// are loaded (a token cannot be verified before they are).
+#[utoipa::path(get, path = "/readyz", tag = "health",
+    responses(
+        (status = 200, description = "Ready to serve traffic.", body = ProbeStatus),
+        (status = 503, response = doc::ServiceUnavailable),
+    ))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     if !state.verifier.keys_ready() {
         return Err(ApiError::unavailable("issuer keys are not loaded"));

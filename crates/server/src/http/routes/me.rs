@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use portcullis_store::{MembershipSummary, UserId};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     pub id: UserId,
     pub issuer: String,
@@ -18,6 +18,8 @@ pub struct Me {
     pub memberships: Vec<MembershipSummary>,
 }
 
+#[utoipa::path(get, path = "/v1/me", tag = "me",
+    responses((status = 200, description = "The caller, with their org memberships.", body = Me)))]
 pub async fn me(CallerPrincipal(me): CallerPrincipal) -> Result<Json<Me>, ApiError> {
     let i = &me.identity;
     Ok(Json(Me {

@@ -6,6 +6,7 @@ use crate::http::change::context;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanManageMembers, CanRead, OrgAccess};
 use crate::http::input::{Body, Query, UserPath};
+use crate::http::openapi as doc;
 use crate::http::page::{List, id_list, id_page};
 use crate::http::state::AppState;
 use axum::Json;
@@ -15,7 +16,7 @@ use chrono::{DateTime, Utc};
 use portcullis_store::{Member, NewUser, Role, User, UserId};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct MemberView {
     pub user_id: UserId,
     pub sub: String,
@@ -38,13 +39,24 @@ impl From<Member> for MemberView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListMembers {
+    /// Items per page, 1 to 100 (default 20); anything else is 422.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/orgs/{org_id}/members", tag = "members", params(doc::OrgParams, ListMembers),
+    responses(
+        (status = 200, description = "The org's members.", body = doc::MemberList),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::UnprocessableContent),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<CanRead>,
@@ -56,7 +68,8 @@ pub async fn list(
     Ok(Json(id_list(page, &scope, MemberView::from)))
 }
 
-#[derive(Debug, Deserialize)]
+/// Exactly one of `sub` (a user of the caller's issuer, provisioned if never seen) and `user_id`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
     pub sub: Option<String>,
@@ -64,6 +77,17 @@ pub struct AddMember {
     pub role: Role,
 }
 
+#[utoipa::path(post, path = "/v1/orgs/{org_id}/members", tag = "members", params(doc::OrgParams), request_body = AddMember,
+    responses(
+        (status = 201, description = "Added.", body = MemberView),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::UnprocessableContent),
+    ))]
 pub async fn add(
     State(state): State<AppState>,
     access: OrgAccess<CanManageMembers>,
@@ -119,7 +143,7 @@ pub async fn add(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeRole {
     pub role: Role,
@@ -147,6 +171,17 @@ async fn manageable(
     Ok((user, current.role))
 }
 
+#[utoipa::path(patch, path = "/v1/orgs/{org_id}/members/{user_id}", tag = "members", params(doc::MemberParams), request_body = ChangeRole,
+    responses(
+        (status = 200, description = "The member with the new role.", body = MemberView),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::UnprocessableContent),
+    ))]
 pub async fn change_role(
     State(state): State<AppState>,
     access: OrgAccess<CanManageMembers>,
@@ -177,6 +212,14 @@ pub async fn change_role(
     }))
 }
 
+#[utoipa::path(delete, path = "/v1/orgs/{org_id}/members/{user_id}", tag = "members", params(doc::MemberParams),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 409, response = doc::Conflict),
+    ))]
 pub async fn remove(
     State(state): State<AppState>,
     access: OrgAccess<CanManageMembers>,

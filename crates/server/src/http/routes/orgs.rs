@@ -5,6 +5,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::CallerPrincipal;
 use crate::http::guard::{CanOwn, CanRead, OrgAccess, PlatformAdmin};
 use crate::http::input::{Body, Query, path_param};
+use crate::http::openapi as doc;
 use crate::http::page::{List, id_list, id_page};
 use crate::http::state::AppState;
 use axum::Json;
@@ -15,7 +16,7 @@ use chrono::{DateTime, Utc};
 use portcullis_store::{Org, OrgId, OrgWithRole, Role, UserId};
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct OrgView {
     pub id: OrgId,
     pub name: String,
@@ -51,12 +52,22 @@ impl From<OrgWithRole> for OrgView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
+    /// 1 to 200 characters, not only whitespace, no NUL.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
 }
 
+#[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = NewOrg,
+    responses(
+        (status = 201, description = "Created; the caller is its owner.", body = OrgView),
+        (status = 400, response = doc::BadRequest),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::UnprocessableContent),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     CallerPrincipal(me): CallerPrincipal,
@@ -72,13 +83,22 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListOrgs {
+    /// Items per page, 1 to 100 (default 20); anything else is 422.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
+#[utoipa::path(get, path = "/v1/orgs", tag = "orgs", params(ListOrgs),
+    responses(
+        (status = 200, description = "The caller's orgs, with the caller's role in each.", body = doc::OrgList),
+        (status = 422, response = doc::UnprocessableContent),
+    ))]
 pub async fn list_mine(
     State(state): State<AppState>,
     CallerPrincipal(me): CallerPrincipal,
@@ -90,6 +110,12 @@ pub async fn list_mine(
     Ok(Json(id_list(page, &scope, OrgView::from)))
 }
 
+#[utoipa::path(get, path = "/v1/orgs/{org_id}", tag = "orgs", params(doc::OrgParams),
+    responses(
+        (status = 200, description = "The org (`role` is the caller's, absent for a platform admin who is not a member).", body = OrgView),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     access: OrgAccess<CanRead>,
@@ -104,6 +130,13 @@ pub async fn get(
     Ok(Json(view))
 }
 
+#[utoipa::path(delete, path = "/v1/orgs/{org_id}", tag = "orgs", params(doc::OrgParams),
+    responses(
+        (status = 204, description = "Soft-deleted (owners and platform admins)."),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ))]
 pub async fn delete(
     State(state): State<AppState>,
     access: OrgAccess<CanOwn>,
@@ -130,6 +163,13 @@ impl<S: Send + Sync> FromRequestParts<S> for OrgPath {
 }
 
 /// Deleted orgs are invisible to their former members, so only platform admins restore them.
+#[utoipa::path(post, path = "/v1/orgs/{org_id}/restore", tag = "orgs", params(doc::OrgParams),
+    responses(
+        (status = 200, description = "Restored (platform admins only).", body = OrgView),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ))]
 pub async fn restore(
     State(state): State<AppState>,
     PlatformAdmin(admin): PlatformAdmin,

@@ -6,6 +6,7 @@ use crate::http::change::context;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanModerate, CanRead, CanWriteOwn, OrgAccess};
 use crate::http::input::{Body, Query, ResourcePath};
+use crate::http::openapi as doc;
 use crate::http::page::{List, id_list, id_page};
 use crate::http::state::AppState;
 use crate::rbac::Action;
@@ -28,16 +29,30 @@ fn with_etag(status: StatusCode, r: Resource) -> Response {
     res
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListResources {
+    /// Only resources of this kind.
     pub kind: Option<String>,
+    /// Items per page, 1 to 100 (default 20); anything else is 422.
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<u32>,
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
+    /// Include soft-deleted resources (admins, owners and platform admins; else 403).
     #[serde(default)]
     pub include_deleted: bool,
 }
 
+#[utoipa::path(get, path = "/v1/orgs/{org_id}/resources", tag = "resources", params(doc::OrgParams, ListResources),
+    responses(
+        (status = 200, description = "The org's resources, oldest first.", body = doc::ResourceList),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 422, response = doc::UnprocessableContent),
+    ))]
 pub async fn list(
     State(state): State<AppState>,
     access: OrgAccess<CanRead>,
@@ -66,15 +81,30 @@ pub async fn list(
     Ok(Json(id_list(page, &scope, |r| r)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewResourceBody {
+    /// 1 to 64 of a-z, 0-9, `_`, `.`, `-`.
+    #[schema(pattern = "^[a-z0-9_.-]{1,64}$")]
     pub kind: String,
+    /// 1 to 200 characters, not only whitespace, no NUL.
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    /// Any JSON (no NUL in strings or keys, at most 512 KiB); absent or null is `{}`.
     #[serde(default)]
     pub data: Value,
 }
 
+#[utoipa::path(post, path = "/v1/orgs/{org_id}/resources", tag = "resources", params(doc::OrgParams), request_body = NewResourceBody,
+    responses(
+        (status = 201, description = "Created; the caller owns it.", body = Resource, headers(("ETag" = String, description = "The resource's `version` as a strong entity tag, e.g. `\"3\"`."))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::UnprocessableContent),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     access: OrgAccess<CanWriteOwn>,
@@ -98,6 +128,12 @@ pub async fn create(
     Ok(with_etag(StatusCode::CREATED, r))
 }
 
+#[utoipa::path(get, path = "/v1/orgs/{org_id}/resources/{id}", tag = "resources", params(doc::ResourceParams),
+    responses(
+        (status = 200, description = "The resource.", body = Resource, headers(("ETag" = String, description = "The resource's `version` as a strong entity tag, e.g. `\"3\"`."))),
+        (status = 400, response = doc::BadRequest),
+        (status = 404, response = doc::NotFound),
+    ))]
 pub async fn get(
     State(state): State<AppState>,
     access: OrgAccess<CanRead>,
@@ -129,9 +165,11 @@ async fn changeable(
     Ok(r)
 }
 
-#[derive(Debug, Deserialize)]
+/// Absent or null fields are left as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchBody {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     pub data: Option<Value>,
 }
@@ -155,6 +193,22 @@ fn expected_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         .ok_or(ApiError::BadRequest("If-Match must be one strong ETag"))
 }
 
+#[utoipa::path(patch, path = "/v1/orgs/{org_id}/resources/{id}", tag = "resources",
+    params(
+        doc::ResourceParams,
+        ("If-Match" = Option<String>, Header, description = "`\"<version>\"` (the ETag) or `*`; a stale version is 412."),
+    ),
+    request_body = PatchBody,
+    responses(
+        (status = 200, description = "The changed resource (members: their own; admins: any).", body = Resource, headers(("ETag" = String, description = "The resource's `version` as a strong entity tag, e.g. `\"3\"`."))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+        (status = 412, response = doc::PreconditionFailed),
+        (status = 413, response = doc::PayloadTooLarge),
+        (status = 415, response = doc::UnsupportedMediaType),
+        (status = 422, response = doc::UnprocessableContent),
+    ))]
 pub async fn patch(
     State(state): State<AppState>,
     access: OrgAccess<CanWriteOwn>,
@@ -181,6 +235,13 @@ pub async fn patch(
     Ok(with_etag(StatusCode::OK, r))
 }
 
+#[utoipa::path(delete, path = "/v1/orgs/{org_id}/resources/{id}", tag = "resources", params(doc::ResourceParams),
+    responses(
+        (status = 204, description = "Soft-deleted (members: their own; admins: any)."),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ))]
 pub async fn delete(
     State(state): State<AppState>,
     access: OrgAccess<CanWriteOwn>,
@@ -194,6 +255,13 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(post, path = "/v1/orgs/{org_id}/resources/{id}/restore", tag = "resources", params(doc::ResourceParams),
+    responses(
+        (status = 200, description = "Restored (admins, owners and platform admins).", body = Resource, headers(("ETag" = String, description = "The resource's `version` as a strong entity tag, e.g. `\"3\"`."))),
+        (status = 400, response = doc::BadRequest),
+        (status = 403, response = doc::Forbidden),
+        (status = 404, response = doc::NotFound),
+    ))]
 pub async fn restore(
     State(state): State<AppState>,
     access: OrgAccess<CanModerate>,

@@ -1,0 +1,382 @@
+//! The OpenAPI 3.1 document (`GET /openapi.json`) and a small docs page that renders it
+//! (`GET /docs`). Both are public: they describe the API, they do not expose data.
+//!
+//! Each handler's `#[utoipa::path]` lists the statuses that handler itself can produce. What
+//! every operation shares is added once, by [`Conventions`]: 500 and 503 on every route (a
+//! handler can always fail, and the timeout layer answers 503), and on every `/v1` route the
+//! bearer requirement, 401 and 429. Error bodies are RFC 9457 problem documents under
+//! `application/problem+json`, described here by [`problem_schema`] (the wire type is
+//! [`super::problem::Problem`]).
+
+use super::routes::{audit, health, me, members, orgs, resources};
+use axum::http::{HeaderValue, header};
+use axum::response::{Html, IntoResponse, Response};
+use portcullis_store::{AuditEntry, AuditId, MembershipSummary, OrgId, Resource, Role, UserId};
+use std::sync::LazyLock;
+use utoipa::openapi::header::HeaderBuilder;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::{ResponseBuilder, Responses};
+use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{ContentBuilder, Ref, RefOr, Schema};
+use utoipa::{IntoParams, Modify, OpenApi, ToResponse, ToSchema};
+
+/// The name of the bearer security scheme in `components.securitySchemes`.
+pub const BEARER: &str = "bearer";
+
+#[derive(Debug, OpenApi)]
+#[openapi(
+    info(
+        title = "Portcullis",
+        description = "Multi-tenant resource API. Every `/v1` route needs `Authorization: Bearer <JWT>`; \
+                       errors are RFC 9457 problem documents (`application/problem+json`).",
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        me::me,
+        orgs::list_mine,
+        orgs::create,
+        orgs::get,
+        orgs::delete,
+        orgs::restore,
+        members::list,
+        members::add,
+        members::change_role,
+        members::remove,
+        resources::list,
+        resources::create,
+        resources::get,
+        resources::patch,
+        resources::delete,
+        resources::restore,
+        audit::for_org,
+        audit::global,
+    ),
+    components(
+        schemas(
+            UserId, OrgId, AuditId, Role, Resource, AuditEntry, MembershipSummary,
+            OrgList, MemberList, ResourceList, AuditList,
+        ),
+        responses(
+            BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
+            PayloadTooLarge, UnsupportedMediaType, UnprocessableContent, TooManyRequests,
+            ServiceUnavailable, InternalError,
+        ),
+    ),
+    modifiers(&Conventions),
+    tags(
+        (name = "health", description = "Probes; no authentication."),
+        (name = "me", description = "The caller."),
+        (name = "orgs", description = "Organizations (tenants)."),
+        (name = "members", description = "Org memberships and roles."),
+        (name = "resources", description = "Org-scoped resources with optimistic concurrency."),
+        (name = "audit", description = "The append-only, hash-chained audit log."),
+    ),
+)]
+pub struct ApiDoc;
+
+/// The document, built once.
+static DOCUMENT: LazyLock<Vec<u8>> = LazyLock::new(|| {
+    ApiDoc::openapi()
+        .to_pretty_json()
+        .map(String::into_bytes)
+        .unwrap_or_default()
+});
+
+/// `GET /openapi.json`.
+pub async fn openapi_json() -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        DOCUMENT.as_slice(),
+    )
+        .into_response()
+}
+
+/// `GET /docs`: one static page whose inline script lists the operations of `/openapi.json`.
+/// Self-contained on purpose (no CDN), so it works offline.
+pub async fn docs() -> Html<&'static str> {
+    Html(include_str!("docs.html"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Path parameters shared by several routes.
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct OrgParams {
+    /// The org's id.
+    pub org_id: OrgId,
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct MemberParams {
+    /// The org's id.
+    pub org_id: OrgId,
+    /// The member's user id.
+    pub user_id: UserId,
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct ResourceParams {
+    /// The org's id.
+    pub org_id: OrgId,
+    /// The resource's id.
+    pub id: portcullis_store::ResourceId,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The list envelope (`super::page::List<T>`) once per item type: `{items, next_cursor}`, where
+// `next_cursor` is null on the last page.
+
+macro_rules! list_schema {
+    ($($name:ident => $item:ty),* $(,)?) => {
+        $(
+            #[derive(Debug, ToSchema)]
+            pub struct $name {
+                pub items: Vec<$item>,
+                /// Opaque; pass it back as `cursor` for the next page. Null on the last page.
+                #[schema(required = true)]
+                pub next_cursor: Option<String>,
+            }
+        )*
+    };
+}
+
+list_schema! {
+    OrgList => orgs::OrgView,
+    MemberList => members::MemberView,
+    ResourceList => Resource,
+    AuditList => AuditEntry,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Error responses.
+
+pub const PROBLEM_JSON: &str = super::problem::PROBLEM_JSON;
+
+/// RFC 9457 problem document, as [`super::problem::Problem`] serializes it.
+pub fn problem_schema() -> Schema {
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("RFC 9457 problem document."))
+        .property(
+            "type",
+            string().description(Some(
+                "Always `about:blank`: the status is the classification.",
+            )),
+        )
+        .property(
+            "title",
+            string().description(Some("The status's reason phrase.")),
+        )
+        .property(
+            "status",
+            ObjectBuilder::new()
+                .schema_type(Type::Integer)
+                .minimum(Some(400))
+                .maximum(Some(599)),
+        )
+        .property(
+            "detail",
+            string().description(Some("A fixed sentence per status; never the cause.")),
+        )
+        .property(
+            "request_id",
+            ObjectBuilder::new()
+                .schema_type(SchemaType::from_iter([Type::String, Type::Null]))
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Uuid,
+                )))
+                .description(Some("The `x-request-id` of the response.")),
+        )
+        .required("type")
+        .required("title")
+        .required("status")
+        .required("detail")
+        .required("request_id")
+        .into()
+}
+
+fn problem_response(description: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description).content(
+        PROBLEM_JSON,
+        ContentBuilder::new()
+            .schema(Some(Ref::from_schema_name("Problem")))
+            .build(),
+    )
+}
+
+fn string_header(description: &str) -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+        .description(Some(description))
+        .build()
+}
+
+macro_rules! problem_responses {
+    ($($name:ident => $description:literal),* $(,)?) => {
+        $(
+            #[doc = $description]
+            #[derive(Debug)]
+            pub struct $name;
+
+            impl<'s> ToResponse<'s> for $name {
+                fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) {
+                    (stringify!($name), problem_response($description).build().into())
+                }
+            }
+        )*
+    };
+}
+
+problem_responses! {
+    BadRequest => "Malformed request: invalid JSON, a malformed id in the path, or a bad If-Match.",
+    Forbidden => "The caller's role does not allow this action.",
+    NotFound => "No such object, or one in an org the caller does not belong to, or one that was deleted.",
+    Conflict => "Conflicts with the current state (already a member; an org must keep an owner).",
+    PreconditionFailed => "If-Match does not name the current version.",
+    PayloadTooLarge => "The request body is over 1 MiB.",
+    UnsupportedMediaType => "The request body must be application/json.",
+    UnprocessableContent => "Well-formed but invalid: unknown or missing fields, wrong types, values out of range, a bad cursor.",
+    ServiceUnavailable => "Temporarily unavailable (database down, request timed out); retry later.",
+    InternalError => "Internal error; the cause is logged under the request id.",
+}
+
+/// 401, with the RFC 6750 challenge.
+#[derive(Debug)]
+pub struct Unauthorized;
+
+impl<'s> ToResponse<'s> for Unauthorized {
+    fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) {
+        let r = problem_response("Missing, malformed, expired or otherwise refused bearer token.")
+            .header(
+                "WWW-Authenticate",
+                string_header(
+                    "`Bearer` when no token was sent, else `Bearer error=\"invalid_token\"`.",
+                ),
+            );
+        ("Unauthorized", r.build().into())
+    }
+}
+
+/// 429, with when to retry.
+#[derive(Debug)]
+pub struct TooManyRequests;
+
+impl<'s> ToResponse<'s> for TooManyRequests {
+    fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) {
+        let r = problem_response("Rate limited.").header(
+            "Retry-After",
+            HeaderBuilder::new()
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0)),
+                ))
+                .description(Some("Seconds to wait before retrying."))
+                .build(),
+        );
+        ("TooManyRequests", r.build().into())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/// What every operation shares; see the module documentation.
+#[derive(Debug)]
+pub struct Conventions;
+
+impl Modify for Conventions {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        let components = doc.components.get_or_insert_with(Default::default);
+        components
+            .schemas
+            .insert("Problem".into(), RefOr::T(problem_schema()));
+        components.security_schemes.insert(
+            BEARER.into(),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "An access token from the configured issuer (Cognito or OIDC).",
+                    ))
+                    .build(),
+            )
+            .into(),
+        );
+        // Every response, whatever produced it, carries the request id.
+        let request_id = || {
+            (
+                "x-request-id".to_owned(),
+                RefOr::T(string_header(
+                    "The request's id (UUIDv7), also in logs and audit.",
+                )),
+            )
+        };
+        for response in components.responses.values_mut() {
+            if let RefOr::T(r) = response {
+                r.headers.extend([request_id()]);
+            }
+        }
+        for (path, item) in doc.paths.paths.iter_mut() {
+            let authenticated = path.starts_with("/v1/");
+            let operations = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in operations.into_iter().flatten() {
+                apply(op, authenticated);
+                for response in op.responses.responses.values_mut() {
+                    if let RefOr::T(r) = response {
+                        r.headers.extend([request_id()]);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn apply(op: &mut Operation, authenticated: bool) {
+    let responses: &mut Responses = &mut op.responses;
+    let mut add = |status: &str, name: &str| {
+        responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+    };
+    if authenticated {
+        add("401", "Unauthorized");
+        add("429", "TooManyRequests");
+    }
+    add("500", "InternalError");
+    add("503", "ServiceUnavailable");
+    if authenticated {
+        op.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_is_openapi_3_1_with_problem_responses() {
+        let v: serde_json::Value = serde_json::from_slice(&DOCUMENT).expect("the document is JSON");
+        assert!(v["openapi"].as_str().is_some_and(|s| s.starts_with("3.1")));
+        assert!(v["components"]["schemas"]["Problem"].is_object());
+        let r = &v["components"]["responses"]["Unauthorized"];
+        assert!(r["content"][PROBLEM_JSON].is_object(), "{r}");
+        assert!(r["headers"]["WWW-Authenticate"].is_object(), "{r}");
+    }
+}
