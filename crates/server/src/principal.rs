@@ -43,6 +43,27 @@ impl Principal {
     }
 }
 
+/// One upsert (provisioning the user on first sight) and one membership query.
+async fn load(
+    store: &Arc<dyn Store>,
+    token: &Verified,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Arc<Identity>, StoreError> {
+    let c = &token.claims;
+    let new = NewUser {
+        issuer: c.iss.clone(),
+        sub: c.sub.clone(),
+        username: c.username.clone(),
+        email: c.email.clone(),
+        seen: true,
+    };
+    let upserted = store.upsert_user(&new, now).await?;
+    crate::metrics::user_upserted(&upserted, now, true);
+    let user = upserted.user;
+    let memberships = store.memberships_of_user(user.id).await?;
+    Ok(Arc::new(Identity { user, memberships }))
+}
+
 #[derive(Debug, Clone)]
 pub struct PrincipalCache {
     by_subject: moka::future::Cache<(String, String), Arc<Identity>>,
@@ -63,34 +84,34 @@ impl PrincipalCache {
     /// The caller's identity, from the cache or, on a miss, from one upsert (provisioning the
     /// user on first sight) and one membership query. Concurrent misses for the same subject
     /// share one load.
+    ///
+    /// With `trust_cache == false` (this instance may have missed invalidations: the event bus
+    /// is out of sync) the cache is bypassed and the identity read from the database.
     pub async fn identity(
         &self,
         store: &Arc<dyn Store>,
         token: &Verified,
         now: chrono::DateTime<chrono::Utc>,
+        trust_cache: bool,
     ) -> Result<Arc<Identity>, Arc<StoreError>> {
         let c = &token.claims;
+        if !trust_cache {
+            return load(store, token, now).await.map_err(Arc::new);
+        }
         let key = (c.iss.clone(), c.sub.clone());
         self.by_subject
-            .try_get_with(key, async {
-                let new = NewUser {
-                    issuer: c.iss.clone(),
-                    sub: c.sub.clone(),
-                    username: c.username.clone(),
-                    email: c.email.clone(),
-                    seen: true,
-                };
-                let user = store.upsert_user(&new, now).await?.user;
-                let memberships = store.memberships_of_user(user.id).await?;
-                Ok(Arc::new(Identity { user, memberships }))
-            })
+            .try_get_with(key, load(store, token, now))
             .await
     }
 
     /// Drops one user's entry: their memberships or status changed.
     pub async fn forget_user(&self, user: &User) {
+        self.forget_subject(&user.issuer, &user.sub).await;
+    }
+
+    pub async fn forget_subject(&self, issuer: &str, sub: &str) {
         self.by_subject
-            .invalidate(&(user.issuer.clone(), user.sub.clone()))
+            .invalidate(&(issuer.to_owned(), sub.to_owned()))
             .await;
     }
 

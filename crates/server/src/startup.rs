@@ -75,14 +75,33 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         )
     });
 
+    let bus = match &config.redis_url {
+        Some(url) => {
+            let (bus, link) = crate::events::Bus::with_redis(url.0.expose(), &config.redis_prefix)
+                .context("configuring Redis")?;
+            background.push(link);
+            bus
+        }
+        None => crate::events::Bus::local(),
+    };
+    let sessions = crate::sessions::Sessions::new(database.store(), bus, Arc::clone(&clock));
+    let principals = crate::principal::PrincipalCache::default();
+    background.push(crate::sessions::spawn_applier(
+        sessions.clone(),
+        principals.clone(),
+        Arc::clone(&auth.verifier),
+    ));
     let state = AppState {
         store: database.store(),
         readiness,
         verifier: auth.verifier,
         clock,
-        principals: crate::principal::PrincipalCache::default(),
+        principals,
+        sessions,
         admin_group: Arc::from(config.auth.admin_group.as_str()),
+        limits: http::rate_limit::RateLimits::new(&config.rate_limit),
     };
+    let metrics_router = metrics::router(Arc::clone(&state.verifier));
     let settings = HttpSettings {
         request_timeout: config.request_timeout(),
     };
@@ -90,7 +109,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         listener,
         metrics_listener,
         router: http::router(state, &settings, dev_routes),
-        metrics_router: metrics::router(),
+        metrics_router,
         shutdown,
         grace: config.shutdown_grace(),
         background,

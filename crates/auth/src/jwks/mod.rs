@@ -3,7 +3,7 @@
 mod cache;
 mod source;
 
-pub use cache::{JwksCache, JwksConfig, JwksStatus};
+pub use cache::{JwksCache, JwksConfig, JwksObserver, JwksStatus};
 pub use source::{
     DiscoveredJwks, FetchError, Fetched, HttpJwks, KeySource, StaticJwks, Validators,
     discover_jwks_uri, http_client,

@@ -56,12 +56,10 @@ pub async fn build(
     let auth = &config.auth;
     let jwks_config = JwksConfig::default();
     let cache = |issuer: &str, source: Box<dyn portcullis_auth::jwks::KeySource>| {
-        Arc::new(JwksCache::new(
-            issuer,
-            source,
-            Arc::clone(&clock),
-            jwks_config.clone(),
-        ))
+        Arc::new(
+            JwksCache::new(issuer, source, Arc::clone(&clock), jwks_config.clone())
+                .with_observer(crate::metrics::jwks_observer()),
+        )
     };
     let (provider, keys, dev_issuer): (Arc<dyn Provider>, Arc<JwksCache>, _) = match auth.provider {
         None => bail!("no auth provider is configured (set PORTCULLIS_AUTH__PROVIDER)"),

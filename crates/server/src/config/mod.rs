@@ -28,6 +28,8 @@ pub struct Config {
     pub database_url: DatabaseUrl,
     /// Unset: caches, revocation and pub/sub stay in-process (one instance only).
     pub redis_url: Option<RedisUrl>,
+    /// Prefix of every Redis key and channel, so several deployments can share one Redis.
+    pub redis_prefix: String,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
     /// Upper bound on one request's handling; on expiry the client gets 503.
@@ -46,6 +48,7 @@ impl Default for Config {
             metrics_listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9464)),
             database_url: DatabaseUrl(SecretUrl::default_database()),
             redis_url: None,
+            redis_prefix: "portcullis".into(),
             auth: AuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
             request_timeout_secs: 30,

@@ -4,6 +4,7 @@
 use super::error::ApiError;
 use super::state::AppState;
 use crate::principal::Principal;
+use crate::sessions::Refusal;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use portcullis_auth::bearer::bearer_token;
@@ -21,8 +22,9 @@ impl FromRequestParts<AppState> for Caller {
         if let Some(Caller(v)) = parts.extensions.get::<Caller>() {
             return Ok(Caller(Arc::clone(v)));
         }
-        let token = bearer_token(&parts.headers, parts.uri.query())?;
-        let verified = state.verifier.verify(token).await?;
+        let token = bearer_token(&parts.headers, parts.uri.query())
+            .inspect_err(|r| crate::metrics::http::note_auth(&parts.extensions, Err(*r)))?;
+        let verified = crate::metrics::verify(&state.verifier, token, &parts.extensions).await?;
         // Several extractors of one request may ask; the token is verified once.
         parts.extensions.insert(Caller(Arc::clone(&verified)));
         Ok(Caller(verified))
@@ -41,17 +43,34 @@ impl FromRequestParts<AppState> for CallerPrincipal {
         let Caller(token) = Caller::from_request_parts(parts, state).await?;
         let identity = state
             .principals
-            .identity(&state.store, &token, state.clock.now())
+            .identity(
+                &state.store,
+                &token,
+                state.clock.now(),
+                state.sessions.bus().in_sync(),
+            )
             .await
             .map_err(ApiError::from_shared_store_error)?;
         if identity.user.disabled_at.is_some() {
+            crate::metrics::http::note_auth(&parts.extensions, Err(Rejection::UserDisabled));
             return Err(Rejection::UserDisabled.into());
         }
+        state
+            .limits
+            .check_user(&parts.extensions, identity.user.id.0)?;
         let platform_admin = token.groups.iter().any(|g| *g == *state.admin_group);
-        Ok(CallerPrincipal(Principal {
+        let principal = Principal {
             identity,
             token,
             platform_admin,
-        }))
+        };
+        match state.sessions.check(&principal).await {
+            Ok(()) => Ok(CallerPrincipal(principal)),
+            Err(Refusal::Rejected(r)) => {
+                crate::metrics::http::note_auth(&parts.extensions, Err(r));
+                Err(r.into())
+            }
+            Err(Refusal::Unavailable(e)) => Err(ApiError::unavailable(e)),
+        }
     }
 }

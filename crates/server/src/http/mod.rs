@@ -9,6 +9,7 @@ pub mod input;
 pub mod openapi;
 pub mod page;
 pub mod problem;
+pub mod rate_limit;
 pub mod request_id;
 pub mod router;
 pub mod routes;

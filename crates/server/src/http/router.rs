@@ -4,7 +4,7 @@ use super::error::ApiError;
 use super::openapi;
 use super::problem::problem_fallback;
 use super::request_id::{RequestId, request_id};
-use super::routes::{audit, health, me, members, orgs, resources};
+use super::routes::{audit, health, me, members, orgs, resources, sessions};
 use super::state::AppState;
 use axum::Router;
 use axum::body::Body;
@@ -15,8 +15,7 @@ use axum::routing::{get, patch, post};
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::{DefaultOnResponse, TraceLayer};
-use tracing::Level;
+use tower_http::trace::TraceLayer;
 
 /// DESIGN.md: request bodies over 1 MiB are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -29,6 +28,7 @@ pub struct HttpSettings {
 /// The public API. `/metrics` is deliberately absent: it has its own listener.
 /// `extra` is merged in before the common layers (the dev issuer's endpoints under `dev`).
 pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -> Router {
+    let limits = state.limits.clone();
     let mut routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -62,12 +62,20 @@ pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -
         )
         .route("/v1/orgs/{org_id}/audit", get(audit::for_org))
         .route("/v1/admin/audit", get(audit::global))
+        .route("/v1/auth/logout", post(sessions::logout))
+        .route("/v1/auth/logout-all", post(sessions::logout_all))
+        .route(
+            "/v1/admin/users/{user_id}/revoke-sessions",
+            post(sessions::revoke_sessions),
+        )
+        .route("/v1/admin/users/{user_id}/disable", post(sessions::disable))
+        .route("/v1/admin/users/{user_id}/enable", post(sessions::enable))
         .fallback(not_found)
         .with_state(state);
     if let Some(extra) = extra {
         routes = routes.merge(extra);
     }
-    with_common_layers(routes, settings)
+    with_common_layers(super::rate_limit::layer(routes, &limits), settings)
 }
 
 async fn not_found() -> ApiError {
@@ -76,7 +84,9 @@ async fn not_found() -> ApiError {
 
 /// Public so that tests can put the exact production layer stack around test-only routes.
 /// Outermost first: request id (so every response has one, including those produced by the
-/// layers below), problem rewriting, tracing, timeout, body limit.
+/// layers below), metrics and the access-log line (`crate::metrics::track`), problem rewriting,
+/// tracing (the request span; the access line replaces its per-response event), timeout, body
+/// limit.
 pub fn with_common_layers(router: Router, settings: &HttpSettings) -> Router {
     router
         // Extractors and the tower-http limit agree on one number: Content-Length over the limit
@@ -92,9 +102,10 @@ pub fn with_common_layers(router: Router, settings: &HttpSettings) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(request_span)
-                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                .on_response(()),
         )
         .layer(from_fn(problem_fallback))
+        .layer(from_fn(crate::metrics::track))
         .layer(from_fn(request_id))
 }
 

@@ -16,4 +16,33 @@ pub struct AppState {
     pub principals: PrincipalCache,
     /// Members of this IdP group are platform admins.
     pub admin_group: Arc<str>,
+    /// Per-IP and per-user request rate limits (`rate_limit.*`).
+    pub limits: crate::http::rate_limit::RateLimits,
+    /// Revocation checks and the event bus shared with the other instances.
+    pub sessions: crate::sessions::Sessions,
+}
+
+impl AppState {
+    /// A user's status or memberships changed: forget them here at once, and tell the other
+    /// instances.
+    pub async fn user_changed(&self, user: &portcullis_store::User) {
+        self.principals.forget_user(user).await;
+        self.sessions
+            .bus()
+            .publish(crate::events::Event::UserChanged {
+                user_id: user.id,
+                issuer: user.issuer.clone(),
+                sub: user.sub.clone(),
+            })
+            .await;
+    }
+
+    /// An org was deleted or restored: every member's view of their orgs changed.
+    pub async fn org_changed(&self, org: portcullis_store::OrgId) {
+        self.principals.forget_all();
+        self.sessions
+            .bus()
+            .publish(crate::events::Event::OrgChanged { org_id: org })
+            .await;
+    }
 }

@@ -29,6 +29,9 @@ pub fn test_config(database_url: &str) -> Config {
         ..Config::default()
     };
     config.auth.provider = Some(AuthProvider::Dev);
+    // Tests fire bursts from one address; the rate limit tests turn the limits back on.
+    config.rate_limit.per_ip = 0;
+    config.rate_limit.per_user = 0;
     config
 }
 
@@ -108,6 +111,60 @@ pub fn postgres_admin_url() -> Option<String> {
         }
         _ => {
             eprintln!("skipping: PORTCULLIS_TEST_DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// Forwards connections to `upstream`. Dropping it (or `stop`) closes the listener and every
+/// proxied connection, which is what a database crash looks like from the app.
+pub struct Proxy {
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl Proxy {
+    pub async fn start(
+        bind: std::net::SocketAddr,
+        upstream: std::net::SocketAddr,
+    ) -> (Self, std::net::SocketAddr) {
+        let listener = tokio::net::TcpListener::bind(bind)
+            .await
+            .expect("proxy binds");
+        let addr = listener.local_addr().expect("addr");
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    continue;
+                };
+                conns.spawn(async move {
+                    if let Ok(mut outbound) = tokio::net::TcpStream::connect(upstream).await {
+                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    }
+                });
+            }
+        });
+        (Self { tasks }, addr)
+    }
+
+    /// Aborting the accept task drops the listener and its `JoinSet`, which aborts every
+    /// connection task and closes their sockets.
+    pub async fn stop(mut self) {
+        self.tasks.shutdown().await;
+    }
+}
+
+/// The Redis URL for tests, or `None` (with a note) when Redis tests should be skipped. In CI a
+/// missing URL is a failure.
+pub fn redis_url() -> Option<String> {
+    match std::env::var("PORTCULLIS_TEST_REDIS_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("PORTCULLIS_TEST_REDIS_URL must be set when CI=true")
+        }
+        _ => {
+            eprintln!("skipping: PORTCULLIS_TEST_REDIS_URL is not set");
             None
         }
     }

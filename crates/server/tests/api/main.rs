@@ -15,6 +15,7 @@ mod rbac_matrix;
 mod readiness_recovery;
 mod resources_lifecycle;
 mod sanitized_errors;
+mod sessions;
 mod shutdown;
 mod tenant;
 mod token_rejections;

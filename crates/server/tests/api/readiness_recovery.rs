@@ -1,46 +1,10 @@
 //! `/readyz` follows the database through an outage and back, without a restart. The outage is
 //! made by a TCP proxy between the app and PostgreSQL that the test stops and restarts.
 
-use crate::helpers::{assert_problem, postgres_admin_url, spawn_with, test_config};
+use crate::helpers::{Proxy, assert_problem, postgres_admin_url, spawn_with, test_config};
 use portcullis_store_postgres::testdb::TestDatabase;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
-
-/// Forwards connections to `upstream`. Dropping it (or `stop`) closes the listener and every
-/// proxied connection, which is what a database crash looks like from the app.
-struct Proxy {
-    tasks: JoinSet<()>,
-}
-
-impl Proxy {
-    async fn start(bind: SocketAddr, upstream: SocketAddr) -> (Self, SocketAddr) {
-        let listener = TcpListener::bind(bind).await.expect("proxy binds");
-        let addr = listener.local_addr().expect("addr");
-        let mut tasks = JoinSet::new();
-        tasks.spawn(async move {
-            let mut conns = JoinSet::new();
-            loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
-                    continue;
-                };
-                conns.spawn(async move {
-                    if let Ok(mut outbound) = TcpStream::connect(upstream).await {
-                        let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
-                    }
-                });
-            }
-        });
-        (Self { tasks }, addr)
-    }
-
-    /// Aborting the accept task drops the listener and its `JoinSet`, which aborts every
-    /// connection task and closes their sockets.
-    async fn stop(mut self) {
-        self.tasks.shutdown().await;
-    }
-}
 
 async fn wait_for_status(
     client: &reqwest::Client,
@@ -130,7 +94,7 @@ async fn postgres_down_at_start_up_starts_unready_then_becomes_ready() {
     .parse()
     .expect("the test database URL uses an IP address");
     // Reserve a port, then free it: nothing listens there until the proxy starts.
-    let port = TcpListener::bind("127.0.0.1:0")
+    let port = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind")
         .local_addr()

@@ -26,8 +26,9 @@ pub async fn healthz() -> Json<Value> {
     Json(json!({ "status": "ok" }))
 }
 
-/// Ready to serve traffic: migrations have run, the database answers, and every issuer's keys
-/// are loaded (a token cannot be verified before they are).
+/// Ready to serve traffic: migrations have run, the database answers, every issuer's keys are
+/// loaded (a token cannot be verified before they are), and Redis, when configured, has been
+/// reached once.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses(
         (status = 200, description = "Ready to serve traffic.", body = ProbeStatus),
@@ -42,8 +43,19 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
             "database migrations have not completed",
         ));
     }
+    let bus = state.sessions.bus();
+    if !bus.ready() {
+        return Err(ApiError::unavailable("Redis has not been reached yet"));
+    }
+    // Live: revocations and invalidations arrive through the bus; fallback: Redis was lost
+    // and every check goes to the database until it is back.
+    let events = if bus.in_sync() {
+        "live"
+    } else {
+        "database_fallback"
+    };
     match tokio::time::timeout(PING_TIMEOUT, state.store.ping()).await {
-        Ok(Ok(())) => Ok(Json(json!({ "status": "ready" }))),
+        Ok(Ok(())) => Ok(Json(json!({ "status": "ready", "events": events }))),
         // Whatever the ping failed with, the answer to "ready?" is no.
         Ok(Err(e)) => Err(ApiError::unavailable(e)),
         Err(_) => Err(ApiError::unavailable("database ping timed out")),

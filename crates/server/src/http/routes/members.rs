@@ -129,7 +129,7 @@ pub async fn add(
             add.role,
         )
         .await?;
-    state.principals.forget_user(&user).await;
+    state.user_changed(&user).await;
     Ok((
         StatusCode::CREATED,
         Json(MemberView {
@@ -201,7 +201,7 @@ pub async fn change_role(
             change.role,
         )
         .await?;
-    state.principals.forget_user(&target).await;
+    state.user_changed(&target).await;
     Ok(Json(MemberView {
         user_id: target.id,
         sub: target.sub,
@@ -230,6 +230,6 @@ pub async fn remove(
         .store
         .remove_member(&context(&state, &access.principal), access.org, user)
         .await?;
-    state.principals.forget_user(&target).await;
+    state.user_changed(&target).await;
     Ok(StatusCode::NO_CONTENT)
 }

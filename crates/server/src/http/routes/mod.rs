@@ -6,3 +6,4 @@ pub mod me;
 pub mod members;
 pub mod orgs;
 pub mod resources;
+pub mod sessions;

@@ -1,0 +1,112 @@
+//! The Redis side of the bus: a publisher on a connection manager (which reconnects by
+//! itself) and a subscriber task that re-subscribes with backoff and tells the bus when it is
+//! in sync.
+
+use super::{Bus, Envelope};
+use futures_util::StreamExt;
+use redis::AsyncCommands;
+use std::time::Duration;
+
+#[derive(Clone)]
+pub struct Publisher {
+    client: redis::Client,
+    channel: String,
+    conn: std::sync::Arc<tokio::sync::OnceCell<redis::aio::ConnectionManager>>,
+}
+
+impl std::fmt::Debug for Publisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Publisher")
+            .field("channel", &self.channel)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Bound on one publish, so a hung Redis never holds up a request.
+const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl Publisher {
+    pub async fn publish(&self, envelope: &Envelope) -> anyhow::Result<()> {
+        let text = serde_json::to_string(envelope)?;
+        let work = async {
+            let conn = self
+                .conn
+                .get_or_try_init(|| async {
+                    let config = redis::aio::ConnectionManagerConfig::new()
+                        .set_connection_timeout(Some(Duration::from_secs(2)))
+                        .set_response_timeout(Some(Duration::from_secs(2)));
+                    self.client.get_connection_manager_with_config(config).await
+                })
+                .await?;
+            let mut conn = conn.clone();
+            let _: i64 = conn.publish(&self.channel, text).await?;
+            Ok::<_, redis::RedisError>(())
+        };
+        tokio::time::timeout(PUBLISH_TIMEOUT, work)
+            .await
+            .map_err(|_| anyhow::anyhow!("publish timed out"))??;
+        Ok(())
+    }
+}
+
+pub fn start(
+    url: &str,
+    channel: String,
+    bus: Bus,
+) -> anyhow::Result<(Publisher, tokio::task::JoinHandle<()>)> {
+    let client = redis::Client::open(url)?;
+    let publisher = Publisher {
+        client: client.clone(),
+        channel: channel.clone(),
+        conn: Default::default(),
+    };
+    let task = tokio::spawn(subscribe_forever(client, channel, bus));
+    Ok((publisher, task))
+}
+
+async fn subscribe_forever(client: redis::Client, channel: String, bus: Bus) {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match subscribe_once(&client, &channel, &bus).await {
+            Ok(()) => tracing::warn!("Redis subscription ended; resubscribing"),
+            Err(e) => {
+                tracing::warn!(error = %e, "Redis subscription failed; answering from the database until it is back")
+            }
+        }
+        bus.set_in_sync(false);
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(5));
+    }
+}
+
+/// One subscription's life: connect, subscribe, report in sync, forward messages until the
+/// connection drops. A ping every second notices a dead connection that sends nothing.
+async fn subscribe_once(client: &redis::Client, channel: &str, bus: &Bus) -> anyhow::Result<()> {
+    let mut pubsub = tokio::time::timeout(Duration::from_secs(2), client.get_async_pubsub())
+        .await
+        .map_err(|_| anyhow::anyhow!("connect timed out"))??;
+    pubsub.subscribe(channel).await?;
+    let (mut sink, mut stream) = pubsub.split();
+    bus.set_in_sync(true);
+    tracing::info!(channel, "subscribed to Redis events");
+    let mut ping = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tokio::select! {
+            msg = stream.next() => {
+                let Some(msg) = msg else { return Ok(()) };
+                let payload: String = msg.get_payload()?;
+                match serde_json::from_str::<Envelope>(&payload) {
+                    Ok(envelope) => bus.deliver_remote(envelope),
+                    Err(e) => tracing::warn!(error = %e, "ignoring a malformed event"),
+                }
+            }
+            _ = ping.tick() => {
+                // In subscribed mode Redis answers a PING with an array, not "PONG": any reply will do.
+                let pong = tokio::time::timeout(Duration::from_secs(2), sink.ping::<redis::Value>()).await;
+                if !matches!(pong, Ok(Ok(_))) {
+                    anyhow::bail!("Redis stopped answering pings");
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,83 @@
+//! Ending sessions: the caller's own (`logout`), all of the caller's (`logout-all`), and, for
+//! platform admins, another user's, plus disabling and enabling users. Each is audited by the
+//! store and announced to every instance.
+
+use crate::http::change::context;
+use crate::http::error::ApiError;
+use crate::http::extract::CallerPrincipal;
+use crate::http::guard::PlatformAdmin;
+use crate::http::input::UserPath;
+use crate::http::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use portcullis_store::User;
+
+/// Ends the session of the token used (its refresh session when it names one).
+pub async fn logout(
+    State(state): State<AppState>,
+    CallerPrincipal(me): CallerPrincipal,
+) -> Result<StatusCode, ApiError> {
+    state.sessions.logout(&context(&state, &me), &me).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Ends every session of the caller started up to now, on every device.
+pub async fn logout_all(
+    State(state): State<AppState>,
+    CallerPrincipal(me): CallerPrincipal,
+) -> Result<StatusCode, ApiError> {
+    state
+        .sessions
+        .revoke_user(&context(&state, &me), &me.identity.user)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn target(state: &AppState, user: portcullis_store::UserId) -> Result<User, ApiError> {
+    state.store.get_user(user).await?.ok_or(ApiError::NotFound)
+}
+
+pub async fn revoke_sessions(
+    State(state): State<AppState>,
+    PlatformAdmin(admin): PlatformAdmin,
+    UserPath(user): UserPath,
+) -> Result<StatusCode, ApiError> {
+    let user = target(&state, user).await?;
+    state
+        .sessions
+        .revoke_user(&context(&state, &admin), &user)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn set_disabled(
+    state: &AppState,
+    admin: &crate::principal::Principal,
+    user: portcullis_store::UserId,
+    disabled: bool,
+) -> Result<Json<User>, ApiError> {
+    target(state, user).await?;
+    let user = state
+        .sessions
+        .set_disabled(&context(state, admin), user, disabled)
+        .await?;
+    state.principals.forget_user(&user).await;
+    Ok(Json(user))
+}
+
+pub async fn disable(
+    State(state): State<AppState>,
+    PlatformAdmin(admin): PlatformAdmin,
+    UserPath(user): UserPath,
+) -> Result<Json<User>, ApiError> {
+    set_disabled(&state, &admin, user, true).await
+}
+
+pub async fn enable(
+    State(state): State<AppState>,
+    PlatformAdmin(admin): PlatformAdmin,
+    UserPath(user): UserPath,
+) -> Result<Json<User>, ApiError> {
+    set_disabled(&state, &admin, user, false).await
+}

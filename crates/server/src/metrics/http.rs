@@ -1,0 +1,129 @@
+//! Per-request accounting: the HTTP metrics, the authentication outcome, and the one access-log
+//! line of every request.
+//!
+//! [`track`] puts an empty [`RequestNotes`] into the request; the authentication extractors and
+//! the rate limiter write what they learn into it (the user, the rejection reason), and when the
+//! response is ready `track` records the metrics and logs one line:
+//!
+//! `{"message":"request","request_id":..,"method":..,"route":..,"status":..,"latency_ms":..,
+//! "user_id":..,"reason":..}`
+//!
+//! The route is the matched template (`/v1/orgs/{org_id}/resources`), never the raw path, and
+//! nothing else of the URI (a query string may carry a cursor or, from a careless client, a
+//! token) nor any header is logged.
+
+use super::{HTTP_DURATION, HTTP_REQUESTS, auth_attempt};
+use crate::http::request_id::RequestId;
+use axum::extract::{MatchedPath, Request};
+use axum::http::Method;
+use axum::middleware::Next;
+use axum::response::Response;
+use portcullis_auth::Rejection;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+/// What the handling of one request learned about its caller.
+#[derive(Debug, Clone, Default)]
+pub struct RequestNotes(Arc<Mutex<Notes>>);
+
+#[derive(Debug, Default)]
+struct Notes {
+    /// The token's verification outcome, the last one written wins (a disabled user's valid
+    /// token ends as `user_disabled`).
+    auth: Option<Result<(), Rejection>>,
+    user_id: Option<uuid::Uuid>,
+    /// `rate_limited_ip` / `rate_limited_user`.
+    refused: Option<&'static str>,
+}
+
+impl RequestNotes {
+    fn with<R>(&self, f: impl FnOnce(&mut Notes) -> R) -> R {
+        let mut n = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut n)
+    }
+}
+
+/// Records the authentication outcome of a request. Inside [`track`] it is counted once, when
+/// the response is ready; elsewhere (no notes in the extensions) it is counted now.
+pub fn note_auth(ext: &axum::http::Extensions, outcome: Result<(), Rejection>) {
+    match ext.get::<RequestNotes>() {
+        Some(n) => n.with(|n| n.auth = Some(outcome)),
+        None => auth_attempt(outcome),
+    }
+}
+
+/// The authenticated user, for the access log.
+pub fn note_user(ext: &axum::http::Extensions, user: uuid::Uuid) {
+    if let Some(n) = ext.get::<RequestNotes>() {
+        n.with(|n| n.user_id = Some(user));
+    }
+}
+
+/// Why the request was refused before a handler ran (rate limits), for the access log.
+pub fn note_refused(ext: &axum::http::Extensions, why: &'static str) {
+    if let Some(n) = ext.get::<RequestNotes>() {
+        n.with(|n| n.refused = Some(why));
+    }
+}
+
+/// A bounded method label: anything outside the standard methods is `other`.
+fn method_label(m: &Method) -> &'static str {
+    match *m {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        _ => "other",
+    }
+}
+
+/// The middleware (see the module docs). It runs inside the router, after routing, so the
+/// matched route template is in the request's extensions.
+pub async fn track(mut req: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = method_label(req.method());
+    let route: Arc<str> = match req.extensions().get::<MatchedPath>() {
+        Some(p) => Arc::from(p.as_str()),
+        None => Arc::from("unmatched"),
+    };
+    let request_id = req.extensions().get::<RequestId>().copied();
+    let notes = RequestNotes::default();
+    req.extensions_mut().insert(notes.clone());
+
+    let res = next.run(req).await;
+
+    let elapsed = started.elapsed();
+    let status = res.status().as_u16();
+    let (auth, user_id, refused) = notes.with(|n| (n.auth, n.user_id, n.refused));
+    if let Some(outcome) = auth {
+        auth_attempt(outcome);
+    }
+    ::metrics::counter!(
+        HTTP_REQUESTS,
+        "method" => method,
+        "route" => route.to_string(),
+        "status" => status.to_string(),
+    )
+    .increment(1);
+    ::metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route.to_string())
+        .record(elapsed.as_secs_f64());
+
+    let reason = match auth {
+        Some(Err(r)) => Some(r.code()),
+        _ => refused,
+    };
+    tracing::info!(
+        request_id = %request_id.map(|id| id.to_string()).unwrap_or_default(),
+        method,
+        route = &*route,
+        status,
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        user_id = user_id.map(|u| u.to_string()),
+        reason,
+        "request"
+    );
+    res
+}

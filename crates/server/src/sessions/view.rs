@@ -1,0 +1,79 @@
+//! Each instance's in-memory copy of the revocations in force, so that checking a request costs
+//! no round trip. Loaded from the database at start-up and on every resync, and kept current by
+//! the events of the bus. The database stays the source of truth.
+
+use chrono::{DateTime, Utc};
+use portcullis_store::{RevocationKind, RevokedToken, Store, StoreResult, UserId};
+use std::collections::HashMap;
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+#[derive(Debug, Default)]
+pub struct RevocationView {
+    tokens: RwLock<HashMap<(RevocationKind, String), DateTime<Utc>>>,
+    users: RwLock<HashMap<UserId, DateTime<Utc>>>,
+    loaded: AtomicBool,
+}
+
+impl RevocationView {
+    /// Replaces the view with what the database holds now.
+    pub async fn reload(&self, store: &dyn Store, now: DateTime<Utc>) -> StoreResult<()> {
+        let tokens: HashMap<_, _> = store
+            .active_revocations(now)
+            .await?
+            .into_iter()
+            .map(|r| ((r.kind, r.value), r.expires_at))
+            .collect();
+        let users: HashMap<_, _> = store.user_revocations().await?.into_iter().collect();
+        *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens;
+        *self.users.write().unwrap_or_else(|p| p.into_inner()) = users;
+        self.loaded.store(true, Ordering::Release);
+        Ok(())
+    }
+
+    pub fn is_loaded(&self) -> bool {
+        self.loaded.load(Ordering::Acquire)
+    }
+
+    pub fn add_token(&self, token: &RevokedToken) {
+        let mut map = self.tokens.write().unwrap_or_else(|p| p.into_inner());
+        let entry = map
+            .entry((token.kind, token.value.clone()))
+            .or_insert(token.expires_at);
+        if token.expires_at > *entry {
+            *entry = token.expires_at;
+        }
+    }
+
+    pub fn add_user_cutoff(&self, user: UserId, before: DateTime<Utc>) {
+        let mut map = self.users.write().unwrap_or_else(|p| p.into_inner());
+        let entry = map.entry(user).or_insert(before);
+        if before > *entry {
+            *entry = before;
+        }
+    }
+
+    pub fn token_revoked(&self, ids: &[(RevocationKind, &str)], now: DateTime<Utc>) -> bool {
+        let map = self.tokens.read().unwrap_or_else(|p| p.into_inner());
+        ids.iter().any(|(kind, value)| {
+            map.get(&(*kind, (*value).to_owned()))
+                .is_some_and(|until| *until > now)
+        })
+    }
+
+    pub fn user_cutoff(&self, user: UserId) -> Option<DateTime<Utc>> {
+        self.users
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&user)
+            .copied()
+    }
+
+    /// Drops revocations whose tokens have expired anyway, so the view does not grow forever.
+    pub fn prune(&self, now: DateTime<Utc>) {
+        self.tokens
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|_, until| *until > now);
+    }
+}
