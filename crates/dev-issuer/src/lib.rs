@@ -14,6 +14,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod controlled;
 mod discovery;
 mod error;
 mod http;
@@ -26,6 +27,7 @@ mod store;
 #[cfg(test)]
 mod tests;
 
+pub use controlled::{ControlledIssuer, Mode};
 pub use error::Error;
 pub use http::{DISCOVERY_PATH, JWKS_PATH, LoopbackIssuer, router, serve_on_loopback};
 pub use issuer::DevIssuer;

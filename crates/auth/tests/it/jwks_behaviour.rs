@@ -1,6 +1,6 @@
 //! The JWKS cache under load and under issuer failure.
 
-use crate::controlled_issuer::{FAIL, HANG, setup};
+use crate::controlled_issuer::{Mode, setup};
 use portcullis_auth::Rejection;
 use portcullis_auth::provider::Provider;
 use portcullis_dev_issuer::{DevIssuer, TokenSpec};
@@ -87,7 +87,7 @@ async fn failing_issuer_does_not_affect_known_kids() {
     let s = setup().await;
     s.load().await;
     let good = s.control.issuer.mint_access(&TokenSpec::default());
-    s.control.set(FAIL);
+    s.control.set(Mode::Fail);
     s.past_cooldown();
     assert!(s.provider.keys().refresh().await.is_err());
     assert!(s.verifier.verify(&good).await.is_ok());
@@ -112,7 +112,7 @@ async fn hanging_issuer_never_stalls_known_kids() {
     let s = setup().await;
     s.load().await;
     let good = s.control.issuer.mint_access(&TokenSpec::default());
-    s.control.set(HANG);
+    s.control.set(Mode::Hang);
     s.past_cooldown();
     let keys = Arc::clone(&s.provider);
     let refresh = tokio::spawn(async move { keys.keys().refresh().await });
@@ -147,7 +147,7 @@ async fn keys_older_than_the_maximum_staleness_fail_closed() {
         .control
         .issuer
         .mint_access(&TokenSpec::default().ttl(Duration::from_secs(24 * 3600)));
-    s.control.set(FAIL);
+    s.control.set(Mode::Fail);
     let stale = s.cache_config.max_staleness + Duration::from_secs(1);
     s.clock
         .advance(chrono::Duration::from_std(stale).expect("duration"));
@@ -157,7 +157,7 @@ async fn keys_older_than_the_maximum_staleness_fail_closed() {
         Err(Rejection::KeysUnavailable),
         "a valid token is refused once the keys are too old to trust"
     );
-    s.control.set(crate::controlled_issuer::OK);
+    s.control.set(Mode::Answer);
     s.past_cooldown();
     s.provider.keys().refresh().await.expect("issuer back");
     assert!(s.provider.keys().status().usable);

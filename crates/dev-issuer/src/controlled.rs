@@ -1,0 +1,102 @@
+//! An issuer whose JWKS endpoint a test controls: it answers normally, fails with 500, or
+//! hangs, and counts the fetches it serves. For tests of key caches under issuer failure.
+
+use crate::DevIssuer;
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// How the JWKS endpoint behaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    Answer = 0,
+    Fail = 1,
+    Hang = 2,
+}
+
+#[derive(Debug)]
+pub struct ControlledIssuer {
+    pub issuer: Arc<DevIssuer>,
+    pub addr: SocketAddr,
+    mode: Arc<AtomicU8>,
+    fetches: Arc<AtomicUsize>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+#[derive(Clone)]
+struct Shared {
+    issuer: Arc<DevIssuer>,
+    mode: Arc<AtomicU8>,
+    fetches: Arc<AtomicUsize>,
+}
+
+async fn jwks(State(s): State<Shared>) -> Response {
+    s.fetches.fetch_add(1, Ordering::SeqCst);
+    match s.mode.load(Ordering::SeqCst) {
+        1 => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        2 => {
+            tokio::time::sleep(Duration::from_secs(3600)).await;
+            StatusCode::GATEWAY_TIMEOUT.into_response()
+        }
+        _ => axum::Json(s.issuer.jwks()).into_response(),
+    }
+}
+
+async fn discovery(State(s): State<Shared>) -> Response {
+    axum::Json(s.issuer.openid_configuration()).into_response()
+}
+
+impl ControlledIssuer {
+    /// Binds a loopback port and serves `/.well-known/jwks.json` (controlled) and the discovery
+    /// document of an ephemeral issuer named `http://127.0.0.1:{port}`.
+    pub async fn start() -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let addr = listener.local_addr()?;
+        let issuer = Arc::new(DevIssuer::ephemeral(format!("http://{addr}")));
+        let shared = Shared {
+            issuer: Arc::clone(&issuer),
+            mode: Arc::new(AtomicU8::new(Mode::Answer as u8)),
+            fetches: Arc::new(AtomicUsize::new(0)),
+        };
+        let app = Router::new()
+            .route(crate::JWKS_PATH, get(jwks))
+            .route(crate::DISCOVERY_PATH, get(discovery))
+            .with_state(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self {
+            issuer,
+            addr,
+            mode: shared.mode,
+            fetches: shared.fetches,
+            server,
+        })
+    }
+
+    pub fn issuer_url(&self) -> &str {
+        self.issuer.issuer_url()
+    }
+
+    pub fn set(&self, mode: Mode) {
+        self.mode.store(mode as u8, Ordering::SeqCst);
+    }
+
+    /// JWKS requests served so far, whatever the mode.
+    pub fn fetches(&self) -> usize {
+        self.fetches.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for ControlledIssuer {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
