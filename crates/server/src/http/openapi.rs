@@ -8,10 +8,12 @@
 //! `application/problem+json`, described here by [`problem_schema`] (the wire type is
 //! [`super::problem::Problem`]).
 
-use super::routes::{audit, health, me, members, orgs, resources};
+use super::routes::{audit, health, me, members, orgs, resources, sessions};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
-use portcullis_store::{AuditEntry, AuditId, MembershipSummary, OrgId, Resource, Role, UserId};
+use portcullis_store::{
+    AuditEntry, AuditId, MembershipSummary, OrgId, Resource, Role, User, UserId,
+};
 use std::sync::LazyLock;
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::Operation;
@@ -52,10 +54,15 @@ pub const BEARER: &str = "bearer";
         resources::restore,
         audit::for_org,
         audit::global,
+        sessions::logout,
+        sessions::logout_all,
+        sessions::revoke_sessions,
+        sessions::disable,
+        sessions::enable,
     ),
     components(
         schemas(
-            UserId, OrgId, AuditId, Role, Resource, AuditEntry, MembershipSummary,
+            UserId, OrgId, AuditId, Role, User, Resource, AuditEntry, MembershipSummary,
             OrgList, MemberList, ResourceList, AuditList,
         ),
         responses(
@@ -72,6 +79,7 @@ pub const BEARER: &str = "bearer";
         (name = "members", description = "Org memberships and roles."),
         (name = "resources", description = "Org-scoped resources with optimistic concurrency."),
         (name = "audit", description = "The append-only, hash-chained audit log."),
+        (name = "sessions", description = "Logging out, revoking sessions, disabling users."),
     ),
 )]
 pub struct ApiDoc;
@@ -110,6 +118,13 @@ pub async fn docs() -> Html<&'static str> {
 pub struct OrgParams {
     /// The org's id.
     pub org_id: OrgId,
+}
+
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Path)]
+pub struct UserParams {
+    /// The user's id.
+    pub user_id: UserId,
 }
 
 #[derive(Debug, IntoParams)]
@@ -312,6 +327,11 @@ impl Modify for Conventions {
             )
             .into(),
         );
+        // `{"sub"|"user_id", "role"}`: a derive cannot say "exactly one of", so the derived
+        // schema of `members::AddMember` is replaced by the precise one.
+        components
+            .schemas
+            .insert("AddMember".into(), RefOr::T(add_member_schema()));
         // Every response, whatever produced it, carries the request id.
         let request_id = || {
             (
@@ -345,6 +365,42 @@ impl Modify for Conventions {
             }
         }
     }
+}
+
+/// `members::AddMember`: exactly one of `sub` and `user_id` (the other absent or null), and
+/// `role`; nothing else.
+fn add_member_schema() -> Schema {
+    let null = || ObjectBuilder::new().schema_type(Type::Null);
+    let by = |name: &str, value: RefOr<Schema>, other: &str, description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(description))
+            .property(name, value)
+            .property(other, null())
+            .property("role", Ref::from_schema_name("Role"))
+            .required(name)
+            .required("role")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::<Schema>::FreeForm(false),
+            ))
+    };
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(by(
+            "sub",
+            ObjectBuilder::new().schema_type(Type::String).into(),
+            "user_id",
+            "By subject: a user of the caller's issuer, provisioned if never seen.",
+        ))
+        .item(by(
+            "user_id",
+            Ref::from_schema_name("UserId").into(),
+            "sub",
+            "By user id.",
+        ))
+        .description(Some(
+            "Exactly one of `sub` and `user_id`, and the role to grant.",
+        ))
+        .into()
 }
 
 fn apply(op: &mut Operation, authenticated: bool) {

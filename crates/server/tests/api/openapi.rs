@@ -27,6 +27,11 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/orgs/{org_id}/resources/{id}/restore"),
     ("get", "/v1/orgs/{org_id}/audit"),
     ("get", "/v1/admin/audit"),
+    ("post", "/v1/auth/logout"),
+    ("post", "/v1/auth/logout-all"),
+    ("post", "/v1/admin/users/{user_id}/revoke-sessions"),
+    ("post", "/v1/admin/users/{user_id}/disable"),
+    ("post", "/v1/admin/users/{user_id}/enable"),
 ];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options"];
