@@ -7,6 +7,7 @@ mod errors;
 mod health;
 mod helpers;
 mod limits;
+mod metrics;
 mod openapi;
 mod ops_commands;
 mod pagination;
