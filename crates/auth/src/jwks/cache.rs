@@ -6,7 +6,7 @@
 //! verification fails closed.
 
 use crate::clock::Clock;
-use crate::jwks::source::{FetchError, Fetched, KeySource, Validators};
+use crate::jwks::source::{FetchError, FetchReason, Fetched, KeySource, Validators};
 use crate::keys::VerifyingKey;
 use crate::rejection::Rejection;
 use arc_swap::ArcSwap;
@@ -156,7 +156,7 @@ impl JwksCache {
         let changed = self.generation.load(Ordering::Acquire) != seen;
         if !changed && !self.cooling_down(&state) {
             // A failure is logged inside; the lookup below then answers from what we hold.
-            let _ = self.fetch_locked(&mut state).await;
+            let _ = self.fetch_locked(&mut state, FetchReason::UnknownKid).await;
         }
         drop(state);
         let found = self.lookup(kid);
@@ -195,15 +195,19 @@ impl JwksCache {
         if self.generation.load(Ordering::Acquire) != seen && self.fresh(&self.current.load()) {
             return Ok(());
         }
-        self.fetch_locked(&mut state).await
+        self.fetch_locked(&mut state, FetchReason::Scheduled).await
     }
 
-    async fn fetch_locked(&self, state: &mut FetchState) -> Result<(), FetchError> {
+    async fn fetch_locked(
+        &self,
+        state: &mut FetchState,
+        reason: FetchReason,
+    ) -> Result<(), FetchError> {
         let now = self.clock.now();
         state.last_attempt = Some(now);
         let result = match tokio::time::timeout(
             self.config.fetch_timeout,
-            self.source.fetch(&state.validators),
+            self.source.fetch(&state.validators, reason),
         )
         .await
         {
@@ -215,6 +219,7 @@ impl JwksCache {
                 keys,
                 validators,
                 max_age,
+                ..
             }) => {
                 let keys = keys
                     .into_iter()

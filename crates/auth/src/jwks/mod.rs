@@ -5,6 +5,6 @@ mod source;
 
 pub use cache::{JwksCache, JwksConfig, JwksObserver, JwksStatus};
 pub use source::{
-    DiscoveredJwks, FetchError, Fetched, HttpJwks, KeySource, StaticJwks, Validators,
+    DiscoveredJwks, FetchError, FetchReason, Fetched, HttpJwks, KeySource, StaticJwks, Validators,
     discover_jwks_uri, http_client,
 };

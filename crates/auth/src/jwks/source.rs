@@ -28,6 +28,8 @@ pub enum Fetched {
         validators: Validators,
         /// The issuer's `Cache-Control: max-age`, if it sent one.
         max_age: Option<Duration>,
+        /// The JWKS document as received, so it can be shared with other instances.
+        document: Vec<u8>,
     },
 }
 
@@ -43,9 +45,23 @@ pub enum FetchError {
     Document(&'static str),
 }
 
+/// Why keys are being fetched: a shared copy that is good enough for a scheduled refresh may
+/// be too old when a token names a kid we do not have (a rotation just happened).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FetchReason {
+    /// Start-up, or the periodic refresh.
+    Scheduled,
+    /// A token named an unknown kid.
+    UnknownKid,
+}
+
 #[async_trait]
 pub trait KeySource: Send + Sync + Debug {
-    async fn fetch(&self, validators: &Validators) -> Result<Fetched, FetchError>;
+    async fn fetch(
+        &self,
+        validators: &Validators,
+        reason: FetchReason,
+    ) -> Result<Fetched, FetchError>;
     /// For logs and metric labels.
     fn describe(&self) -> String;
 }
@@ -130,7 +146,7 @@ fn header_string(
 
 #[async_trait]
 impl KeySource for HttpJwks {
-    async fn fetch(&self, validators: &Validators) -> Result<Fetched, FetchError> {
+    async fn fetch(&self, validators: &Validators, _: FetchReason) -> Result<Fetched, FetchError> {
         let (status, headers, body) = get_bounded(&self.client, &self.url, validators).await?;
         if status == StatusCode::NOT_MODIFIED {
             return Ok(Fetched::NotModified);
@@ -149,6 +165,7 @@ impl KeySource for HttpJwks {
                 last_modified: header_string(&headers, LAST_MODIFIED),
             },
             max_age: max_age(&headers),
+            document: body,
         })
     }
 
@@ -219,13 +236,14 @@ impl StaticJwks {
 
 #[async_trait]
 impl KeySource for StaticJwks {
-    async fn fetch(&self, _: &Validators) -> Result<Fetched, FetchError> {
-        let (keys, _) =
-            parse_jwks(&(self.jwks)()).map_err(|_| FetchError::Document("not a JWKS"))?;
+    async fn fetch(&self, _: &Validators, _: FetchReason) -> Result<Fetched, FetchError> {
+        let document = (self.jwks)();
+        let (keys, _) = parse_jwks(&document).map_err(|_| FetchError::Document("not a JWKS"))?;
         Ok(Fetched::Keys {
             keys,
             validators: Validators::default(),
             max_age: None,
+            document,
         })
     }
 
@@ -256,7 +274,11 @@ impl DiscoveredJwks {
 
 #[async_trait]
 impl KeySource for DiscoveredJwks {
-    async fn fetch(&self, validators: &Validators) -> Result<Fetched, FetchError> {
+    async fn fetch(
+        &self,
+        validators: &Validators,
+        reason: FetchReason,
+    ) -> Result<Fetched, FetchError> {
         let jwks = self
             .jwks
             .get_or_try_init(|| async {
@@ -264,7 +286,7 @@ impl KeySource for DiscoveredJwks {
                 Ok::<_, FetchError>(HttpJwks::new(self.client.clone(), uri))
             })
             .await?;
-        jwks.fetch(validators).await
+        jwks.fetch(validators, reason).await
     }
 
     fn describe(&self) -> String {

@@ -2,6 +2,7 @@
 //! issuer, each with its JWKS cache and the background task that keeps it fresh.
 
 mod dev;
+mod shared_jwks;
 
 pub use dev::{DEV_ISSUER_PATH, dev_issuer_url, open_dev_issuer};
 
@@ -61,6 +62,25 @@ pub async fn build(
                 .with_observer(crate::metrics::jwks_observer()),
         )
     };
+    // With Redis, instances share one copy of each issuer's keys (one fetch per interval for
+    // the whole fleet); without, or whenever Redis fails, each fetches for itself.
+    let shared = |issuer: &str,
+                  source: Box<dyn portcullis_auth::jwks::KeySource>|
+     -> anyhow::Result<Box<dyn portcullis_auth::jwks::KeySource>> {
+        Ok(match &config.redis_url {
+            Some(url) => Box::new(shared_jwks::RedisSharedJwks::new(
+                source,
+                url.0.expose(),
+                &config.redis_prefix,
+                issuer,
+                jwks_config.refresh_interval,
+                // Instances meeting a freshly rotated kid do so within moments of each other.
+                std::time::Duration::from_secs(1),
+                jwks_config.fetch_timeout * 2,
+            )?),
+            None => source,
+        })
+    };
     let (provider, keys, dev_issuer): (Arc<dyn Provider>, Arc<JwksCache>, _) = match auth.provider {
         None => bail!("no auth provider is configured (set PORTCULLIS_AUTH__PROVIDER)"),
         Some(AuthProvider::Cognito) => {
@@ -71,10 +91,8 @@ pub async fn build(
             };
             check_issuer(&issuer, auth.allow_http_issuer)?;
             let client = http_client(jwks_config.fetch_timeout)?;
-            let keys = cache(
-                &issuer,
-                Box::new(HttpJwks::new(client, Cognito::jwks_url(&issuer))),
-            );
+            let source = Box::new(HttpJwks::new(client, Cognito::jwks_url(&issuer)));
+            let keys = cache(&issuer, shared(&issuer, source)?);
             let p = Cognito::new(issuer, auth.client_ids.clone(), Arc::clone(&keys))
                 .with_algorithms(algorithms(auth));
             (Arc::new(p), keys, None)
@@ -86,11 +104,11 @@ pub async fn build(
             check_issuer(&issuer, auth.allow_http_issuer)?;
             let client = http_client(jwks_config.fetch_timeout)?;
             let source = DiscoveredJwks::new(client, issuer.clone(), auth.allow_http_issuer);
-            let keys = cache(&issuer, Box::new(source));
+            let keys = cache(&issuer, shared(&issuer, Box::new(source))?);
             let p = Oidc::new(
                 issuer,
                 auth.audiences.clone(),
-                vec![Alg::Rs256],
+                algorithms(auth),
                 Arc::clone(&keys),
             );
             (Arc::new(p), keys, None)

@@ -17,6 +17,7 @@ mod readiness_recovery;
 mod resources_lifecycle;
 mod sanitized_errors;
 mod sessions;
+mod shared_jwks;
 mod shutdown;
 mod tenant;
 mod token_rejections;

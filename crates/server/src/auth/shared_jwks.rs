@@ -1,0 +1,181 @@
+//! A key source shared by every instance through Redis: the instance that finds the shared
+//! copy too old takes a short lock and fetches from the issuer; the others use its copy. N
+//! instances then make one issuer fetch per refresh interval instead of N. Whenever Redis
+//! cannot answer, each instance simply fetches for itself: Redis speeds this up, it is never
+//! needed for keys to load.
+
+use async_trait::async_trait;
+use portcullis_auth::jwks::{FetchError, FetchReason, Fetched, KeySource, Validators};
+use portcullis_auth::keys::parse_jwks;
+use redis::AsyncCommands;
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+pub struct RedisSharedJwks {
+    inner: Box<dyn KeySource>,
+    client: redis::Client,
+    conn: tokio::sync::OnceCell<redis::aio::ConnectionManager>,
+    copy_key: String,
+    lock_key: String,
+    /// A shared copy younger than this is used for a scheduled refresh.
+    fresh_for: Duration,
+    /// For an unknown kid (a rotation may just have happened) only a copy younger than this
+    /// will do: another instance that met the same kid just now has fetched it.
+    fresh_for_unknown_kid: Duration,
+    /// How long the fetching instance holds the lock (its fetch is bounded by less).
+    lock_for: Duration,
+}
+
+impl std::fmt::Debug for RedisSharedJwks {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisSharedJwks")
+            .field("inner", &self.inner)
+            .field("copy_key", &self.copy_key)
+            .finish_non_exhaustive()
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct SharedCopy {
+    fetched_at_ms: u64,
+    document: String,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or_default()
+}
+
+/// Bound on every Redis call made here, connecting included.
+const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
+
+impl RedisSharedJwks {
+    pub fn new(
+        inner: Box<dyn KeySource>,
+        redis_url: &str,
+        prefix: &str,
+        issuer: &str,
+        fresh_for: Duration,
+        fresh_for_unknown_kid: Duration,
+        lock_for: Duration,
+    ) -> anyhow::Result<Self> {
+        Ok(Self {
+            inner,
+            client: redis::Client::open(redis_url)?,
+            conn: tokio::sync::OnceCell::new(),
+            copy_key: format!("{prefix}:jwks:{issuer}"),
+            lock_key: format!("{prefix}:jwks-lock:{issuer}"),
+            fresh_for,
+            fresh_for_unknown_kid,
+            lock_for,
+        })
+    }
+
+    async fn conn(&self) -> Option<redis::aio::ConnectionManager> {
+        let connect = self.conn.get_or_try_init(|| async {
+            let config = redis::aio::ConnectionManagerConfig::new()
+                .set_connection_timeout(Some(REDIS_TIMEOUT))
+                .set_response_timeout(Some(REDIS_TIMEOUT));
+            self.client.get_connection_manager_with_config(config).await
+        });
+        match tokio::time::timeout(REDIS_TIMEOUT, connect).await {
+            Ok(Ok(c)) => Some(c.clone()),
+            _ => None,
+        }
+    }
+
+    /// The shared copy, if there is one younger than `max_age`.
+    async fn fresh_copy(&self, max_age: Duration) -> Option<Vec<u8>> {
+        let mut conn = self.conn().await?;
+        let text: Option<String> = conn.get(&self.copy_key).await.ok()?;
+        let copy: SharedCopy = serde_json::from_str(&text?).ok()?;
+        let age = Duration::from_millis(now_ms().saturating_sub(copy.fetched_at_ms));
+        (age < max_age).then(|| copy.document.into_bytes())
+    }
+
+    async fn try_lock(&self) -> bool {
+        let Some(mut conn) = self.conn().await else {
+            return false;
+        };
+        let set: Result<Option<String>, _> = redis::cmd("SET")
+            .arg(&self.lock_key)
+            .arg("1")
+            .arg("NX")
+            .arg("PX")
+            .arg(self.lock_for.as_millis() as u64)
+            .query_async(&mut conn)
+            .await;
+        matches!(set, Ok(Some(_)))
+    }
+
+    async fn share(&self, document: &[u8]) {
+        let Ok(document) = String::from_utf8(document.to_vec()) else {
+            return;
+        };
+        let copy = SharedCopy {
+            fetched_at_ms: now_ms(),
+            document,
+        };
+        if let (Some(mut conn), Ok(text)) = (self.conn().await, serde_json::to_string(&copy)) {
+            // Kept twice as long as it is fresh, so an idle deployment leaves nothing behind.
+            let keep = (self.fresh_for * 2).as_millis() as u64;
+            let _: Result<(), _> = redis::cmd("SET")
+                .arg(&self.copy_key)
+                .arg(text)
+                .arg("PX")
+                .arg(keep.max(1))
+                .query_async(&mut conn)
+                .await;
+            let _: Result<(), _> = conn.del(&self.lock_key).await;
+        }
+    }
+
+    fn from_copy(document: Vec<u8>) -> Result<Fetched, FetchError> {
+        let (keys, _) =
+            parse_jwks(&document).map_err(|_| FetchError::Document("shared copy is not a JWKS"))?;
+        Ok(Fetched::Keys {
+            keys,
+            validators: Validators::default(),
+            max_age: None,
+            document,
+        })
+    }
+}
+
+#[async_trait]
+impl KeySource for RedisSharedJwks {
+    async fn fetch(
+        &self,
+        validators: &Validators,
+        reason: FetchReason,
+    ) -> Result<Fetched, FetchError> {
+        let max_age = match reason {
+            FetchReason::Scheduled => self.fresh_for,
+            FetchReason::UnknownKid => self.fresh_for_unknown_kid,
+        };
+        if let Some(doc) = self.fresh_copy(max_age).await {
+            return Self::from_copy(doc);
+        }
+        if !self.try_lock().await {
+            // Another instance is fetching (or Redis is unreachable): give it a moment, then
+            // fetch ourselves rather than wait on it indefinitely.
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                if let Some(doc) = self.fresh_copy(max_age).await {
+                    return Self::from_copy(doc);
+                }
+            }
+        }
+        let fetched = self.inner.fetch(validators, reason).await?;
+        if let Fetched::Keys { document, .. } = &fetched {
+            self.share(document).await;
+        }
+        Ok(fetched)
+    }
+
+    fn describe(&self) -> String {
+        format!("{} (shared through Redis)", self.inner.describe())
+    }
+}
