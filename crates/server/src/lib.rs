@@ -17,6 +17,7 @@ pub mod sessions;
 pub mod shutdown;
 pub mod startup;
 pub mod telemetry;
+pub mod ws;
 
 pub use config::Config;
 pub use startup::{App, RunningApp, build};

@@ -70,6 +70,7 @@ pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -
         )
         .route("/v1/admin/users/{user_id}/disable", post(sessions::disable))
         .route("/v1/admin/users/{user_id}/enable", post(sessions::enable))
+        .route("/v1/ws", get(crate::ws::upgrade))
         .fallback(not_found)
         .with_state(state);
     if let Some(extra) = extra {

@@ -21,3 +21,4 @@ mod shared_jwks;
 mod shutdown;
 mod tenant;
 mod token_rejections;
+mod websocket;

@@ -19,6 +19,11 @@ use portcullis_store::{NewResource, Resource, ResourceFilter, ResourcePatch};
 use serde::Deserialize;
 use serde_json::Value;
 
+/// Tells WebSocket subscribers of the org (on every instance) that `r` changed.
+async fn announce(state: &AppState, r: &Resource, action: &str) {
+    crate::ws::publish_resource_change(state, r, action).await;
+}
+
 /// A resource with its version as a strong ETag.
 fn with_etag(status: StatusCode, r: Resource) -> Response {
     let etag = HeaderValue::from_str(&format!("\"{}\"", r.version)).ok();
@@ -125,6 +130,7 @@ pub async fn create(
         .store
         .create_resource(&context(&state, &access.principal), &new)
         .await?;
+    announce(&state, &r, "created").await;
     Ok(with_etag(StatusCode::CREATED, r))
 }
 
@@ -232,6 +238,7 @@ pub async fn patch(
             expected,
         )
         .await?;
+    announce(&state, &r, "updated").await;
     Ok(with_etag(StatusCode::OK, r))
 }
 
@@ -248,10 +255,11 @@ pub async fn delete(
     ResourcePath(id): ResourcePath,
 ) -> Result<StatusCode, ApiError> {
     changeable(&state, &access, id).await?;
-    state
+    let r = state
         .store
         .soft_delete_resource(&context(&state, &access.principal), access.org, id)
         .await?;
+    announce(&state, &r, "deleted").await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -271,5 +279,6 @@ pub async fn restore(
         .store
         .restore_resource(&context(&state, &access.principal), access.org, id)
         .await?;
+    announce(&state, &r, "restored").await;
     Ok(with_etag(StatusCode::OK, r))
 }

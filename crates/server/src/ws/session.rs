@@ -1,0 +1,508 @@
+//! One socket's life: authentication (header or first message), then a loop over client
+//! messages, the bus's events, the re-validation tick, the expiry warning and `exp`, and the
+//! output of a running export. The loop owns the socket; nothing else writes to it.
+
+use super::auth::{self, Authority, Denied, Identity};
+use super::export::{self, Export, ExportOut};
+use super::messages::{ClientMessage, ErrorCode, ServerMessage};
+use super::{
+    AUTH_TIMEOUT, EXPIRY_WARNING, MAX_SUBSCRIPTIONS, RATE_BURST, RATE_PER_SEC, SEND_TIMEOUT, close,
+};
+use crate::events::Event;
+use crate::http::AppState;
+use axum::extract::ws::{CloseFrame, Message, WebSocket};
+use portcullis_store::{OrgId, RevocationKind};
+use std::collections::BTreeSet;
+use std::time::Duration;
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::time::{Instant, sleep_until, timeout};
+
+/// How a socket ends.
+#[derive(Debug, Clone, Copy)]
+enum End {
+    /// The server closes with this code; `why` is for the log only.
+    Close { code: u16, why: &'static str },
+    /// The client closed (its code) or the connection broke (1006).
+    Gone(u16),
+}
+
+impl End {
+    fn denied(d: Denied) -> Self {
+        Self::Close {
+            code: d.close_code(),
+            why: d.reason(),
+        }
+    }
+}
+
+/// Runs the socket until it ends; `authority` is set when the upgrade carried a valid token.
+pub async fn run(state: AppState, mut socket: WebSocket, authority: Option<Authority>) {
+    crate::metrics::ws_opened();
+    // Subscribed before anything is checked: no revocation can slip between the check and
+    // the subscription.
+    let events = state.sessions.bus().subscribe();
+    let mut rate = Bucket::new();
+    let authority = match authority {
+        Some(a) => Ok(a),
+        None => handshake(&state, &mut socket, &mut rate).await,
+    };
+    let end = match authority {
+        Ok(authority) => {
+            let mut live = Live::new(state.clone(), authority, events, rate);
+            live.run(&mut socket).await
+        }
+        Err(end) => end,
+    };
+    let code = match end {
+        End::Close { code, why } => {
+            tracing::info!(code, reason = why, "websocket closed by the server");
+            finish(&mut socket, code).await;
+            code
+        }
+        End::Gone(code) => {
+            tracing::debug!(code, "websocket closed by the client");
+            code
+        }
+    };
+    crate::metrics::ws_closed(code);
+}
+
+/// Sends the close frame, then reads (and drops) what the client still sends until its close
+/// reply, so that unread input does not turn the close into a TCP reset that would hide the
+/// code from the client.
+async fn finish(socket: &mut WebSocket, code: u16) {
+    let frame = CloseFrame {
+        code,
+        reason: close::reason(code).into(),
+    };
+    if timeout(SEND_TIMEOUT, socket.send(Message::Close(Some(frame))))
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let _ = timeout(Duration::from_secs(2), async {
+        while let Some(Ok(msg)) = socket.recv().await {
+            if matches!(msg, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), End> {
+    match timeout(
+        SEND_TIMEOUT,
+        socket.send(Message::Text(msg.to_text().into())),
+    )
+    .await
+    {
+        Ok(Ok(())) => Ok(()),
+        _ => Err(End::Gone(close::ABNORMAL)),
+    }
+}
+
+/// A frame from the client, sorted: `Ok(Some(text))` for a text message, `Ok(None)` for
+/// anything to ignore (pings, pongs), `Err` when the socket ended or the client is too fast.
+fn sort(
+    frame: Option<Result<Message, axum::Error>>,
+    rate: &mut Bucket,
+) -> Result<Option<Result<String, ()>>, End> {
+    let msg = match frame {
+        Some(Ok(Message::Close(frame))) => {
+            return Err(End::Gone(frame.map_or(close::NORMAL, |f| f.code)));
+        }
+        Some(Ok(msg)) => msg,
+        None | Some(Err(_)) => return Err(End::Gone(close::ABNORMAL)),
+    };
+    if !rate.take() {
+        return Err(End::Close {
+            code: close::RATE_LIMITED,
+            why: "rate_limited",
+        });
+    }
+    Ok(match msg {
+        Message::Text(text) => Some(Ok(text.as_str().to_owned())),
+        Message::Binary(_) => Some(Err(())),
+        _ => None,
+    })
+}
+
+/// Waits for `{"type":"auth","token":...}`. Anything else first, or a refused token, closes
+/// the socket (4401, or 4403 for a disabled user); nothing within the timeout, 4408.
+async fn handshake(
+    state: &AppState,
+    socket: &mut WebSocket,
+    rate: &mut Bucket,
+) -> Result<Authority, End> {
+    let deadline = Instant::now() + AUTH_TIMEOUT;
+    loop {
+        let frame = tokio::select! {
+            frame = socket.recv() => frame,
+            () = sleep_until(deadline) => {
+                return Err(End::Close { code: close::AUTH_TIMEOUT, why: "auth_timeout" });
+            }
+        };
+        let Some(text) = sort(frame, rate)? else {
+            continue;
+        };
+        let unauthenticated = End::Close {
+            code: close::UNAUTHORIZED,
+            why: "not_authenticated",
+        };
+        let Ok(text) = text else {
+            return Err(unauthenticated);
+        };
+        return match serde_json::from_str::<ClientMessage>(&text) {
+            Ok(ClientMessage::Auth { token }) => {
+                auth::authorize(state, &token).await.map_err(End::denied)
+            }
+            _ => Err(unauthenticated),
+        };
+    }
+}
+
+/// An authenticated socket.
+struct Live {
+    state: AppState,
+    authority: Authority,
+    events: broadcast::Receiver<Event>,
+    rate: Bucket,
+    subscriptions: BTreeSet<OrgId>,
+    export: Option<Export>,
+    revalidate_at: Instant,
+    /// `None` once `token_expiring` was sent for the current token.
+    warn_at: Option<Instant>,
+    expires_at: Instant,
+}
+
+impl Live {
+    fn new(
+        state: AppState,
+        authority: Authority,
+        events: broadcast::Receiver<Event>,
+        rate: Bucket,
+    ) -> Self {
+        let revalidate_at = Instant::now() + super::revalidate_interval(&state);
+        let mut live = Self {
+            state,
+            authority,
+            events,
+            rate,
+            subscriptions: BTreeSet::new(),
+            export: None,
+            revalidate_at,
+            warn_at: None,
+            expires_at: Instant::now(),
+        };
+        live.schedule_expiry();
+        live
+    }
+
+    /// `exp` as an instant, and the warning ahead of it: [`EXPIRY_WARNING`] before, or at the
+    /// half-life of what is left for a short token.
+    fn schedule_expiry(&mut self) {
+        let exp_ms = self.authority.claims().exp.saturating_mul(1000);
+        let left_ms = exp_ms.saturating_sub(self.state.clock.now().timestamp_millis());
+        let left = Duration::from_millis(u64::try_from(left_ms).unwrap_or(0));
+        let now = Instant::now();
+        self.expires_at = now + left;
+        let ahead = EXPIRY_WARNING.min(left / 2);
+        self.warn_at = Some(self.expires_at - ahead);
+    }
+
+    async fn run(&mut self, socket: &mut WebSocket) -> End {
+        let ready = ServerMessage::Ready {
+            user_id: self.authority.principal.user_id(),
+            expires_in: self.authority.expires_in(&self.state),
+        };
+        if let Err(end) = send(socket, &ready).await {
+            return end;
+        }
+        loop {
+            let step = tokio::select! {
+                frame = socket.recv() => self.on_frame(socket, frame).await,
+                event = self.events.recv() => self.on_event(socket, event).await,
+                out = next_export(&mut self.export) => self.on_export(socket, out).await,
+                () = sleep_until(self.revalidate_at) => {
+                    self.revalidate_at = Instant::now() + super::revalidate_interval(&self.state);
+                    self.recheck(Identity::Cached).await
+                }
+                () = sleep_until(self.warn_at.unwrap_or(self.expires_at)), if self.warn_at.is_some() => {
+                    self.warn_at = None;
+                    let expires_in = self.authority.expires_in(&self.state).max(0);
+                    send(socket, &ServerMessage::TokenExpiring { expires_in }).await
+                }
+                () = sleep_until(self.expires_at) => Err(End::Close {
+                    code: close::UNAUTHORIZED,
+                    why: "expired",
+                }),
+            };
+            if let Err(end) = step {
+                return end;
+            }
+        }
+    }
+
+    /// Checks the current token again and, if it still holds, keeps the reloaded identity.
+    async fn recheck(&mut self, source: Identity) -> Result<(), End> {
+        let orgs = self.subscriptions.iter().copied().collect::<Vec<_>>();
+        let authority = auth::recheck(&self.state, &self.authority, source, orgs)
+            .await
+            .map_err(End::denied)?;
+        self.set_authority(authority);
+        Ok(())
+    }
+
+    fn set_authority(&mut self, authority: Authority) {
+        if let Some(export) = &self.export {
+            export.update(&authority);
+        }
+        self.authority = authority;
+    }
+
+    async fn on_frame(
+        &mut self,
+        socket: &mut WebSocket,
+        frame: Option<Result<Message, axum::Error>>,
+    ) -> Result<(), End> {
+        let Some(text) = sort(frame, &mut self.rate)? else {
+            return Ok(());
+        };
+        let Ok(msg) = text.and_then(|t| serde_json::from_str::<ClientMessage>(&t).map_err(|_| ()))
+        else {
+            return send(socket, &ServerMessage::error(ErrorCode::BadMessage)).await;
+        };
+        tracing::debug!(kind = msg.kind(), "websocket message");
+        let reply = match msg {
+            ClientMessage::Ping => ServerMessage::Pong,
+            ClientMessage::Auth { .. } => ServerMessage::error(ErrorCode::AlreadyAuthenticated),
+            ClientMessage::Subscribe { org_id } => self.subscribe(org_id).await,
+            ClientMessage::Unsubscribe { org_id } => {
+                self.subscriptions.remove(&org_id);
+                ServerMessage::Unsubscribed { org_id }
+            }
+            ClientMessage::Refresh { token } => self.refresh(&token).await?,
+            ClientMessage::Export { org_id, page_size } => self.export(org_id, page_size).await,
+        };
+        send(socket, &reply).await
+    }
+
+    async fn subscribe(&mut self, org_id: OrgId) -> ServerMessage {
+        if self.subscriptions.contains(&org_id) {
+            return ServerMessage::Subscribed { org_id };
+        }
+        if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
+            return ServerMessage::org_error(ErrorCode::TooManySubscriptions, org_id);
+        }
+        match auth::may_read(&self.state, &self.authority.principal, org_id).await {
+            Ok(true) => {
+                self.subscriptions.insert(org_id);
+                ServerMessage::Subscribed { org_id }
+            }
+            Ok(false) => ServerMessage::org_error(ErrorCode::NotFound, org_id),
+            Err(_) => ServerMessage::org_error(ErrorCode::Unavailable, org_id),
+        }
+    }
+
+    /// A refused refresh leaves the socket on its current token (which still closes at its
+    /// own `exp`); a token of another subject never switches the socket's identity. A refresh
+    /// that loses read permission in a subscribed org (platform admin group dropped) closes
+    /// with 4403, as a re-validation would.
+    async fn refresh(&mut self, token: &str) -> Result<ServerMessage, End> {
+        let authority = match auth::authorize_as(&self.state, token, &self.authority).await {
+            Ok(a) => a,
+            Err(d) => {
+                tracing::info!(reason = d.reason(), "websocket refresh refused");
+                return Ok(ServerMessage::error(ErrorCode::RefreshRefused));
+            }
+        };
+        for org in self.subscriptions.iter().copied() {
+            match auth::may_read(&self.state, &authority.principal, org).await {
+                Ok(true) => {}
+                Ok(false) => return Err(End::denied(Denied::Forbidden)),
+                Err(_) => return Ok(ServerMessage::error(ErrorCode::Unavailable)),
+            }
+        }
+        self.set_authority(authority);
+        self.schedule_expiry();
+        Ok(ServerMessage::Refreshed {
+            expires_in: self.authority.expires_in(&self.state),
+        })
+    }
+
+    async fn export(&mut self, org_id: OrgId, page_size: Option<u32>) -> ServerMessage {
+        if self.export.is_some() {
+            return ServerMessage::org_error(ErrorCode::ExportBusy, org_id);
+        }
+        let page_size = page_size.unwrap_or(export::DEFAULT_PAGE_SIZE);
+        if !(1..=export::MAX_PAGE_SIZE).contains(&page_size) {
+            return ServerMessage::org_error(ErrorCode::InvalidPageSize, org_id);
+        }
+        match auth::may_read(&self.state, &self.authority.principal, org_id).await {
+            Ok(true) => {}
+            Ok(false) => return ServerMessage::org_error(ErrorCode::NotFound, org_id),
+            Err(_) => return ServerMessage::org_error(ErrorCode::Unavailable, org_id),
+        }
+        self.export = Some(export::start(
+            self.state.clone(),
+            self.authority.clone(),
+            org_id,
+            page_size,
+        ));
+        ServerMessage::ExportStarted { org_id }
+    }
+
+    async fn on_export(
+        &mut self,
+        socket: &mut WebSocket,
+        out: Option<ExportOut>,
+    ) -> Result<(), End> {
+        match out {
+            Some(ExportOut::Send(msg)) => send(socket, &msg).await,
+            Some(ExportOut::Denied(d)) => Err(End::denied(d)),
+            // Done, failed (its error was sent), or gone.
+            Some(ExportOut::Finished) | None => {
+                self.export = None;
+                Ok(())
+            }
+        }
+    }
+
+    async fn on_event(
+        &mut self,
+        socket: &mut WebSocket,
+        event: Result<Event, RecvError>,
+    ) -> Result<(), End> {
+        let me = self.authority.principal.user_id();
+        match event {
+            Ok(Event::ResourceChanged {
+                org_id,
+                resource_id,
+                action,
+                version,
+            }) => {
+                if self.subscriptions.contains(&org_id) {
+                    let msg = ServerMessage::Event {
+                        org_id,
+                        resource_id,
+                        action,
+                        version,
+                    };
+                    send(socket, &msg).await?;
+                }
+                Ok(())
+            }
+            // Decided from the event itself: this instance's revocation view is updated by
+            // another task, possibly after this one runs.
+            Ok(Event::TokenRevoked { kind, value, .. }) => {
+                let claims = self.authority.claims();
+                let id = match kind {
+                    RevocationKind::Jti => claims.jti.as_deref(),
+                    RevocationKind::OriginJti => claims.origin_jti.as_deref(),
+                };
+                if id == Some(value.as_str()) {
+                    return Err(End::Close {
+                        code: close::UNAUTHORIZED,
+                        why: "revoked",
+                    });
+                }
+                Ok(())
+            }
+            Ok(Event::UserSessionsRevoked { user_id, before }) => {
+                if user_id == me && auth::session_started_before(self.authority.claims(), before) {
+                    return Err(End::Close {
+                        code: close::UNAUTHORIZED,
+                        why: "revoked",
+                    });
+                }
+                Ok(())
+            }
+            // Status or memberships changed: read them from the database, not from a cache
+            // that may not have heard yet.
+            Ok(Event::UserChanged { user_id, .. }) if user_id == me => {
+                self.recheck(Identity::Fresh).await
+            }
+            Ok(Event::OrgChanged { org_id })
+                if self.subscriptions.contains(&org_id)
+                    || self.export.as_ref().is_some_and(|e| e.org() == org_id) =>
+            {
+                self.recheck(Identity::Fresh).await
+            }
+            Ok(Event::FlagChanged { .. }) => {
+                let next = Instant::now() + super::revalidate_interval(&self.state);
+                self.revalidate_at = self.revalidate_at.min(next);
+                Ok(())
+            }
+            // Events may have been missed: check now from the database, and again shortly,
+            // once this instance has reloaded its revocation view.
+            Ok(Event::Resync) | Err(RecvError::Lagged(_)) => {
+                self.revalidate_at = Instant::now() + Duration::from_secs(1);
+                self.recheck(Identity::Fresh).await
+            }
+            Ok(_) => Ok(()),
+            Err(RecvError::Closed) => Err(End::Close {
+                code: close::GOING_AWAY,
+                why: "shutting_down",
+            }),
+        }
+    }
+}
+
+async fn next_export(export: &mut Option<Export>) -> Option<ExportOut> {
+    match export {
+        Some(e) => e.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Client messages: [`RATE_BURST`] at once, refilled at [`RATE_PER_SEC`] per second.
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+impl Bucket {
+    fn new() -> Self {
+        Self {
+            tokens: f64::from(RATE_BURST),
+            last: Instant::now(),
+        }
+    }
+
+    fn take(&mut self) -> bool {
+        self.take_at(Instant::now())
+    }
+
+    fn take_at(&mut self, now: Instant) -> bool {
+        let refill = now.duration_since(self.last).as_secs_f64() * f64::from(RATE_PER_SEC);
+        self.tokens = (self.tokens + refill).min(f64::from(RATE_BURST));
+        self.last = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bucket_allows_a_burst_then_the_sustained_rate() {
+        let mut b = Bucket::new();
+        let t0 = b.last;
+        for _ in 0..RATE_BURST {
+            assert!(b.take_at(t0));
+        }
+        assert!(!b.take_at(t0));
+        let later = t0 + Duration::from_millis(1000 / u64::from(RATE_PER_SEC) + 1);
+        assert!(b.take_at(later));
+        assert!(!b.take_at(later));
+    }
+}
