@@ -7,18 +7,7 @@ use serde_json::{Value, json};
 use std::collections::HashSet;
 
 async fn org_with_resources(t: &Tenant, owner: &str, n: usize) -> String {
-    let org = t
-        .ok(
-            owner,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "Paged"})),
-            201,
-        )
-        .await["id"]
-        .as_str()
-        .expect("org")
-        .to_owned();
+    let org = t.create_org(owner, "Paged").await;
     for i in 0..n {
         let body = json!({"kind": "doc", "name": format!("r{i}")});
         t.ok(
@@ -82,32 +71,13 @@ async fn cursor_round_trip_has_no_gaps_or_duplicates_under_concurrent_inserts() 
     let t = start().await;
     let owner = t.token("owner");
     let org = org_with_resources(&t, &owner, 300).await;
-    let before: HashSet<String> = {
-        let mut ids = HashSet::new();
-        let mut cursor: Option<String> = None;
-        loop {
-            let q = match &cursor {
-                Some(c) => format!("?page_size=100&cursor={c}"),
-                None => "?page_size=100".into(),
-            };
-            let page = t
-                .ok(
-                    &owner,
-                    Method::GET,
-                    &format!("/v1/orgs/{org}/resources{q}"),
-                    None,
-                    200,
-                )
-                .await;
-            for r in page["items"].as_array().expect("items") {
-                ids.insert(r["id"].as_str().expect("id").to_owned());
-            }
-            match page["next_cursor"].as_str() {
-                Some(c) => cursor = Some(c.to_owned()),
-                None => break ids,
-            }
-        }
-    };
+    let path = format!("/v1/orgs/{org}/resources");
+    let before: HashSet<String> = t
+        .all_pages(&owner, &path, 100)
+        .await
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
     assert_eq!(before.len(), 300);
 
     // Page through in small pages while a writer keeps adding rows.
@@ -130,30 +100,12 @@ async fn cursor_round_trip_has_no_gaps_or_duplicates_under_concurrent_inserts() 
             }
         })
     };
-    let mut seen = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let q = match &cursor {
-            Some(c) => format!("?page_size=7&cursor={c}"),
-            None => "?page_size=7".into(),
-        };
-        let page = t
-            .ok(
-                &owner,
-                Method::GET,
-                &format!("/v1/orgs/{org}/resources{q}"),
-                None,
-                200,
-            )
-            .await;
-        for r in page["items"].as_array().expect("items") {
-            seen.push(r["id"].as_str().expect("id").to_owned());
-        }
-        match page["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_owned()),
-            None => break,
-        }
-    }
+    let seen: Vec<String> = t
+        .all_pages(&owner, &path, 7)
+        .await
+        .iter()
+        .map(|r| r["id"].as_str().expect("id").to_owned())
+        .collect();
     writer.await.expect("writer");
     let unique: HashSet<String> = seen.iter().cloned().collect();
     assert_eq!(unique.len(), seen.len(), "no duplicates");

@@ -10,18 +10,7 @@ use serde_json::{Value, json};
 async fn versions_etags_and_if_match() {
     let t = start().await;
     let owner = t.token("owner");
-    let org = t
-        .ok(
-            &owner,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "A"})),
-            201,
-        )
-        .await["id"]
-        .as_str()
-        .expect("org")
-        .to_owned();
+    let org = t.create_org(&owner, "A").await;
     let base = format!("/v1/orgs/{org}/resources");
     let res = t
         .call(
@@ -76,18 +65,7 @@ async fn versions_etags_and_if_match() {
 async fn bad_input_is_a_clear_4xx() {
     let t = start().await;
     let owner = t.token("owner");
-    let org = t
-        .ok(
-            &owner,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "A"})),
-            201,
-        )
-        .await["id"]
-        .as_str()
-        .expect("org")
-        .to_owned();
+    let org = t.create_org(&owner, "A").await;
     let base = format!("/v1/orgs/{org}/resources");
     let send = |body: &'static str, ct: &'static str| {
         t.app
@@ -139,18 +117,7 @@ async fn bad_input_is_a_clear_4xx() {
 async fn soft_delete_restore_and_their_audit_rows() {
     let t = start().await;
     let owner = t.token("owner");
-    let org = t
-        .ok(
-            &owner,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "A"})),
-            201,
-        )
-        .await["id"]
-        .as_str()
-        .expect("org")
-        .to_owned();
+    let org = t.create_org(&owner, "A").await;
     let base = format!("/v1/orgs/{org}/resources");
     let r = t
         .ok(
@@ -218,30 +185,8 @@ async fn ids_of_another_org_are_not_found() {
     let t = start().await;
     let alice = t.token("alice");
     let bob = t.token("bob");
-    let org_a = t
-        .ok(
-            &alice,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "A"})),
-            201,
-        )
-        .await["id"]
-        .as_str()
-        .expect("org")
-        .to_owned();
-    let org_b = t
-        .ok(
-            &bob,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "B"})),
-            201,
-        )
-        .await["id"]
-        .as_str()
-        .expect("org")
-        .to_owned();
+    let org_a = t.create_org(&alice, "A").await;
+    let org_b = t.create_org(&bob, "B").await;
     let r = t
         .ok(
             &alice,

@@ -60,6 +60,39 @@ impl Tenant {
         req.send().await.expect("request")
     }
 
+    /// Creates an org as `token`'s user (who becomes its owner) and returns its id.
+    pub async fn create_org(&self, token: &str, name: &str) -> String {
+        let org = self
+            .ok(
+                token,
+                Method::POST,
+                "/v1/orgs",
+                Some(serde_json::json!({ "name": name })),
+                201,
+            )
+            .await;
+        org["id"].as_str().expect("org id").to_owned()
+    }
+
+    /// Every item of a list endpoint, following `next_cursor` with pages of `size`.
+    pub async fn all_pages(&self, token: &str, path: &str, size: u32) -> Vec<Value> {
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}page_size={size}&cursor={c}"),
+                None => format!("{path}{sep}page_size={size}"),
+            };
+            let page = self.ok(token, Method::GET, &url, None, 200).await;
+            items.extend(page["items"].as_array().cloned().unwrap_or_default());
+            match page["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_owned()),
+                None => return items,
+            }
+        }
+    }
+
     /// Sends and expects `status`, returning the JSON body (or Null for empty bodies).
     pub async fn ok(
         &self,

@@ -26,6 +26,20 @@ pub struct MemberView {
     pub created_at: DateTime<Utc>,
 }
 
+impl MemberView {
+    /// A membership as just written, with the user it belongs to.
+    fn of(user: User, m: &portcullis_store::Membership) -> Self {
+        Self {
+            user_id: user.id,
+            sub: user.sub,
+            username: user.username,
+            email: user.email,
+            role: m.role,
+            created_at: m.created_at,
+        }
+    }
+}
+
 impl From<Member> for MemberView {
     fn from(m: Member) -> Self {
         Self {
@@ -130,17 +144,7 @@ pub async fn add(
         )
         .await?;
     state.user_changed(&user).await;
-    Ok((
-        StatusCode::CREATED,
-        Json(MemberView {
-            user_id: user.id,
-            sub: user.sub,
-            username: user.username,
-            email: user.email,
-            role: m.role,
-            created_at: m.created_at,
-        }),
-    ))
+    Ok((StatusCode::CREATED, Json(MemberView::of(user, &m))))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -202,14 +206,7 @@ pub async fn change_role(
         )
         .await?;
     state.user_changed(&target).await;
-    Ok(Json(MemberView {
-        user_id: target.id,
-        sub: target.sub,
-        username: target.username,
-        email: target.email,
-        role: m.role,
-        created_at: m.created_at,
-    }))
+    Ok(Json(MemberView::of(target, &m)))
 }
 
 #[utoipa::path(delete, path = "/v1/orgs/{org_id}/members/{user_id}", tag = "members", params(doc::MemberParams),
