@@ -104,6 +104,12 @@ impl PrincipalCache {
             .await
     }
 
+    /// Whether (issuer, sub) has a cached identity, hence a user row.
+    pub fn knows(&self, issuer: &str, sub: &str) -> bool {
+        self.by_subject
+            .contains_key(&(issuer.to_owned(), sub.to_owned()))
+    }
+
     /// Drops one user's entry: their memberships or status changed.
     pub async fn forget_user(&self, user: &User) {
         self.forget_subject(&user.issuer, &user.sub).await;

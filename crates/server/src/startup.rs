@@ -86,6 +86,17 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     };
     let sessions = crate::sessions::Sessions::new(database.store(), bus, Arc::clone(&clock));
     let principals = crate::principal::PrincipalCache::default();
+    let flags = crate::flags::Flags::new(config);
+    if readiness.is_migrated()
+        && let Err(e) = flags.reload(&*database.store()).await
+    {
+        tracing::warn!(error = %e, "could not load feature flags at start-up; retrying in the background");
+    }
+    background.push(crate::flags::spawn_subscriber(
+        flags.clone(),
+        database.store(),
+        sessions.bus().clone(),
+    ));
     background.push(crate::sessions::spawn_applier(
         sessions.clone(),
         principals.clone(),
@@ -100,6 +111,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         sessions,
         admin_group: Arc::from(config.auth.admin_group.as_str()),
         limits: http::rate_limit::RateLimits::new(&config.rate_limit),
+        flags,
+        mfa: Arc::new(crate::mfa::MfaPolicy::from_config(&config.mfa)),
     };
     let metrics_router = metrics::router(Arc::clone(&state.verifier));
     let settings = HttpSettings {

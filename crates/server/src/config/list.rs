@@ -40,6 +40,11 @@ impl<'de> Visitor<'de> for CommaList {
         Ok(vec![v.to_string()])
     }
 
+    /// `PORTCULLIS_MFA__VALUES=true` arrives as a boolean.
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(vec![v.to_string()])
+    }
+
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
         while let Some(item) = seq.next_element::<ListItem>()? {
@@ -67,6 +72,9 @@ impl<'de> de::Deserialize<'de> for ListItem {
                 Ok(ListItem(v.to_string()))
             }
             fn visit_u64<E: de::Error>(self, v: u64) -> Result<ListItem, E> {
+                Ok(ListItem(v.to_string()))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<ListItem, E> {
                 Ok(ListItem(v.to_string()))
             }
         }

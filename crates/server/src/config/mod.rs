@@ -4,9 +4,11 @@
 
 mod error;
 mod list;
+mod mfa;
 mod secret;
 
 pub use error::ConfigError;
+pub use mfa::{FlagsConfig, MfaConfig};
 pub use secret::{DatabaseUrl, RedisUrl, SecretUrl};
 
 use figment::Figment;
@@ -39,6 +41,10 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// Local state that is not in the database: the dev issuer's signing keys.
     pub data_dir: std::path::PathBuf,
+    /// MFA step-up policy and the defaults of the `mfa.*` flags.
+    pub mfa: MfaConfig,
+    /// Defaults of the other runtime flags.
+    pub flags: FlagsConfig,
 }
 
 impl Default for Config {
@@ -55,6 +61,8 @@ impl Default for Config {
             shutdown_grace_secs: 20,
             database: DatabaseConfig::default(),
             data_dir: std::path::PathBuf::from("./.portcullis"),
+            mfa: MfaConfig::default(),
+            flags: FlagsConfig::default(),
         }
     }
 }
@@ -198,6 +206,8 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        self.mfa.validate()?;
+        self.flags.validate()?;
         Ok(())
     }
 
@@ -350,6 +360,12 @@ mod tests {
             assert_eq!(c.auth.admin_group, "portcullis-admin");
             assert!(!c.auth.allow_http_issuer);
             assert_eq!(c.request_timeout_secs, 30);
+            assert!(!c.mfa.required && c.mfa.required_roles.is_empty() && c.mfa.routes.is_empty());
+            assert_eq!(c.mfa.claim, "amr");
+            assert_eq!(c.mfa.values, ["mfa", "otp", "hwk", "swk", "sms"]);
+            assert!(c.mfa.acr_values.is_empty() && c.mfa.max_age_secs.is_none());
+            assert!(c.flags.revocation_check_reads && c.flags.jit_provisioning);
+            assert_eq!(c.flags.ws_revalidate_secs, 30);
             let d = load_in_jail(Profile::Dev, None).expect("dev defaults are valid");
             assert_eq!(d.auth.provider, Some(AuthProvider::Dev));
             Ok(())

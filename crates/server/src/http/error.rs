@@ -22,6 +22,9 @@ pub enum ApiError {
     /// refused token gets the same body.
     #[error("unauthorized: {0}")]
     Unauthorized(Rejection),
+    /// A valid token without the MFA proof the route needs (RFC 9470); carries the challenge.
+    #[error("step-up authentication required")]
+    StepUp(HeaderValue),
     /// A valid token without a scope the route needs.
     #[error("insufficient scope")]
     InsufficientScope,
@@ -59,7 +62,7 @@ impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::StepUp(_) => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope => StatusCode::FORBIDDEN,
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -126,6 +129,9 @@ impl IntoResponse for ApiError {
                     header::WWW_AUTHENTICATE,
                     challenge(Rejection::InsufficientScope),
                 );
+            }
+            Self::StepUp(challenge) => {
+                headers.insert(header::WWW_AUTHENTICATE, challenge.clone());
             }
             Self::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));

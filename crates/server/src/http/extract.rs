@@ -25,6 +25,9 @@ impl FromRequestParts<AppState> for Caller {
         let token = bearer_token(&parts.headers, parts.uri.query())
             .inspect_err(|r| crate::metrics::http::note_auth(&parts.extensions, Err(*r)))?;
         let verified = crate::metrics::verify(&state.verifier, token, &parts.extensions).await?;
+        // `auth.client_ids` flag: the accepted app clients, narrowed at run time.
+        crate::flags::policy::check_client(state, &verified)
+            .inspect_err(|r| crate::metrics::http::note_auth(&parts.extensions, Err(*r)))?;
         // Several extractors of one request may ask; the token is verified once.
         parts.extensions.insert(Caller(Arc::clone(&verified)));
         Ok(Caller(verified))
@@ -41,6 +44,8 @@ impl FromRequestParts<AppState> for CallerPrincipal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Caller(token) = Caller::from_request_parts(parts, state).await?;
+        // `jit.provisioning` flag: unknown users are refused, not provisioned, while it is off.
+        crate::flags::policy::admit(state, &token).await?;
         let identity = state
             .principals
             .identity(
@@ -64,8 +69,17 @@ impl FromRequestParts<AppState> for CallerPrincipal {
             token,
             platform_admin,
         };
-        match state.sessions.check(&principal).await {
-            Ok(()) => Ok(CallerPrincipal(principal)),
+        // `revocation.check_reads` flag: reads may skip the revocation check.
+        let check = if crate::flags::policy::check_revocation(state, &parts.method) {
+            state.sessions.check(&principal).await
+        } else {
+            Ok(())
+        };
+        match check {
+            Ok(()) => {
+                crate::mfa::enforce_caller(state, parts, &principal)?;
+                Ok(CallerPrincipal(principal))
+            }
             Err(Refusal::Rejected(r)) => {
                 crate::metrics::http::note_auth(&parts.extensions, Err(r));
                 Err(r.into())

@@ -78,6 +78,7 @@ impl<P: Permission> FromRequestParts<AppState> for OrgAccess<P> {
         if !rbac::allowed(role, principal.platform_admin, P::ACTION) {
             return Err(ApiError::Forbidden);
         }
+        crate::mfa::enforce_org(state, &principal, org, role)?;
         Ok(Self {
             principal,
             org,

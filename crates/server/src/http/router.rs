@@ -4,14 +4,14 @@ use super::error::ApiError;
 use super::openapi;
 use super::problem::problem_fallback;
 use super::request_id::{RequestId, request_id};
-use super::routes::{audit, health, me, members, orgs, resources, sessions};
+use super::routes::{audit, flags, health, me, members, orgs, resources, sessions};
 use super::state::AppState;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{Request, StatusCode};
 use axum::middleware::from_fn;
-use axum::routing::{get, patch, post};
+use axum::routing::{get, patch, post, put};
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
@@ -70,6 +70,8 @@ pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -
         )
         .route("/v1/admin/users/{user_id}/disable", post(sessions::disable))
         .route("/v1/admin/users/{user_id}/enable", post(sessions::enable))
+        .route("/v1/admin/flags", get(flags::list))
+        .route("/v1/admin/flags/{name}", put(flags::set))
         .route("/v1/ws", get(crate::ws::upgrade))
         .fallback(not_found)
         .with_state(state);

@@ -20,6 +20,10 @@ pub struct AppState {
     pub limits: crate::http::rate_limit::RateLimits,
     /// Revocation checks and the event bus shared with the other instances.
     pub sessions: crate::sessions::Sessions,
+    /// Runtime feature flags, kept current from the database and the bus (`crate::flags`).
+    pub flags: crate::flags::Flags,
+    /// MFA step-up policy from `[mfa]` (`crate::mfa`).
+    pub mfa: Arc<crate::mfa::MfaPolicy>,
 }
 
 impl AppState {

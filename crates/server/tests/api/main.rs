@@ -4,10 +4,12 @@
 mod cli;
 mod dev_command;
 mod errors;
+mod flags;
 mod health;
 mod helpers;
 mod limits;
 mod metrics;
+mod mfa;
 mod openapi;
 mod ops_commands;
 mod pagination;

@@ -1,6 +1,7 @@
 //! One module per resource; handlers stay thin and fail only through `ApiError`.
 
 pub mod audit;
+pub mod flags;
 pub mod health;
 pub mod me;
 pub mod members;
