@@ -195,6 +195,29 @@ async fn request(t: &Tenant, w: &World, case: &str) -> (Method, String, Option<V
         }
         "audit.org" => (Method::GET, format!("/v1/orgs/{org}/audit"), None),
         "audit.global" => (Method::GET, "/v1/admin/audit".into(), None),
+        "sessions.logout" => (Method::POST, "/v1/auth/logout".into(), None),
+        "sessions.logout_all" => (Method::POST, "/v1/auth/logout-all".into(), None),
+        "admin.revoke_sessions" => (
+            Method::POST,
+            format!("/v1/admin/users/{}/revoke-sessions", w.member_id),
+            None,
+        ),
+        "admin.disable" => (
+            Method::POST,
+            format!("/v1/admin/users/{}/disable", w.member_id),
+            None,
+        ),
+        "admin.enable" => (
+            Method::POST,
+            format!("/v1/admin/users/{}/enable", w.member_id),
+            None,
+        ),
+        "flags.list" => (Method::GET, "/v1/admin/flags".into(), None),
+        "flags.set" => (
+            Method::PUT,
+            "/v1/admin/flags/ws.revalidate_secs".into(),
+            Some(json!({"value": 30})),
+        ),
         other => panic!("docs/rbac.md has a case with no test: {other}"),
     }
 }
