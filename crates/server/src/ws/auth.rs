@@ -62,13 +62,15 @@ pub enum Denied {
     Unavailable,
     /// A refresh token of another issuer or subject (refused; never a reason to close).
     OtherSubject,
+    /// MFA is required and the token does not prove it: close 4401 (sign in again with MFA).
+    MfaRequired,
 }
 
 impl Denied {
     pub fn close_code(self) -> u16 {
         match self {
             Self::Unauthorized(Rejection::UserDisabled) | Self::Forbidden => close::FORBIDDEN,
-            Self::Unauthorized(_) | Self::OtherSubject => close::UNAUTHORIZED,
+            Self::Unauthorized(_) | Self::OtherSubject | Self::MfaRequired => close::UNAUTHORIZED,
             Self::Unavailable => close::TRY_AGAIN_LATER,
         }
     }
@@ -80,6 +82,7 @@ impl Denied {
             Self::Forbidden => "forbidden",
             Self::Unavailable => "unavailable",
             Self::OtherSubject => "other_subject",
+            Self::MfaRequired => "insufficient_user_authentication",
         }
     }
 }
@@ -150,6 +153,8 @@ async fn verify(state: &AppState, token: &str) -> Result<Arc<Verified>, Denied> 
     let verified = crate::metrics::verify(&state.verifier, token, &axum::http::Extensions::new())
         .await
         .map_err(Denied::Unauthorized)?;
+    // `auth.client_ids` flag, as for a request.
+    crate::flags::policy::check_client(state, &verified).map_err(Denied::Unauthorized)?;
     if verified.claims.exp <= state.clock.now().timestamp() {
         return Err(Denied::Unauthorized(Rejection::Expired));
     }
@@ -161,6 +166,16 @@ async fn principal(
     token: Arc<Verified>,
     source: Identity,
 ) -> Result<Principal, Denied> {
+    // `jit.provisioning` flag: with provisioning off, an unknown user is refused (403 over
+    // HTTP, 4403 here) before anything is written.
+    match crate::flags::policy::admit(state, &token).await {
+        Ok(()) => {}
+        Err(crate::http::ApiError::Forbidden) => return Err(Denied::Forbidden),
+        Err(e) => {
+            tracing::warn!(error = %e, "websocket provisioning check failed");
+            return Err(Denied::Unavailable);
+        }
+    }
     let trust_cache = source == Identity::Cached && state.sessions.bus().in_sync();
     let identity = state
         .principals
@@ -180,7 +195,29 @@ async fn principal(
         return Err(Denied::Forbidden);
     }
     state.sessions.check(&principal).await?;
+    require_mfa(state, &principal)?;
     Ok(principal)
+}
+
+/// MFA step-up as for any request to `/v1/ws` (`crate::mfa::enforce_caller`): the route in
+/// `mfa.routes`, the global `mfa.required`, or a platform admin when that role requires it.
+/// A socket whose token lacks the proof is refused (4401: sign in again with MFA).
+fn require_mfa(state: &AppState, principal: &Principal) -> Result<(), Denied> {
+    let required = state.mfa.route_requires("/v1/ws")
+        || state.flags.mfa_required(None)
+        || (principal.platform_admin
+            && state
+                .flags
+                .mfa_required_for_role(crate::mfa::MfaRole::PlatformAdmin));
+    if required
+        && state
+            .mfa
+            .satisfied(&principal.token.claims, state.clock.now().timestamp())
+            .is_err()
+    {
+        return Err(Denied::MfaRequired);
+    }
+    Ok(())
 }
 
 /// Checks the socket's current token again: re-verified (signature, key still published,
@@ -219,7 +256,12 @@ pub async fn may_read(state: &AppState, principal: &Principal, org: OrgId) -> Re
             }
         }
     }
-    Ok(rbac::allowed(role, principal.platform_admin, Action::Read))
+    if !rbac::allowed(role, principal.platform_admin, Action::Read) {
+        return Ok(false);
+    }
+    // The org's MFA policy (`crate::mfa::enforce_org`): without the proof the org is out of
+    // reach for this token.
+    Ok(crate::mfa::enforce_org(state, principal, org, role).is_ok())
 }
 
 /// Whether a pushed `UserSessionsRevoked { before }` ends this token's session. The same rule

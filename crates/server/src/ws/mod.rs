@@ -64,8 +64,8 @@ pub mod close {
 
 /// How long a socket without an `Authorization` header has to send its `auth` message.
 pub const AUTH_TIMEOUT: Duration = Duration::from_secs(5);
-/// How often each socket is re-validated when the flags do not say otherwise
-/// (`ws_revalidate_secs`).
+/// How often each socket is re-validated by default (the `ws.revalidate_secs` flag's own
+/// default comes from the configuration; this is the documented value).
 pub const DEFAULT_REVALIDATE: Duration = Duration::from_secs(30);
 /// `token_expiring` is sent this long before `exp`, or at the token's half-life when it has
 /// less than twice this left.
@@ -142,7 +142,11 @@ pub async fn publish_resource_change(state: &AppState, r: &Resource, action: &st
         .await;
 }
 
-/// How often sockets are re-validated.
-pub fn revalidate_interval(_state: &AppState) -> Duration {
-    DEFAULT_REVALIDATE
+/// How often sockets are re-validated: the `ws.revalidate_secs` flag (5 to 3600 s), read anew
+/// after every check and on every flag change.
+pub fn revalidate_interval(state: &AppState) -> Duration {
+    state
+        .flags
+        .ws_revalidate_interval()
+        .max(Duration::from_secs(1))
 }
