@@ -8,7 +8,7 @@
 //! `application/problem+json`, described here by [`problem_schema`] (the wire type is
 //! [`super::problem::Problem`]).
 
-use super::routes::{audit, health, me, members, orgs, resources, sessions};
+use super::routes::{audit, flags, health, me, members, orgs, resources, sessions};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use portcullis_store::{
@@ -59,6 +59,8 @@ pub const BEARER: &str = "bearer";
         sessions::revoke_sessions,
         sessions::disable,
         sessions::enable,
+        flags::list,
+        flags::set,
     ),
     components(
         schemas(

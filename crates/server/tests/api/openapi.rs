@@ -32,6 +32,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/admin/users/{user_id}/revoke-sessions"),
     ("post", "/v1/admin/users/{user_id}/disable"),
     ("post", "/v1/admin/users/{user_id}/enable"),
+    ("get", "/v1/admin/flags"),
+    ("put", "/v1/admin/flags/{name}"),
+    // `GET /v1/ws` is a WebSocket upgrade, which OpenAPI cannot describe; docs/sessions.md does.
 ];
 
 const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "options"];
