@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Load test on loopback: starts `portcullis serve` (release build, embedded dev issuer, rate
+# limits off) and measures, in one run, with wrk:
+#   1. GET /healthz                         (the HTTP floor)
+#   2. GET /v1/me, a few tokens reused      (verified-token cache hits)
+#   3. GET /v1/me, every token new          (signature path; the users already exist)
+# Results: docs/benchmarks.md, "Load". Bounded: DURATION seconds per run (default 10).
+#
+#   bench/load/run.sh                      # defaults
+#   DURATION=5 CONNECTIONS=64 bench/load/run.sh
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$ROOT"
+. scripts/services.sh
+
+DURATION=${DURATION:-10}
+CONNECTIONS=${CONNECTIONS:-32}
+REUSE_TOKENS=${REUSE_TOKENS:-50}
+# Enough for DURATION seconds of the signature path; any shortfall is reported (reused tokens).
+FRESH_TOKENS=${FRESH_TOKENS:-120000}
+LOG_LEVEL=${PORTCULLIS_LOG:-info}
+
+command -v wrk >/dev/null || apt_install wrk
+python3 -c 'import cryptography' 2>/dev/null || apt_install python3-cryptography
+
+cargo build --release --locked -p portcullis
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/portcullis"
+
+WORK=$(mktemp -d)
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+SERVER=
+cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+trap cleanup EXIT
+for k in $(env | grep -o '^PORTCULLIS_[A-Z_]*'); do unset "$k"; done
+export PORTCULLIS_LISTEN=127.0.0.1:$PORT PORTCULLIS_METRICS_LISTEN=127.0.0.1:0 \
+    PORTCULLIS_AUTH__PROVIDER=dev PORTCULLIS_RATE_LIMIT__PER_IP=0 PORTCULLIS_RATE_LIMIT__PER_USER=0 \
+    PORTCULLIS_LOG=$LOG_LEVEL
+cd "$WORK"
+
+log "minting $REUSE_TOKENS tokens with portcullis token"
+for i in $(seq 1 "$REUSE_TOKENS"); do "$BIN" token --sub "user-$i"; done > reuse.txt
+log "minting $FRESH_TOKENS distinct tokens (bench/load/mint.py, same key and claims)"
+python3 "$ROOT/bench/load/mint.py" .portcullis/dev-issuer-keys.json "$(head -n 1 reuse.txt)" \
+    "$REUSE_TOKENS" "$FRESH_TOKENS" > fresh.txt
+
+"$BIN" serve 2> serve.log > /dev/null &
+SERVER=$!
+for _ in $(seq 1 100); do
+    curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+    sleep 0.1
+done
+# Provision every user once, so no measured request writes to the database.
+while read -r t; do curl -fs -o /dev/null -H "Authorization: Bearer $t" "http://127.0.0.1:$PORT/v1/me"; done < reuse.txt
+
+run() {
+    local name=$1; shift
+    log "$name"
+    wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency "$@" > "$name.out"
+    local rps p50 p99 extra
+    rps=$(awk '/^Requests\/sec/ {print $2}' "$name.out")
+    p50=$(awk '$1=="50%" {print $2}' "$name.out")
+    p99=$(awk '$1=="99%" {print $2}' "$name.out")
+    extra=$(grep -E '^(tokens_in_file|Non-2xx)' "$name.out" | tr '\n' ' ' || true)
+    printf '%-28s %10s req/s   p50 %-9s p99 %-9s %s\n' "$name" "$rps" "$p50" "$p99" "$extra" | tee -a summary.txt
+    echo "$rps" > "$name.rps"
+}
+run healthz "http://127.0.0.1:$PORT/healthz"
+TOKENS=$WORK/reuse.txt run me_reused_tokens -s "$ROOT/bench/load/tokens.lua" "http://127.0.0.1:$PORT/v1/me"
+TOKENS=$WORK/fresh.txt run me_every_token_new -s "$ROOT/bench/load/tokens.lua" "http://127.0.0.1:$PORT/v1/me"
+
+echo
+echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
+echo "settings: DURATION=$DURATION CONNECTIONS=$CONNECTIONS wrk -t1, PORTCULLIS_LOG=$LOG_LEVEL"
+python3 - "$(cat healthz.rps)" "$(cat me_reused_tokens.rps)" "$(cat me_every_token_new.rps)" <<'PY'
+import sys
+h, r, f = map(float, sys.argv[1:])
+print(f"reused tokens / healthz: {r / h:.0%} (target >= 70%)")
+print(f"every token new: {f:.0f} req/s = {f / 2:.0f} per core over 2 cores")
+PY
+printf 'server ERROR lines: %s\n' "$(grep -c '"level":"ERROR"' serve.log || true)"
