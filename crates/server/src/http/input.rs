@@ -7,8 +7,13 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
-/// A JSON body. Syntax errors are 400, a missing `application/json` content type 415, and
-/// bodies that parse but do not fit (wrong types, unknown fields, missing fields) 422.
+/// A JSON object body. Syntax errors are 400, a missing `application/json` content type 415,
+/// and bodies that parse but do not fit (not an object, wrong types, unknown fields, missing
+/// fields) 422.
+///
+/// The body is read as a JSON value first because serde's derived structs also accept a JSON
+/// *array* of their fields in order (`[null, null]` would pass as `{"value": null, ...}`);
+/// every request body of this API is an object, and anything else is refused.
 #[derive(Debug, Clone)]
 pub struct Body<T>(pub T);
 
@@ -20,8 +25,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Body(v)),
+        match axum::Json::<serde_json::Value>::from_request(req, state).await {
+            Ok(axum::Json(v)) if v.is_object() => serde_json::from_value(v)
+                .map(Body)
+                .map_err(|_| ApiError::Unprocessable("body does not match the schema")),
+            Ok(_) => Err(ApiError::Unprocessable("body must be a JSON object")),
             Err(JsonRejection::JsonDataError(_)) => {
                 Err(ApiError::Unprocessable("body does not match the schema"))
             }

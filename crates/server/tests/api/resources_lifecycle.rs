@@ -91,6 +91,8 @@ async fn bad_input_is_a_clear_4xx() {
             422,
         ),
         (r#"{"kind":"doc","name":"#, "application/json", 400),
+        (r#"["doc","x",{}]"#, "application/json", 422),
+        (r#""doc""#, "application/json", 422),
         (r#"{"kind":"doc","name":"x"}"#, "text/plain", 415),
     ];
     for (body, ct, status) in cases {
