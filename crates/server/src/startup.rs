@@ -102,7 +102,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         principals.clone(),
         Arc::clone(&auth.verifier),
     ));
-    let state = AppState {
+    let state = AppState::new(http::state::AppStateInner {
         store: database.store(),
         readiness,
         verifier: auth.verifier,
@@ -113,7 +113,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         limits: http::rate_limit::RateLimits::new(&config.rate_limit),
         flags,
         mfa: Arc::new(crate::mfa::MfaPolicy::from_config(&config.mfa)),
-    };
+    });
     let metrics_router = metrics::router(Arc::clone(&state.verifier));
     let settings = HttpSettings {
         request_timeout: config.request_timeout(),

@@ -7,8 +7,28 @@ use portcullis_auth::clock::Clock;
 use portcullis_store::Store;
 use std::sync::Arc;
 
+/// The shared state, behind one `Arc`. axum clones the state several times per request (route
+/// service, `from_fn_with_state` layers, handler call); cloning the fields themselves (a dozen
+/// `Arc`s, the moka cache's and the channels' handles, contended between cores) cost 10 to 20 us
+/// of CPU per request under load (docs/benchmarks.md, "Where the new-token cost goes").
 #[derive(Debug, Clone)]
-pub struct AppState {
+pub struct AppState(Arc<AppStateInner>);
+
+impl AppState {
+    pub fn new(inner: AppStateInner) -> Self {
+        Self(Arc::new(inner))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = AppStateInner;
+    fn deref(&self) -> &AppStateInner {
+        &self.0
+    }
+}
+
+#[derive(Debug)]
+pub struct AppStateInner {
     pub store: Arc<dyn Store>,
     pub readiness: Readiness,
     pub verifier: Arc<Verifier>,
