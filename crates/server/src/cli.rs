@@ -7,6 +7,7 @@ use crate::shutdown;
 use crate::startup;
 use crate::telemetry::{self, LogFormat};
 use clap::{Parser, Subcommand, ValueEnum};
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -198,7 +199,11 @@ fn print_dev_banner(
     metrics: std::net::SocketAddr,
     issuer: Option<&portcullis_dev_issuer::DevIssuer>,
 ) {
-    println!(
+    // Written with errors ignored: a closed stdout (a detached terminal, a reader that went
+    // away) must not bring the server down the way `println!` would.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "\nPortcullis dev server\n\
          \n  API       http://{addr}\
          \n  metrics   http://{metrics}/metrics\
@@ -206,14 +211,16 @@ fn print_dev_banner(
         db = config.database_url.0,
     );
     let Some(issuer) = issuer else {
-        println!(
+        let _ = writeln!(
+            out,
             "  auth      {:?} (no dev tokens: the dev issuer is not in use)\n",
             config.auth.provider
         );
         return;
     };
     let (admin, member) = crate::dev_tokens::ready_made(issuer, &config.auth.admin_group);
-    println!(
+    let _ = writeln!(
+        out,
         "  issuer    {iss} (keys in {dir})\
          \n\nTokens (valid {hours} h; mint more with `portcullis token --sub NAME --groups G1,G2`):\
          \n\n  ADMIN_TOKEN={admin}\

@@ -7,11 +7,18 @@ use std::time::{Duration, Instant};
 
 /// A port that was free a moment ago (the binary must listen on a port known in advance,
 /// because the dev issuer's URL, and so every token's `iss`, names it).
+///
+/// Chosen below Linux's ephemeral range (32768 and up), where the in-process test servers get
+/// their port-0 listeners: asking the OS for a port 0 here could hand out a port that another
+/// test's server takes before the binary binds it.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
+    for _ in 0..1000 {
+        let port = 20_000 + (uuid::Uuid::now_v7().as_u128() % 12_000) as u16;
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between 20000 and 32000");
 }
 
 pub fn command(dir: &std::path::Path, port: u16, args: &[&str]) -> Command {
@@ -41,10 +48,10 @@ pub fn printed_tokens(child: &mut Child) -> (String, String) {
     let out = child.stdout.take().expect("stdout");
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
+        // Keep draining after the tokens are found: closing the pipe early would make the
+        // child's next write fail.
         for line in BufReader::new(out).lines().map_while(Result::ok) {
-            if tx.send(line).is_err() {
-                return;
-            }
+            let _ = tx.send(line);
         }
     });
     let (mut admin, mut member) = (None, None);
