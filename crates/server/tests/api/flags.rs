@@ -4,7 +4,8 @@
 //! do: `jit.provisioning`, `revocation.check_reads`, `auth.client_ids`.
 
 use crate::helpers::{
-    TestApp, client, postgres_admin_url, redis_url, spawn_with, test_config, wait_ready,
+    Cluster, TestApp, client, cluster, postgres_admin_url, redis_prefix, redis_url, spawn_with,
+    test_config, wait_ready,
 };
 use crate::tenant;
 use portcullis_dev_issuer::{DevIssuer, TokenSpec};
@@ -12,8 +13,6 @@ use portcullis_store_postgres::testdb::TestDatabase;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
-
-const ISSUER: &str = "http://127.0.0.1:1/dev-issuer";
 
 async fn send(
     app: &TestApp,
@@ -254,38 +253,6 @@ async fn only_platform_admins_read_and_set_flags_and_values_are_typed() {
     assert_eq!(rows[1]["org_id"], org_id.as_str());
 }
 
-/// Two instances on one database; with `redis`, one Redis under a fresh prefix.
-struct Cluster {
-    a: TestApp,
-    b: TestApp,
-    issuer: DevIssuer,
-    config: portcullis::Config,
-    _dir: tempfile::TempDir,
-}
-
-async fn cluster(database_url: &str, redis: Option<&str>) -> Cluster {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(database_url);
-    config.data_dir = dir.path().to_owned();
-    config.auth.issuer = Some(ISSUER.into());
-    if let Some(url) = redis {
-        config.redis_url = Some(portcullis::config::RedisUrl::parse(url).expect("redis url"));
-        config.redis_prefix = format!("test-{}", uuid::Uuid::now_v7().simple());
-    }
-    let a = spawn_with(&config).await;
-    let b = spawn_with(&config).await;
-    wait_ready(&a).await;
-    wait_ready(&b).await;
-    let issuer = DevIssuer::open(dir.path(), ISSUER.into()).expect("issuer");
-    Cluster {
-        a,
-        b,
-        issuer,
-        config,
-        _dir: dir,
-    }
-}
-
 /// Polls with a fresh user each time (a successful call provisions the user) until a new user
 /// gets `want` from `GET /v1/me`; returns how long that took.
 async fn until_new_users_get(c: &Cluster, app: &TestApp, want: u16) -> Duration {
@@ -335,7 +302,7 @@ async fn a_change_on_one_instance_is_in_force_on_the_other_through_redis_and_sur
         return;
     };
     let db = TestDatabase::create(&pg).await.expect("database");
-    let c = cluster(db.url(), Some(&redis)).await;
+    let c = cluster(db.url(), Some((&redis, &redis_prefix()))).await;
     propagation(&c, &c.a, &c.b).await;
     propagation(&c, &c.b, &c.a).await;
 
@@ -380,7 +347,7 @@ async fn one_instance_without_redis_and_a_restart() {
         b,
         issuer,
         config,
-        _dir,
+        dir: _dir,
     } = c;
     a.app.stop().await.expect("stops");
     b.app.stop().await.expect("stops");

@@ -169,3 +169,47 @@ pub fn redis_url() -> Option<String> {
         }
     }
 }
+
+/// The `iss` both instances of a [`Cluster`] give their dev tokens, so either accepts the
+/// other's.
+pub const CLUSTER_ISSUER: &str = "http://127.0.0.1:1/dev-issuer";
+
+/// Two instances on one database and, with `redis` (URL, key prefix), one Redis; the dev
+/// issuer's key is shared through one data directory.
+pub struct Cluster {
+    pub a: TestApp,
+    pub b: TestApp,
+    pub issuer: portcullis_dev_issuer::DevIssuer,
+    pub config: portcullis::Config,
+    /// Holds the shared data directory (the dev issuer's key) for as long as the cluster lives.
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn cluster(database_url: &str, redis: Option<(&str, &str)>) -> Cluster {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = test_config(database_url);
+    config.data_dir = dir.path().to_owned();
+    config.auth.issuer = Some(CLUSTER_ISSUER.into());
+    if let Some((url, prefix)) = redis {
+        config.redis_url = Some(portcullis::config::RedisUrl::parse(url).expect("redis url"));
+        config.redis_prefix = prefix.to_owned();
+    }
+    let a = spawn_with(&config).await;
+    let b = spawn_with(&config).await;
+    wait_ready(&a).await;
+    wait_ready(&b).await;
+    let issuer =
+        portcullis_dev_issuer::DevIssuer::open(dir.path(), CLUSTER_ISSUER.into()).expect("issuer");
+    Cluster {
+        a,
+        b,
+        issuer,
+        config,
+        dir,
+    }
+}
+
+/// A Redis key prefix no other test uses.
+pub fn redis_prefix() -> String {
+    format!("test-{}", uuid::Uuid::now_v7().simple())
+}

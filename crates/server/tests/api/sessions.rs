@@ -4,49 +4,12 @@
 //! nothing answers 5xx.
 
 use crate::helpers::{
-    Proxy, TestApp, client, postgres_admin_url, redis_url, spawn_with, test_config, wait_ready,
+    Cluster, Proxy, TestApp, client, cluster, postgres_admin_url, redis_prefix, redis_url,
 };
 use portcullis_dev_issuer::{DevIssuer, TokenSpec};
 use portcullis_store_postgres::testdb::TestDatabase;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-
-const ISSUER: &str = "http://127.0.0.1:1/dev-issuer";
-
-struct Cluster {
-    a: TestApp,
-    b: TestApp,
-    issuer: DevIssuer,
-    _dir: tempfile::TempDir,
-}
-
-/// Two instances on one database; with `redis`, one Redis (through `redis` as given, so a test
-/// can route it through a proxy) under a prefix of their own.
-async fn cluster(database_url: &str, redis: Option<(&str, &str)>) -> Cluster {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(database_url);
-    config.data_dir = dir.path().to_owned();
-    config.auth.issuer = Some(ISSUER.into());
-    if let Some((url, prefix)) = redis {
-        config.redis_url = Some(portcullis::config::RedisUrl::parse(url).expect("redis url"));
-        config.redis_prefix = prefix.to_owned();
-    }
-    let a = spawn_with(&config).await;
-    let b = spawn_with(&config).await;
-    wait_ready(&a).await;
-    wait_ready(&b).await;
-    let issuer = DevIssuer::open(dir.path(), ISSUER.into()).expect("issuer");
-    Cluster {
-        a,
-        b,
-        issuer,
-        _dir: dir,
-    }
-}
-
-fn prefix() -> String {
-    format!("test-{}", uuid::Uuid::now_v7().simple())
-}
 
 async fn status(app: &TestApp, method: reqwest::Method, path: &str, token: &str) -> u16 {
     client()
@@ -163,7 +126,7 @@ async fn two_instances_share_revocations_through_redis() {
         return;
     };
     let db = TestDatabase::create(&pg).await.expect("database");
-    let c = cluster(db.url(), Some((&redis, &prefix()))).await;
+    let c = cluster(db.url(), Some((&redis, &redis_prefix()))).await;
     assert_eq!(
         events_mode(&c.b).await,
         "live",
@@ -213,7 +176,7 @@ async fn revocations_hold_through_a_redis_outage() {
     let (proxy, proxy_addr) = Proxy::start("127.0.0.1:0".parse().expect("addr"), upstream).await;
     let db = TestDatabase::create(&pg).await.expect("database");
     let via_proxy = format!("redis://{proxy_addr}");
-    let c = cluster(db.url(), Some((&via_proxy, &prefix()))).await;
+    let c = cluster(db.url(), Some((&via_proxy, &redis_prefix()))).await;
     assert_eq!(events_mode(&c.b).await, "live");
 
     let (t1, t2) = two_sessions(&c.issuer, "dave");

@@ -4,12 +4,10 @@
 //! subscribed orgs only, pushed closes on logout, member removal and disable (also across two
 //! instances on PostgreSQL and Redis), rate limiting, and an export stopped by a revocation.
 
-use crate::helpers::{
-    TestApp, client, postgres_admin_url, redis_url, spawn_with, test_config, wait_ready,
-};
+use crate::helpers::{TestApp, client, cluster, postgres_admin_url, redis_prefix, redis_url};
 use crate::tenant::{Tenant, start};
 use futures_util::{SinkExt, StreamExt};
-use portcullis_dev_issuer::{DevIssuer, TokenSpec};
+use portcullis_dev_issuer::TokenSpec;
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -519,35 +517,6 @@ async fn export_stops_when_its_token_is_revoked() {
 
 // Two instances on one PostgreSQL and one Redis.
 
-const ISSUER: &str = "http://127.0.0.1:1/dev-issuer";
-
-struct Cluster {
-    a: TestApp,
-    b: TestApp,
-    issuer: DevIssuer,
-    _dir: tempfile::TempDir,
-}
-
-async fn cluster(database_url: &str, redis: &str) -> Cluster {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(database_url);
-    config.data_dir = dir.path().to_owned();
-    config.auth.issuer = Some(ISSUER.into());
-    config.redis_url = Some(portcullis::config::RedisUrl::parse(redis).expect("redis url"));
-    config.redis_prefix = format!("test-{}", uuid::Uuid::now_v7().simple());
-    let a = spawn_with(&config).await;
-    let b = spawn_with(&config).await;
-    wait_ready(&a).await;
-    wait_ready(&b).await;
-    let issuer = DevIssuer::open(dir.path(), ISSUER.into()).expect("issuer");
-    Cluster {
-        a,
-        b,
-        issuer,
-        _dir: dir,
-    }
-}
-
 async fn post(app: &TestApp, path: &str, token: &str, body: Option<Value>) -> Value {
     let mut req = client().post(app.url(path)).bearer_auth(token);
     if let Some(b) = body {
@@ -566,7 +535,7 @@ async fn sockets_on_another_instance_close_on_logout_and_disable() {
     let db = portcullis_store_postgres::testdb::TestDatabase::create(&pg)
         .await
         .expect("database");
-    let c = cluster(db.url(), &redis).await;
+    let c = cluster(db.url(), Some((&redis, &redis_prefix()))).await;
     let token = |sub: &str| c.issuer.mint_access(&TokenSpec::new(sub).username(sub));
 
     // Events travel too: a resource created on A reaches a subscriber on B.
