@@ -81,6 +81,44 @@ fn assert_at_least(text: &str, name: &str, labels: &[(&str, &str)], min: f64) {
     }
 }
 
+/// Users added to an org by `sub` before they ever sign in are provisioned too, and counted.
+/// (The registry is process-global and other tests provision users concurrently, so this checks
+/// an increase of at least one.)
+#[tokio::test]
+async fn pre_provisioned_users_count_as_created() {
+    let issuer = LoopbackIssuer::start().await.expect("issuer");
+    let dir = tempfile::tempdir().expect("dir");
+    let app = cognito_app(&issuer, &dir, 0, 0).await;
+    let owner = issuer.issuer.mint_access(&TokenSpec::new("metrics-owner"));
+    let org: serde_json::Value = app
+        .client
+        .post(app.url("/v1/orgs"))
+        .bearer_auth(&owner)
+        .json(&json!({"name": "Pre-provisioning"}))
+        .send()
+        .await
+        .expect("create org")
+        .json()
+        .await
+        .expect("json");
+    let org_id = org["id"].as_str().expect("org id");
+    let created = |text: &str| sample(text, "portcullis_users_created_total", &[]).unwrap_or(0.0);
+    let before = created(&scrape(&app).await);
+    let res = app
+        .client
+        .post(app.url(&format!("/v1/orgs/{org_id}/members")))
+        .bearer_auth(&owner)
+        .json(
+            &json!({"sub": format!("never-signed-in-{}", uuid::Uuid::now_v7()), "role": "member"}),
+        )
+        .send()
+        .await
+        .expect("add member");
+    assert_eq!(res.status(), 201);
+    let after = created(&scrape(&app).await);
+    assert!(after >= before + 1.0, "before {before}, after {after}");
+}
+
 /// The token with one signature byte flipped: well-formed, signed by nobody.
 fn bad_signature(token: &str) -> String {
     let (rest, sig) = token.rsplit_once('.').expect("three parts");
@@ -426,8 +464,15 @@ async fn serve_access_log_has_the_fields_and_never_a_token() {
         assert_eq!(res.status(), 401);
     }
 
-    let _ = child.0.kill();
-    let _ = child.0.wait();
+    // SIGTERM, as an orchestrator stops it: the log is written in batches, and a graceful stop
+    // must write every pending line before the process exits.
+    let term = std::process::Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let status = child.0.wait().expect("wait");
+    assert!(status.success(), "serve exited with {status}");
     let err = child.0.stderr.take().expect("stderr");
     let log: Vec<String> = BufReader::new(err).lines().map_while(Result::ok).collect();
     let all = log.join("\n");
@@ -446,6 +491,11 @@ async fn serve_access_log_has_the_fields_and_never_a_token() {
         .iter()
         .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
         .collect();
+    assert_eq!(
+        lines.last().map(|l| l["fields"]["message"].clone()),
+        Some(serde_json::json!("stopped")),
+        "the last line logged before exit was not written"
+    );
     let access: Vec<&serde_json::Value> = lines
         .iter()
         .filter(|l| l["fields"]["message"] == "request")

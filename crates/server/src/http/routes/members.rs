@@ -121,7 +121,10 @@ pub async fn add(
                 email: None,
                 seen: false,
             };
-            state.store.upsert_user(&new, now).await?.user
+            let upserted = state.store.upsert_user(&new, now).await?;
+            // Not a first sight of a token's subject: an existing row is no race here.
+            crate::metrics::user_upserted(&upserted, now, false);
+            upserted.user
         }
         (None, Some(id)) => state
             .store
