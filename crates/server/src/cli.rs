@@ -141,11 +141,11 @@ fn run_async(file: Option<PathBuf>, command: Command) -> Result<(), Failure> {
     runtime.block_on(async move {
         match command {
             Command::Dev => {
-                telemetry::init(LogFormat::Pretty);
+                let _log = telemetry::init(LogFormat::Pretty);
                 serve(&config, true).await
             }
             Command::Serve => {
-                telemetry::init(LogFormat::Json);
+                let _log = telemetry::init(LogFormat::Json);
                 if config.auth.provider == Some(AuthProvider::Dev) {
                     tracing::warn!(
                         "serve is running with the dev issuer: anyone with its key can mint tokens; never do this in production"
@@ -154,15 +154,15 @@ fn run_async(file: Option<PathBuf>, command: Command) -> Result<(), Failure> {
                 serve(&config, false).await
             }
             Command::Migrate => {
-                telemetry::init(LogFormat::Pretty);
+                let _log = telemetry::init(LogFormat::Pretty);
                 migrate(&config).await
             }
             Command::Purge(args) => {
-                telemetry::init(LogFormat::Pretty);
+                let _log = telemetry::init(LogFormat::Pretty);
                 Ok(crate::ops::purge::run(&config, &args).await?)
             }
             Command::Audit { command } => {
-                telemetry::init(LogFormat::Pretty);
+                let _log = telemetry::init(LogFormat::Pretty);
                 Ok(crate::ops::audit::run(&config, command).await?)
             }
             Command::CheckConfig { .. } | Command::Token { .. } => Ok(()),

@@ -1,6 +1,9 @@
 //! A fresh UUIDv7 for every request, in the request's extensions, in a task-local for code that
-//! has no access to the request (`ApiError::into_response`), and in the `x-request-id` header of
-//! every response, whatever produced it (a handler, a 404, a 413, a timeout).
+//! has no access to the request (`ApiError::into_response`), in the `x-request-id` header of
+//! every response, whatever produced it (a handler, a 404, a 413, a timeout), and in the
+//! `request` span that every log line written while handling the request carries. The span
+//! holds the id only: method, route and status are in the request's access line
+//! (`crate::metrics::http`), and formatting them into every span cost CPU on every request.
 //!
 //! A client-sent `x-request-id` is ignored and overwritten: the id ends up in logs and in the
 //! append-only audit trail, and accepting it would let a client forge or collide ids there, or
@@ -11,6 +14,7 @@ use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 use std::fmt;
+use tracing::Instrument;
 use uuid::Uuid;
 
 pub static X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -42,7 +46,8 @@ pub async fn request_id(mut req: Request, next: Next) -> Response {
     req.headers_mut()
         .insert(X_REQUEST_ID.clone(), value.clone());
     req.extensions_mut().insert(id);
-    let mut res = CURRENT.scope(id, next.run(req)).await;
+    let span = tracing::info_span!("request", request_id = %id);
+    let mut res = CURRENT.scope(id, next.run(req)).instrument(span).await;
     res.headers_mut().insert(X_REQUEST_ID.clone(), value);
     res
 }

@@ -3,19 +3,17 @@
 use super::error::ApiError;
 use super::openapi;
 use super::problem::problem_fallback;
-use super::request_id::{RequestId, request_id};
+use super::request_id::request_id;
 use super::routes::{audit, flags, health, me, members, orgs, resources, sessions};
 use super::state::AppState;
 use axum::Router;
-use axum::body::Body;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::from_fn;
 use axum::routing::{get, patch, post, put};
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 /// DESIGN.md: request bodies over 1 MiB are refused with 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -86,10 +84,9 @@ async fn not_found() -> ApiError {
 }
 
 /// Public so that tests can put the exact production layer stack around test-only routes.
-/// Outermost first: request id (so every response has one, including those produced by the
-/// layers below), metrics and the access-log line (`crate::metrics::track`), problem rewriting,
-/// tracing (the request span; the access line replaces its per-response event), timeout, body
-/// limit.
+/// Outermost first: request id and the request's log span (so every response has an id,
+/// including those produced by the layers below), metrics and the access-log line
+/// (`crate::metrics::track`), problem rewriting, timeout, body limit.
 pub fn with_common_layers(router: Router, settings: &HttpSettings) -> Router {
     router
         // Extractors and the tower-http limit agree on one number: Content-Length over the limit
@@ -102,27 +99,7 @@ pub fn with_common_layers(router: Router, settings: &HttpSettings) -> Router {
             StatusCode::SERVICE_UNAVAILABLE,
             settings.request_timeout,
         ))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(request_span)
-                .on_response(()),
-        )
         .layer(from_fn(problem_fallback))
         .layer(from_fn(crate::metrics::track))
         .layer(from_fn(request_id))
-}
-
-/// The path only: query strings may carry cursors or, from careless clients, tokens.
-fn request_span(req: &Request<Body>) -> tracing::Span {
-    let id = req
-        .extensions()
-        .get::<RequestId>()
-        .map(ToString::to_string)
-        .unwrap_or_default();
-    tracing::info_span!(
-        "request",
-        method = %req.method(),
-        path = %req.uri().path(),
-        request_id = %id,
-    )
 }

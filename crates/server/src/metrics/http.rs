@@ -116,12 +116,12 @@ pub async fn track(mut req: Request, next: Next) -> Response {
         _ => refused,
     };
     tracing::info!(
-        request_id = %request_id.map(|id| id.to_string()).unwrap_or_default(),
+        request_id = request_id.map(tracing::field::display),
         method,
         route = &*route,
         status,
         latency_ms = elapsed.as_secs_f64() * 1000.0,
-        user_id = user_id.map(|u| u.to_string()),
+        user_id = user_id.map(tracing::field::display),
         reason,
         "request"
     );

@@ -1,5 +1,10 @@
 //! Logging. `PORTCULLIS_LOG` takes a `RUST_LOG`-style filter (default `info`).
 
+mod batch_writer;
+
+use batch_writer::BatchWriter;
+pub use batch_writer::LogGuard;
+
 use std::io::IsTerminal;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::layer::SubscriberExt;
@@ -16,8 +21,10 @@ pub enum LogFormat {
 }
 
 /// Installs the global subscriber. Does nothing if one is already installed (tests start many
-/// apps in one process). Logs go to stderr so that command output on stdout stays clean.
-pub fn init(format: LogFormat) {
+/// apps in one process). Logs go to stderr so that command output on stdout stays clean; the
+/// JSON log through a batching writer (`batch_writer`), whose pending lines are written when
+/// the returned guard is dropped.
+pub fn init(format: LogFormat) -> LogGuard {
     let (filter, bad_filter) = match std::env::var(LOG_ENV) {
         Ok(spec) => match EnvFilter::try_new(&spec) {
             Ok(f) => (f, None),
@@ -26,16 +33,21 @@ pub fn init(format: LogFormat) {
         Err(_) => (EnvFilter::new("info"), None),
     };
     let registry = tracing_subscriber::registry().with(filter);
+    let mut guard = LogGuard::none();
     let result = match format {
-        LogFormat::Json => registry
-            .with(
-                tracing_subscriber::fmt::layer()
-                    .json()
-                    .with_current_span(true)
-                    .with_span_list(false)
-                    .with_writer(std::io::stderr),
-            )
-            .try_init(),
+        LogFormat::Json => {
+            let (writer, g) = BatchWriter::start();
+            guard = g;
+            registry
+                .with(
+                    tracing_subscriber::fmt::layer()
+                        .json()
+                        .with_current_span(true)
+                        .with_span_list(false)
+                        .with_writer(writer),
+                )
+                .try_init()
+        }
         LogFormat::Pretty => registry
             .with(
                 tracing_subscriber::fmt::layer()
@@ -49,4 +61,5 @@ pub fn init(format: LogFormat) {
     {
         tracing::warn!(error = %e, "{LOG_ENV} is not a valid filter; using `info`");
     }
+    guard
 }
