@@ -9,6 +9,7 @@ pub mod dev_tokens;
 pub mod events;
 pub mod flags;
 pub mod http;
+pub mod listen;
 pub mod metrics;
 pub mod mfa;
 pub mod ops;

@@ -14,6 +14,7 @@ use crate::auth;
 use crate::config::Config;
 use crate::database::Database;
 use crate::http::{self, AppState, HttpSettings};
+use crate::listen::{ServeSettings, serve};
 use crate::metrics;
 use crate::readiness::Readiness;
 use crate::shutdown::Shutdown;
@@ -21,7 +22,6 @@ use anyhow::Context;
 use axum::Router;
 use portcullis_auth::clock::{Clock, SystemClock};
 use portcullis_store::StoreError;
-use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -36,7 +36,7 @@ pub struct App {
     router: Router,
     metrics_router: Router,
     shutdown: Shutdown,
-    grace: Duration,
+    settings: ServeSettings,
     background: Vec<JoinHandle<()>>,
     database: Database,
     dev_issuer: Option<Arc<portcullis_dev_issuer::DevIssuer>>,
@@ -113,6 +113,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         limits: http::rate_limit::RateLimits::new(&config.rate_limit),
         flags,
         mfa: Arc::new(crate::mfa::MfaPolicy::from_config(&config.mfa)),
+        shutdown: shutdown.clone(),
     });
     let metrics_router = metrics::router(Arc::clone(&state.verifier));
     let settings = HttpSettings {
@@ -124,7 +125,10 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         router: http::router(state, &settings, dev_routes),
         metrics_router,
         shutdown,
-        grace: config.shutdown_grace(),
+        settings: ServeSettings {
+            grace: config.shutdown_grace(),
+            header_read_timeout: config.header_read_timeout(),
+        },
         background,
         database,
         dev_issuer,
@@ -207,16 +211,24 @@ impl App {
             router,
             metrics_router,
             shutdown,
-            grace,
+            settings,
             background,
             database: _,
             dev_issuer: _,
         } = self;
         let result = tokio::try_join!(
-            serve(listener, router, shutdown.clone(), grace),
-            serve(metrics_listener, metrics_router, shutdown, grace),
+            serve(listener, router, shutdown.clone(), settings),
+            serve(metrics_listener, metrics_router, shutdown.clone(), settings),
         )
         .map(|_| ());
+        // WebSockets close themselves with 1001 on shutdown; give them the grace period to
+        // send the close frame and read the client's reply.
+        if tokio::time::timeout(settings.grace, shutdown.released())
+            .await
+            .is_err()
+        {
+            tracing::warn!("WebSockets still open after the grace period; dropping them");
+        }
         for task in background {
             task.abort();
         }
@@ -236,34 +248,6 @@ impl App {
             shutdown,
             handle,
         })
-    }
-}
-
-/// Serves `router` on `listener` until `shutdown` is triggered, then stops accepting and lets
-/// in-flight requests finish for at most `grace` before returning. Connections still open at
-/// that point run on their own tasks and are cut when the runtime shuts down, which in the
-/// binary is right after `run` returns. Public so tests can check the drain with slow routes.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: Shutdown,
-    grace: Duration,
-) -> anyhow::Result<()> {
-    let drain = {
-        let s = shutdown.clone();
-        axum::serve(
-            listener,
-            router.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async move { s.wait().await })
-        .into_future()
-    };
-    tokio::select! {
-        r = drain => r.context("serving HTTP"),
-        () = async { shutdown.wait().await; tokio::time::sleep(grace).await } => {
-            tracing::warn!(grace_secs = grace.as_secs(), "shutdown grace period elapsed; dropping remaining connections");
-            Ok(())
-        }
     }
 }
 

@@ -36,6 +36,10 @@ pub struct Config {
     pub rate_limit: RateLimitConfig,
     /// Upper bound on one request's handling; on expiry the client gets 503.
     pub request_timeout_secs: u64,
+    /// The longest wait for a request's complete head (request line and headers); on expiry the
+    /// connection is closed. Also the idle limit of a kept-alive connection, hence the default
+    /// above common load balancers' idle timeouts (60 s).
+    pub header_read_timeout_secs: u64,
     /// How long in-flight requests may run after SIGTERM/SIGINT before they are cut off.
     pub shutdown_grace_secs: u64,
     pub database: DatabaseConfig,
@@ -58,6 +62,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
             request_timeout_secs: 30,
+            header_read_timeout_secs: 75,
             shutdown_grace_secs: 20,
             database: DatabaseConfig::default(),
             data_dir: std::path::PathBuf::from("./.portcullis"),
@@ -169,6 +174,10 @@ impl Config {
         Duration::from_secs(self.request_timeout_secs)
     }
 
+    pub fn header_read_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout_secs)
+    }
+
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
     }
@@ -185,6 +194,12 @@ impl Config {
         if self.request_timeout_secs == 0 {
             return Err(ConfigError::setting(
                 "request_timeout_secs",
+                "must be at least 1",
+            ));
+        }
+        if self.header_read_timeout_secs == 0 {
+            return Err(ConfigError::setting(
+                "header_read_timeout_secs",
                 "must be at least 1",
             ));
         }

@@ -44,6 +44,8 @@ pub struct AppStateInner {
     pub flags: crate::flags::Flags,
     /// MFA step-up policy from `[mfa]` (`crate::mfa`).
     pub mfa: Arc<crate::mfa::MfaPolicy>,
+    /// Long-lived work (WebSockets) ends itself when this triggers.
+    pub shutdown: crate::shutdown::Shutdown,
 }
 
 impl AppState {

@@ -33,7 +33,7 @@ use std::time::Duration;
 pub mod close {
     /// The client closed, or the server is done.
     pub const NORMAL: u16 = 1000;
-    /// The server is stopping (its event bus ended).
+    /// The server is stopping (shutdown was triggered, or its event bus ended).
     pub const GOING_AWAY: u16 = 1001;
     /// The connection ended without a close frame.
     pub const ABNORMAL: u16 = 1006;
@@ -57,6 +57,7 @@ pub mod close {
             AUTH_TIMEOUT => "authentication timeout",
             RATE_LIMITED => "rate limited",
             TRY_AGAIN_LATER => "try again later",
+            GOING_AWAY => "going away",
             _ => "",
         }
     }

@@ -26,6 +26,12 @@ enum End {
     Gone(u16),
 }
 
+/// The server is stopping: 1001, so clients reconnect (to another instance).
+const SHUTTING_DOWN: End = End::Close {
+    code: close::GOING_AWAY,
+    why: "shutdown",
+};
+
 impl End {
     fn denied(d: Denied) -> Self {
         Self::Close {
@@ -38,6 +44,7 @@ impl End {
 /// Runs the socket until it ends; `authority` is set when the upgrade carried a valid token.
 pub async fn run(state: AppState, mut socket: WebSocket, authority: Option<Authority>) {
     crate::metrics::ws_opened();
+    let _hold = state.shutdown.hold();
     // Subscribed before anything is checked: no revocation can slip between the check and
     // the subscription.
     let events = state.sessions.bus().subscribe();
@@ -143,6 +150,7 @@ async fn handshake(
             () = sleep_until(deadline) => {
                 return Err(End::Close { code: close::AUTH_TIMEOUT, why: "auth_timeout" });
             }
+            () = state.shutdown.wait() => return Err(SHUTTING_DOWN),
         };
         let Some(text) = sort(frame, rate)? else {
             continue;
@@ -238,6 +246,7 @@ impl Live {
                     code: close::UNAUTHORIZED,
                     why: "expired",
                 }),
+                () = self.state.shutdown.wait() => Err(SHUTTING_DOWN),
             };
             if let Err(end) = step {
                 return end;

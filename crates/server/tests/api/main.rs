@@ -21,6 +21,7 @@ mod sanitized_errors;
 mod sessions;
 mod shared_jwks;
 mod shutdown;
+mod slow_clients;
 mod tenant;
 mod token_rejections;
 mod websocket;

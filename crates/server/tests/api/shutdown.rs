@@ -1,12 +1,12 @@
 //! Graceful shutdown: in-flight requests finish, bounded by the grace period. Run through
-//! `startup::serve` (what `App::run` uses for both listeners) with a test-only slow route.
+//! `listen::serve` (what `App::run` uses for both listeners) with a test-only slow route.
 
 use crate::helpers::client;
 use axum::Router;
 use axum::routing::get;
 use portcullis::http::{HttpSettings, with_common_layers};
+use portcullis::listen::{ServeSettings, serve};
 use portcullis::shutdown::Shutdown;
-use portcullis::startup::serve;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use tokio::task::JoinHandle;
@@ -33,7 +33,11 @@ async fn start(
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let shutdown = Shutdown::new();
-    let server = tokio::spawn(serve(listener, router, shutdown.clone(), grace));
+    let settings = ServeSettings {
+        grace,
+        header_read_timeout: Duration::from_secs(30),
+    };
+    let server = tokio::spawn(serve(listener, router, shutdown.clone(), settings));
     (addr, shutdown, server)
 }
 

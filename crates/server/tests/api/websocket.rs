@@ -2,7 +2,8 @@
 //! message, the 5 s authentication deadline, tokens in the query string refused before any
 //! upgrade, refresh (same subject only), `token_expiring` and the close at `exp`, events for
 //! subscribed orgs only, pushed closes on logout, member removal and disable (also across two
-//! instances on PostgreSQL and Redis), rate limiting, and an export stopped by a revocation.
+//! instances on PostgreSQL and Redis), rate limiting, an export stopped by a revocation, and
+//! 1001 on shutdown.
 
 use crate::helpers::{TestApp, client, cluster, postgres_admin_url, redis_prefix, redis_url};
 use crate::tenant::{Tenant, start};
@@ -589,4 +590,19 @@ async fn sockets_on_another_instance_close_on_logout_and_disable() {
         "{:?}",
         start.elapsed()
     );
+}
+
+#[tokio::test]
+async fn shutdown_closes_open_sockets_with_1001() {
+    let t = start().await;
+    let token = t.token("alice");
+    let (mut authenticated, _) = connect(&t.app, &token).await;
+    // Still in the handshake: no `auth` message yet.
+    let mut waiting = try_connect(&t.app, "", None).await.expect("upgrade");
+    t.app.app.shutdown.trigger();
+    let (code, took) = authenticated.closed(&[]).await;
+    assert_eq!(code, 1001);
+    assert!(took < Duration::from_secs(2), "closed after {took:?}");
+    let (code, _) = waiting.closed(&[]).await;
+    assert_eq!(code, 1001);
 }
