@@ -340,8 +340,15 @@ fn top_level_keys() -> Vec<String> {
 }
 
 /// Extracts and validates a configuration from any figment.
+///
+/// Unless `database_url` is set, the SQLite database lives in `data_dir` with the rest of the
+/// local state, so moving `data_dir` moves all of it.
 pub fn from_figment(fig: &Figment) -> Result<Config, ConfigError> {
-    let cfg: Config = fig.extract().map_err(ConfigError::from_figment)?;
+    let mut cfg: Config = fig.extract().map_err(ConfigError::from_figment)?;
+    if !fig.contains("database_url") {
+        cfg.database_url = DatabaseUrl::sqlite_in(&cfg.data_dir)
+            .map_err(|why| ConfigError::setting("data_dir", why))?;
+    }
     cfg.validate()?;
     Ok(cfg)
 }
@@ -370,6 +377,7 @@ mod tests {
             assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
             assert_eq!(c.metrics_listen.to_string(), "127.0.0.1:9464");
             assert_eq!(c.database_url.0.expose(), DEFAULT_DATABASE_URL);
+            assert_eq!(c.data_dir, std::path::PathBuf::from("./.portcullis"));
             assert!(c.redis_url.is_none());
             assert_eq!(c.auth.provider, None);
             assert_eq!(c.auth.admin_group, "portcullis-admin");
@@ -383,6 +391,32 @@ mod tests {
             assert_eq!(c.flags.ws_revalidate_secs, 30);
             let d = load_in_jail(Profile::Dev, None).expect("dev defaults are valid");
             assert_eq!(d.auth.provider, Some(AuthProvider::Dev));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_default_sqlite_database_follows_data_dir() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTCULLIS_DATA_DIR", "/var/lib/portcullis");
+            let c = load_in_jail(Profile::Standard, None).expect("valid");
+            assert_eq!(
+                c.database_url.0.expose(),
+                "sqlite:///var/lib/portcullis/portcullis.db"
+            );
+            jail.set_env("PORTCULLIS_DATABASE_URL", "sqlite:///srv/other.db");
+            let c = load_in_jail(Profile::Standard, None).expect("valid");
+            assert_eq!(c.database_url.0.expose(), "sqlite:///srv/other.db");
+            assert_eq!(c.data_dir, std::path::PathBuf::from("/var/lib/portcullis"));
+            jail.clear_env();
+            jail.set_env("PORTCULLIS_DATA_DIR", "/srv/what?mode=memory");
+            let e = load_in_jail(Profile::Standard, None)
+                .map(|_| ())
+                .expect_err("refused");
+            assert!(
+                e.to_string().to_ascii_lowercase().contains("data_dir"),
+                "{e}"
+            );
             Ok(())
         });
     }

@@ -129,6 +129,21 @@ impl DatabaseUrl {
     }
 }
 
+impl DatabaseUrl {
+    /// `sqlite://{dir}/portcullis.db`. A directory whose name the URL cannot carry as a plain
+    /// path (`?` starts the options, `#` a fragment, and a path that is not UTF-8 cannot be
+    /// written at all) is refused: name the file with `database_url` instead.
+    pub fn sqlite_in(dir: &std::path::Path) -> Result<Self, String> {
+        let path = dir.join("portcullis.db");
+        match path.to_str() {
+            Some(p) if !p.contains(['?', '#']) => Self::parse(&format!("sqlite://{p}")),
+            _ => Err(
+                "cannot hold the default SQLite database (a `?` or `#` in the path, or not UTF-8); set database_url".into(),
+            ),
+        }
+    }
+}
+
 impl RedisUrl {
     pub fn parse(raw: &str) -> Result<Self, String> {
         SecretUrl::parse(raw, REDIS_SCHEMES).map(Self)
