@@ -68,6 +68,20 @@ pub async fn spawn_with(config: &Config) -> TestApp {
     }
 }
 
+/// Creates an org as the token's user through `POST {base}/v1/orgs`; returns its id.
+pub async fn create_org(client: &reqwest::Client, base: &str, token: &str, name: &str) -> String {
+    let res = client
+        .post(format!("{base}/v1/orgs"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "name": name }))
+        .send()
+        .await
+        .expect("create org");
+    assert_eq!(res.status(), 201, "creating org {name}");
+    let org: serde_json::Value = res.json().await.expect("json");
+    org["id"].as_str().expect("org id").to_owned()
+}
+
 pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(std::time::Duration::from_secs(10))

@@ -7,7 +7,7 @@
 //! use labels only this test produces (its own issuer URL) or check presence and increases.
 
 use crate::dev_command::{Killed, command, free_port};
-use crate::helpers::{TestApp, client, spawn_with, test_config, wait_ready};
+use crate::helpers::{TestApp, client, create_org, spawn_with, test_config, wait_ready};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis::config::AuthProvider;
@@ -90,18 +90,7 @@ async fn pre_provisioned_users_count_as_created() {
     let dir = tempfile::tempdir().expect("dir");
     let app = cognito_app(&issuer, &dir, 0, 0).await;
     let owner = issuer.issuer.mint_access(&TokenSpec::new("metrics-owner"));
-    let org: serde_json::Value = app
-        .client
-        .post(app.url("/v1/orgs"))
-        .bearer_auth(&owner)
-        .json(&json!({"name": "Pre-provisioning"}))
-        .send()
-        .await
-        .expect("create org")
-        .json()
-        .await
-        .expect("json");
-    let org_id = org["id"].as_str().expect("org id");
+    let org_id = create_org(&app.client, &app.url(""), &owner, "Pre-provisioning").await;
     let created = |text: &str| sample(text, "portcullis_users_created_total", &[]).unwrap_or(0.0);
     let before = created(&scrape(&app).await);
     let res = app
@@ -169,18 +158,7 @@ async fn every_series_is_exported_on_the_metrics_listener_only() {
         get(&app, "/v1/admin/audit", Some(&alice)).await.status(),
         403
     );
-    let org: serde_json::Value = app
-        .client
-        .post(app.url("/v1/orgs"))
-        .bearer_auth(&alice)
-        .json(&json!({"name": "Metrics"}))
-        .send()
-        .await
-        .expect("create org")
-        .json()
-        .await
-        .expect("json");
-    let org_id = org["id"].as_str().expect("org id");
+    let org_id = create_org(&app.client, &app.url(""), &alice, "Metrics").await;
     let path = format!("/v1/orgs/{org_id}/resources");
     assert_eq!(get(&app, &path, Some(&alice)).await.status(), 200);
     assert_eq!(get(&app, "/no/such/path", None).await.status(), 404);
@@ -238,7 +216,7 @@ async fn every_series_is_exported_on_the_metrics_listener_only() {
     );
     assert_at_least(&text, r, &[("route", "unmatched"), ("status", "404")], 1.0);
     assert!(
-        !text.contains(org_id) && !text.contains("/no/such/path"),
+        !text.contains(org_id.as_str()) && !text.contains("/no/such/path"),
         "raw paths never become labels"
     );
     assert_at_least(

@@ -20,17 +20,7 @@ async fn database_failure_is_a_generic_500_and_the_cause_is_logged_under_its_req
     let (owner, _) = printed_tokens(&mut child.0);
     let client = crate::helpers::client();
     let base = format!("http://127.0.0.1:{port}");
-    let org: serde_json::Value = client
-        .post(format!("{base}/v1/orgs"))
-        .bearer_auth(&owner)
-        .json(&serde_json::json!({"name": "Acme"}))
-        .send()
-        .await
-        .expect("create org")
-        .json()
-        .await
-        .expect("json");
-    let org = org["id"].as_str().expect("org id");
+    let org = crate::helpers::create_org(&client, &base, &owner, "Acme").await;
 
     // Break the schema behind the server's back.
     let url = format!(
