@@ -128,6 +128,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         settings: ServeSettings {
             grace: config.shutdown_grace(),
             header_read_timeout: config.header_read_timeout(),
+            send_timeout: config.send_timeout(),
         },
         background,
         database,
@@ -216,19 +217,28 @@ impl App {
             database: _,
             dev_issuer: _,
         } = self;
-        let result = tokio::try_join!(
-            serve(listener, router, shutdown.clone(), settings),
-            serve(metrics_listener, metrics_router, shutdown.clone(), settings),
-        )
-        .map(|_| ());
-        // WebSockets close themselves with 1001 on shutdown; give them the grace period to
-        // send the close frame and read the client's reply.
-        if tokio::time::timeout(settings.grace, shutdown.released())
-            .await
-            .is_err()
-        {
-            tracing::warn!("WebSockets still open after the grace period; dropping them");
-        }
+        // WebSockets leave the HTTP drain at their upgrade and close themselves with 1001 on
+        // shutdown; they get the same grace period, counted from the same moment, so the whole
+        // stop takes at most `grace`.
+        let sockets = async {
+            shutdown.wait().await;
+            if tokio::time::timeout(settings.grace, shutdown.released())
+                .await
+                .is_err()
+            {
+                tracing::warn!("WebSockets still open after the grace period; dropping them");
+            }
+        };
+        let (result, ()) = tokio::join!(
+            async {
+                tokio::try_join!(
+                    serve(listener, router, shutdown.clone(), settings),
+                    serve(metrics_listener, metrics_router, shutdown.clone(), settings),
+                )
+            },
+            sockets
+        );
+        let result = result.map(|_| ());
         for task in background {
             task.abort();
         }

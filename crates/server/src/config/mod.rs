@@ -40,6 +40,9 @@ pub struct Config {
     /// connection is closed. Also the idle limit of a kept-alive connection, hence the default
     /// above common load balancers' idle timeouts (60 s).
     pub header_read_timeout_secs: u64,
+    /// A connection whose writes make no progress for this long (the client stopped reading)
+    /// is closed. Counted between writes, not over a whole response.
+    pub send_timeout_secs: u64,
     /// How long in-flight requests may run after SIGTERM/SIGINT before they are cut off.
     pub shutdown_grace_secs: u64,
     pub database: DatabaseConfig,
@@ -63,6 +66,7 @@ impl Default for Config {
             rate_limit: RateLimitConfig::default(),
             request_timeout_secs: 30,
             header_read_timeout_secs: 75,
+            send_timeout_secs: 60,
             shutdown_grace_secs: 20,
             database: DatabaseConfig::default(),
             data_dir: std::path::PathBuf::from("./.portcullis"),
@@ -178,6 +182,10 @@ impl Config {
         Duration::from_secs(self.header_read_timeout_secs)
     }
 
+    pub fn send_timeout(&self) -> Duration {
+        Duration::from_secs(self.send_timeout_secs)
+    }
+
     pub fn shutdown_grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace_secs)
     }
@@ -197,11 +205,13 @@ impl Config {
                 "must be at least 1",
             ));
         }
-        if self.header_read_timeout_secs == 0 {
-            return Err(ConfigError::setting(
-                "header_read_timeout_secs",
-                "must be at least 1",
-            ));
+        for (name, secs) in [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("send_timeout_secs", self.send_timeout_secs),
+        ] {
+            if secs == 0 {
+                return Err(ConfigError::setting(name, "must be at least 1"));
+            }
         }
         if self.auth.algorithms.is_empty()
             || self

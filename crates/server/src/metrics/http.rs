@@ -115,15 +115,27 @@ pub async fn track(mut req: Request, next: Next) -> Response {
         Some(Err(r)) => Some(r.code()),
         _ => refused,
     };
-    tracing::info!(
-        request_id = request_id.map(tracing::field::display),
-        method,
-        route = &*route,
-        status,
-        latency_ms = elapsed.as_secs_f64() * 1000.0,
-        user_id = user_id.map(tracing::field::display),
-        reason,
-        "request"
-    );
+    // A 5xx is the server's failure (a timeout, the database): logged at WARN so that log
+    // alerting on level sees it; its cause, if any, is in an ERROR line under the same id.
+    macro_rules! access_line {
+        ($level:expr) => {
+            tracing::event!(
+                $level,
+                request_id = request_id.map(tracing::field::display),
+                method,
+                route = &*route,
+                status,
+                latency_ms = elapsed.as_secs_f64() * 1000.0,
+                user_id = user_id.map(tracing::field::display),
+                reason,
+                "request"
+            )
+        };
+    }
+    if status >= 500 {
+        access_line!(tracing::Level::WARN);
+    } else {
+        access_line!(tracing::Level::INFO);
+    }
     res
 }

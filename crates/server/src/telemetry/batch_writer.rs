@@ -28,6 +28,9 @@ type Sink = fn(&[u8]);
 #[derive(Debug)]
 struct Shared {
     pending: Mutex<Pending>,
+    /// Held from taking a batch until it is written, so batches reach the sink in the order
+    /// their lines were logged, whichever thread writes them.
+    output: Mutex<()>,
     /// Signalled by [`LogGuard`] to make the writer thread finish.
     stop: Condvar,
     sink: Sink,
@@ -43,6 +46,7 @@ impl Shared {
     fn new(sink: Sink) -> Self {
         Self {
             pending: Mutex::default(),
+            output: Mutex::new(()),
             stop: Condvar::new(),
             sink,
         }
@@ -53,9 +57,10 @@ impl Shared {
         self.pending.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Writes out what is pending. The lock is released before the write, so loggers do not
-    /// wait for stderr.
+    /// Writes out what is pending. The buffer's lock is released before the write, so loggers
+    /// do not wait for stderr (unless they are over the limit and writing themselves).
     fn write_out(&self) {
+        let _order = self.output.lock().unwrap_or_else(|p| p.into_inner());
         let batch = std::mem::take(&mut self.lock().bytes);
         if !batch.is_empty() {
             (self.sink)(&batch);
@@ -128,9 +133,8 @@ impl BatchWriter {
         let mut pending = self.shared.lock();
         pending.bytes.extend_from_slice(line);
         if pending.stopping || pending.bytes.len() > MAX_PENDING {
-            let batch = std::mem::take(&mut pending.bytes);
             drop(pending);
-            (self.shared.sink)(&batch);
+            self.shared.write_out();
         }
     }
 }

@@ -56,9 +56,12 @@ pub fn init(format: LogFormat) -> LogGuard {
             )
             .try_init(),
     };
-    if result.is_ok()
-        && let Some(e) = bad_filter
-    {
+    if result.is_err() {
+        // Another subscriber is installed (tests start many apps in one process): this
+        // writer is not used, so its thread is stopped.
+        return LogGuard::none();
+    }
+    if let Some(e) = bad_filter {
         tracing::warn!(error = %e, "{LOG_ENV} is not a valid filter; using `info`");
     }
     guard

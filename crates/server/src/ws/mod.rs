@@ -124,9 +124,13 @@ pub async fn upgrade(State(state): State<AppState>, req: Request) -> Response {
         Ok(ws) => ws,
         Err(e) => return e.into_response(),
     };
+    // Held from before the 101 is sent: the HTTP drain stops counting this connection at the
+    // upgrade, and a shutdown in between must still wait for the socket's 1001. If the upgrade
+    // fails, the closure and the hold are dropped.
+    let hold = state.shutdown.hold();
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| session::run(state, socket, authority))
+        .on_upgrade(move |socket| session::run(state, socket, authority, hold))
 }
 
 /// Tells every instance's subscribers of the resource's org that it changed.

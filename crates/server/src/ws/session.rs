@@ -42,9 +42,14 @@ impl End {
 }
 
 /// Runs the socket until it ends; `authority` is set when the upgrade carried a valid token.
-pub async fn run(state: AppState, mut socket: WebSocket, authority: Option<Authority>) {
+/// `_hold` keeps shutdown waiting until the socket has closed.
+pub async fn run(
+    state: AppState,
+    mut socket: WebSocket,
+    authority: Option<Authority>,
+    _hold: crate::shutdown::Hold,
+) {
     crate::metrics::ws_opened();
-    let _hold = state.shutdown.hold();
     // Subscribed before anything is checked: no revocation can slip between the check and
     // the subscription.
     let events = state.sessions.bus().subscribe();

@@ -82,30 +82,97 @@ fn assert_at_least(text: &str, name: &str, labels: &[(&str, &str)], min: f64) {
 }
 
 /// Users added to an org by `sub` before they ever sign in are provisioned too, and counted.
-/// (The registry is process-global and other tests provision users concurrently, so this checks
-/// an increase of at least one.)
+/// Run against the real binary: the metrics registry is process-global, and in this test
+/// process other tests provision users concurrently, so only a process of its own can show the
+/// exact count.
 #[tokio::test]
 async fn pre_provisioned_users_count_as_created() {
-    let issuer = LoopbackIssuer::start().await.expect("issuer");
     let dir = tempfile::tempdir().expect("dir");
-    let app = cognito_app(&issuer, &dir, 0, 0).await;
-    let owner = issuer.issuer.mint_access(&TokenSpec::new("metrics-owner"));
-    let org_id = create_org(&app.client, &app.url(""), &owner, "Pre-provisioning").await;
-    let created = |text: &str| sample(text, "portcullis_users_created_total", &[]).unwrap_or(0.0);
-    let before = created(&scrape(&app).await);
-    let res = app
-        .client
-        .post(app.url(&format!("/v1/orgs/{org_id}/members")))
-        .bearer_auth(&owner)
-        .json(
-            &json!({"sub": format!("never-signed-in-{}", uuid::Uuid::now_v7()), "role": "member"}),
+    let (port, metrics_port) = (free_port(), free_port());
+    let owner = mint(dir.path(), port, "metrics-owner");
+    let _child = serve_binary(dir.path(), port, metrics_port, Stdio::null()).await;
+    let http = client();
+    let base = format!("http://127.0.0.1:{port}");
+    let created = || async {
+        let text = http
+            .get(format!("http://127.0.0.1:{metrics_port}/metrics"))
+            .send()
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("text");
+        sample(&text, "portcullis_users_created_total", &[]).unwrap_or(0.0)
+    };
+    // The owner is provisioned on first sight of their token: one.
+    let org_id = create_org(&http, &base, &owner, "Pre-provisioning").await;
+    assert_eq!(created().await, 1.0);
+    let add = |sub: &'static str| {
+        http.post(format!("{base}/v1/orgs/{org_id}/members"))
+            .bearer_auth(&owner)
+            .json(&json!({"sub": sub, "role": "member"}))
+            .send()
+    };
+    assert_eq!(add("never-signed-in").await.expect("add").status(), 201);
+    assert_eq!(
+        created().await,
+        2.0,
+        "the pre-provisioned user was not counted"
+    );
+    // Adding the same sub again creates nobody (409: already a member).
+    assert_eq!(add("never-signed-in").await.expect("add").status(), 409);
+    assert_eq!(created().await, 2.0);
+}
+
+/// A token from `portcullis token` with the key in `dir`.
+fn mint(dir: &std::path::Path, port: u16, sub: &str) -> String {
+    let out = command(dir, port, &["token", "--sub", sub])
+        .env("PORTCULLIS_AUTH__PROVIDER", "dev")
+        .output()
+        .expect("token runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf8")
+        .trim()
+        .to_owned()
+}
+
+/// `portcullis serve` with the dev issuer in `dir`, logging at `info` to `stderr`, once ready.
+async fn serve_binary(
+    dir: &std::path::Path,
+    port: u16,
+    metrics_port: u16,
+    stderr: Stdio,
+) -> Killed {
+    let child = command(dir, port, &["serve"])
+        .env("PORTCULLIS_AUTH__PROVIDER", "dev")
+        .env("PORTCULLIS_LOG", "info")
+        .env(
+            "PORTCULLIS_METRICS_LISTEN",
+            format!("127.0.0.1:{metrics_port}"),
         )
-        .send()
-        .await
-        .expect("add member");
-    assert_eq!(res.status(), 201);
-    let after = created(&scrape(&app).await);
-    assert!(after >= before + 1.0, "before {before}, after {after}");
+        .stdout(Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .expect("serve starts");
+    let child = Killed(child);
+    let http = client();
+    for _ in 0..200 {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            && r.status() == 200
+        {
+            return child;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("serve did not become ready");
 }
 
 /// The token with one signature byte flipped: well-formed, signed by nobody.
@@ -366,47 +433,12 @@ async fn oversized_headers_are_refused_with_431() {
 #[tokio::test]
 async fn serve_access_log_has_the_fields_and_never_a_token() {
     let dir = tempfile::tempdir().expect("dir");
-    let port = free_port();
-    let mint = |sub: &str, extra: &[&str]| {
-        let mut args = vec!["token", "--sub", sub];
-        args.extend_from_slice(extra);
-        let out = command(dir.path(), port, &args)
-            .env("PORTCULLIS_AUTH__PROVIDER", "dev")
-            .output()
-            .expect("token runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout)
-            .expect("utf8")
-            .trim()
-            .to_owned()
-    };
-    let valid = mint("log-alice", &[]);
-    let other = mint("log-bob", &[]);
-    let child = command(dir.path(), port, &["serve"])
-        .env("PORTCULLIS_AUTH__PROVIDER", "dev")
-        .env("PORTCULLIS_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve starts");
-    let mut child = Killed(child);
+    let (port, metrics_port) = (free_port(), free_port());
+    let valid = mint(dir.path(), port, "log-alice");
+    let other = mint(dir.path(), port, "log-bob");
+    let mut child = serve_binary(dir.path(), port, metrics_port, Stdio::piped()).await;
     let base = format!("http://127.0.0.1:{port}");
     let http = client();
-    let mut up = false;
-    for _ in 0..200 {
-        if let Ok(r) = http.get(format!("{base}/readyz")).send().await
-            && r.status() == 200
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(up, "serve did not become ready");
 
     let ok = http
         .get(format!("{base}/v1/me"))

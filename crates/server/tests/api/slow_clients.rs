@@ -1,6 +1,7 @@
-//! The header-read timeout, over raw TCP so the test controls every byte and its timing: a
+//! The slow-client timeouts, over raw TCP so the test controls every byte and its timing: a
 //! client trickling its request head is disconnected without an answer, an idle kept-alive
-//! connection is closed, and a client that is merely not instant is served.
+//! connection is closed, a client that is merely not instant is served, and a client that
+//! stops reading its answers is disconnected (the send timeout).
 
 use crate::helpers::{spawn_with, test_config};
 use std::time::{Duration, Instant};
@@ -13,6 +14,7 @@ async fn app_with_short_header_timeout() -> (crate::helpers::TestApp, tempfile::
     let dir = tempfile::tempdir().expect("temp dir");
     let mut config = test_config(&format!("sqlite://{}/portcullis.db", dir.path().display()));
     config.header_read_timeout_secs = TIMEOUT.as_secs();
+    config.send_timeout_secs = TIMEOUT.as_secs();
     (spawn_with(&config).await, dir)
 }
 
@@ -65,7 +67,7 @@ async fn a_trickled_request_head_is_cut_off_without_an_answer() {
         started.elapsed()
     );
     assert!(
-        !String::from_utf8_lossy(&received).contains("200 OK"),
+        received.is_empty(),
         "an incomplete request was answered: {}",
         String::from_utf8_lossy(&received)
     );
@@ -75,6 +77,8 @@ async fn a_trickled_request_head_is_cut_off_without_an_answer() {
 async fn an_idle_kept_alive_connection_is_closed_after_the_timeout() {
     let (app, _dir) = app_with_short_header_timeout().await;
     let mut stream = TcpStream::connect(app.app.addr).await.expect("connect");
+    // Taken before the request: the server's idle clock starts later, once it has answered.
+    let sent_at = Instant::now();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: portcullis\r\n\r\n")
         .await
@@ -86,13 +90,12 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_timeout() {
         "{}",
         String::from_utf8_lossy(&buf[..n])
     );
-    let idle_from = Instant::now();
     let (_, closed) = read_until_closed(&mut stream, TIMEOUT * 5).await;
     assert!(closed, "an idle connection was kept open past the timeout");
     assert!(
-        idle_from.elapsed() >= TIMEOUT.mul_f32(0.9),
+        sent_at.elapsed() >= TIMEOUT,
         "closed too early: {:?}",
-        idle_from.elapsed()
+        sent_at.elapsed()
     );
 }
 
@@ -113,4 +116,40 @@ async fn a_head_sent_in_pieces_within_the_timeout_is_served() {
     assert!(text.starts_with("HTTP/1.1 200"), "{text}");
     assert!(text.contains("x-request-id:"), "{text}");
     assert!(closed, "Connection: close was not honoured");
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_disconnected() {
+    let (app, _dir) = app_with_short_header_timeout().await;
+    let one = app
+        .client
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .expect("openapi")
+        .bytes()
+        .await
+        .expect("body")
+        .len();
+    // Enough pipelined answers to fill any socket buffers (a few MB on loopback) many times
+    // over; the client then reads nothing for a while.
+    let requests = (32 * 1024 * 1024 / one.max(1)).clamp(64, 4096);
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket
+        .set_recv_buffer_size(4096)
+        .expect("small receive buffer");
+    let mut stream = socket.connect(app.app.addr).await.expect("connect");
+    let pipelined = b"GET /openapi.json HTTP/1.1\r\nHost: portcullis\r\n\r\n".repeat(requests);
+    stream.write_all(&pipelined).await.expect("requests");
+    tokio::time::sleep(TIMEOUT * 3).await;
+    // Now read: what the kernel had already accepted, then the end of the connection.
+    let (received, closed) = read_until_closed(&mut stream, Duration::from_secs(20)).await;
+    let answered = String::from_utf8_lossy(&received)
+        .matches("HTTP/1.1 200 OK")
+        .count();
+    assert!(closed, "a stalled connection was kept open");
+    assert!(
+        answered < requests,
+        "all {requests} answers were sent to a client that did not read"
+    );
 }

@@ -593,16 +593,29 @@ async fn sockets_on_another_instance_close_on_logout_and_disable() {
 }
 
 #[tokio::test]
-async fn shutdown_closes_open_sockets_with_1001() {
+async fn shutdown_closes_open_sockets_with_1001_and_waits_for_them() {
     let t = start().await;
     let token = t.token("alice");
     let (mut authenticated, _) = connect(&t.app, &token).await;
     // Still in the handshake: no `auth` message yet.
     let mut waiting = try_connect(&t.app, "", None).await.expect("upgrade");
-    t.app.app.shutdown.trigger();
+    let Tenant { app, .. } = t;
+    let stop = tokio::spawn(app.app.stop());
+    // The server has sent its close frames and waits (up to 2 s) for the replies, which these
+    // clients only send when they read: the stop must still be waiting for the sockets.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !stop.is_finished(),
+        "the server stopped without waiting for its WebSockets"
+    );
     let (code, took) = authenticated.closed(&[]).await;
     assert_eq!(code, 1001);
-    assert!(took < Duration::from_secs(2), "closed after {took:?}");
+    assert!(took < Duration::from_secs(1), "close frame after {took:?}");
     let (code, _) = waiting.closed(&[]).await;
     assert_eq!(code, 1001);
+    tokio::time::timeout(Duration::from_secs(5), stop)
+        .await
+        .expect("stops once the sockets have closed")
+        .expect("task")
+        .expect("clean stop");
 }

@@ -9,7 +9,11 @@
 //! head, including between requests on a kept-alive connection, so the same setting is also
 //! the idle keep-alive timeout (see `header_read_timeout_secs` in docs/configuration.md for the
 //! load-balancer consequence). Reading the body and producing the response are bounded by the
-//! request timeout layer (`request_timeout_secs`).
+//! request timeout layer (`request_timeout_secs`), and sending it by [`send_timeout`]: a client
+//! that stops reading (for example after pipelining many requests) is disconnected once no
+//! write has made progress for `send_timeout_secs`.
+
+mod send_timeout;
 
 use crate::shutdown::Shutdown;
 use axum::Router;
@@ -17,6 +21,7 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
+use send_timeout::SendTimeout;
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
@@ -30,6 +35,8 @@ pub struct ServeSettings {
     pub grace: Duration,
     /// The longest wait for a complete request head (also the keep-alive idle limit).
     pub header_read_timeout: Duration,
+    /// The longest a write to the client may make no progress.
+    pub send_timeout: Duration,
 }
 
 /// Serves `router` on `listener` until `shutdown` is triggered, then stops accepting, lets each
@@ -54,8 +61,10 @@ pub async fn serve(
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
                 Err(e) => {
-                    pause_after_accept_error(&e).await;
-                    continue;
+                    tokio::select! {
+                        () = pause_after_accept_error(&e) => continue,
+                        () = shutdown.wait() => break,
+                    }
                 }
             },
             () = shutdown.wait() => break,
@@ -64,7 +73,7 @@ pub async fn serve(
             stream,
             peer,
             router.clone(),
-            http.clone(),
+            (http.clone(), settings.send_timeout),
             shutdown.clone(),
             alive.clone(),
         ));
@@ -84,7 +93,7 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,
-    http: hyper::server::conn::http1::Builder,
+    (http, send_timeout): (hyper::server::conn::http1::Builder, Duration),
     shutdown: Shutdown,
     _alive: mpsc::Sender<()>,
 ) {
@@ -98,7 +107,10 @@ async fn connection(
         req
     });
     let conn = http
-        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service))
+        .serve_connection(
+            TokioIo::new(SendTimeout::new(stream, send_timeout)),
+            TowerToHyperService::new(service),
+        )
         .with_upgrades();
     tokio::pin!(conn);
     let result = tokio::select! {
