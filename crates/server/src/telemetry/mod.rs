@@ -1,6 +1,7 @@
 //! Logging. `PORTCULLIS_LOG` takes a `RUST_LOG`-style filter (default `info`).
 
 mod batch_writer;
+mod json_line;
 
 use batch_writer::BatchWriter;
 pub use batch_writer::LogGuard;
@@ -41,9 +42,8 @@ pub fn init(format: LogFormat) -> LogGuard {
             registry
                 .with(
                     tracing_subscriber::fmt::layer()
-                        .json()
-                        .with_current_span(true)
-                        .with_span_list(false)
+                        .fmt_fields(tracing_subscriber::fmt::format::JsonFields::new())
+                        .event_format(json_line::JsonLine)
                         .with_writer(writer),
                 )
                 .try_init()
