@@ -12,14 +12,14 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(parts) = jwt::split(text) {
         let _ = jwt::parse_header(&parts.header);
-        if let Ok(map) = jwt::UniqueMap::parse(&parts.payload) {
-            let _ = jwt::unverified_issuer(&map);
-            let _ = Claims::from_map(map);
+        if let Ok(payload) = jwt::Payload::parse(&parts.payload) {
+            let _ = payload.issuer();
+            let _ = Claims::from_payload(payload);
         }
     }
     // The header and claims parsers also see raw bytes directly.
     let _ = jwt::parse_header(data);
-    if let Ok(map) = jwt::UniqueMap::parse(data) {
-        let _ = Claims::from_map(map);
+    if let Ok(payload) = jwt::Payload::parse(data) {
+        let _ = Claims::from_payload(payload);
     }
 });

@@ -60,11 +60,11 @@ impl Policy {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jwt::UniqueMap;
+    use crate::jwt::Payload;
 
     fn claims(extra: &str) -> Claims {
         let json = format!(r#"{{"iss":"i","sub":"s",{extra}}}"#);
-        Claims::from_map(UniqueMap::parse(json.as_bytes()).expect("json")).expect("claims")
+        Claims::from_payload(Payload::parse(json.as_bytes()).expect("json")).expect("claims")
     }
 
     const NOW: i64 = 1_900_000_000;

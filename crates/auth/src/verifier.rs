@@ -4,7 +4,7 @@
 
 use crate::clock::Clock;
 use crate::hooks::TokenCheck;
-use crate::jwt::{self, Claims, MAX_TOKEN_BYTES, UniqueMap};
+use crate::jwt::{self, Claims, MAX_TOKEN_BYTES, Payload};
 use crate::policy::Policy;
 use crate::provider::Provider;
 use crate::rejection::Rejection;
@@ -185,8 +185,8 @@ impl Verifier {
     async fn verify_uncached(&self, token: &str) -> Result<Verified, Rejection> {
         let parts = jwt::split(token)?;
         let header = jwt::parse_header(&parts.header)?;
-        let payload = UniqueMap::parse(&parts.payload)?;
-        let issuer = jwt::unverified_issuer(&payload)?;
+        let payload = Payload::parse(&parts.payload)?;
+        let issuer = payload.issuer()?;
         let provider = self.providers.get(issuer).ok_or(Rejection::UnknownIssuer)?;
         if !provider.algorithms().contains(&header.alg) {
             return Err(Rejection::AlgNotAllowed);
@@ -199,7 +199,7 @@ impl Verifier {
             return Err(Rejection::BadSignature);
         }
         // From here on the claims are the issuer's word.
-        let claims = Claims::from_map(payload)?;
+        let claims = Claims::from_payload(payload)?;
         self.policy
             .check_times(&claims, self.clock.now().timestamp())?;
         provider.check_token_type(&claims)?;

@@ -201,10 +201,10 @@ pub fn enforce_org(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use portcullis_auth::jwt::UniqueMap;
+    use portcullis_auth::jwt::Payload;
 
     fn claims(json: &str) -> Claims {
-        Claims::from_map(UniqueMap::parse(json.as_bytes()).expect("json")).expect("claims")
+        Claims::from_payload(Payload::parse(json.as_bytes()).expect("json")).expect("claims")
     }
 
     #[test]

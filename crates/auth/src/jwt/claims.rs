@@ -1,7 +1,7 @@
 //! The claims of a verified token, typed strictly: a claim of the wrong JSON type makes the
 //! whole token invalid rather than being read as absent.
 
-use crate::jwt::json::UniqueMap;
+use crate::jwt::payload::{Payload, Slot};
 use crate::rejection::Rejection;
 use serde_json::{Map, Value};
 
@@ -36,43 +36,43 @@ pub struct Claims {
 }
 
 impl Claims {
-    /// Types the registered and Cognito claims, taking them out of the map (no copies); what
-    /// is left stays in `raw`.
-    pub fn from_map(map: UniqueMap) -> Result<Self, Rejection> {
-        let mut m = map.0;
-        let exp = match m.remove("exp") {
+    /// Types the registered and Cognito claims of a payload whose signature has been checked;
+    /// what is not typed stays in `raw`. A claim of the wrong JSON type is an invalid token.
+    pub fn from_payload(p: Payload) -> Result<Self, Rejection> {
+        let mut raw = p.raw;
+        let exp = match p.exp {
             None => return Err(Rejection::MissingExp),
             Some(v) => date(&v)?,
         };
-        let username = match take(&mut m, "username", string)? {
+        let username = match p.username.map(string).transpose()? {
             Some(u) => Some(u),
-            None => take(&mut m, "cognito:username", string)?,
+            None => take(&mut raw, "cognito:username", string)?,
         };
-        let scopes = match take(&mut m, "scope", string)? {
+        let scopes = match p.scope.map(string).transpose()? {
             Some(s) => s
                 .split(' ')
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            None => take(&mut m, "scp", string_list)?.unwrap_or_default(),
+            None => take(&mut raw, "scp", string_list)?.unwrap_or_default(),
         };
         Ok(Claims {
-            iss: required_string(&mut m, "iss")?,
-            sub: required_string(&mut m, "sub")?,
+            iss: required_string(p.iss)?,
+            sub: required_string(p.sub)?,
             exp,
-            nbf: take(&mut m, "nbf", |v| date(&v))?,
-            iat: take(&mut m, "iat", |v| date(&v))?,
-            auth_time: take(&mut m, "auth_time", |v| date(&v))?,
-            token_use: take(&mut m, "token_use", string)?,
-            client_id: take(&mut m, "client_id", string)?,
-            aud: take(&mut m, "aud", string_or_list)?.unwrap_or_default(),
+            nbf: p.nbf.as_ref().map(date).transpose()?,
+            iat: p.iat.as_ref().map(date).transpose()?,
+            auth_time: p.auth_time.as_ref().map(date).transpose()?,
+            token_use: p.token_use.map(string).transpose()?,
+            client_id: p.client_id.map(string).transpose()?,
+            aud: p.aud.map(string_or_list).transpose()?.unwrap_or_default(),
             scopes,
-            jti: take(&mut m, "jti", string)?,
-            origin_jti: take(&mut m, "origin_jti", string)?,
+            jti: p.jti.map(string).transpose()?,
+            origin_jti: p.origin_jti.map(string).transpose()?,
             username,
-            email: take(&mut m, "email", string)?,
-            amr: take(&mut m, "amr", string_list)?.unwrap_or_default(),
-            raw: m,
+            email: p.email.map(string).transpose()?,
+            amr: p.amr.map(string_list).transpose()?.unwrap_or_default(),
+            raw,
         })
     }
 
@@ -81,7 +81,7 @@ impl Claims {
     pub fn string_list(&self, name: &str) -> Result<Vec<String>, Rejection> {
         match self.raw.get(name) {
             None => Ok(Vec::new()),
-            Some(v) => string_list(v.clone()),
+            Some(v) => string_list(Slot::from(v)),
         }
     }
 
@@ -90,55 +90,69 @@ impl Claims {
     }
 }
 
+/// A fallback claim left in `raw`, taken out and typed when it is used.
 fn take<T>(
-    m: &mut Map<String, Value>,
+    raw: &mut Map<String, Value>,
     name: &str,
-    f: impl Fn(Value) -> Result<T, Rejection>,
+    f: impl Fn(Slot) -> Result<T, Rejection>,
 ) -> Result<Option<T>, Rejection> {
-    m.remove(name).map(f).transpose()
+    raw.remove(name).map(|v| f(Slot::from(&v))).transpose()
 }
 
-fn required_string(m: &mut Map<String, Value>, name: &str) -> Result<String, Rejection> {
-    match take(m, name, string)? {
+fn required_string(slot: Option<Slot>) -> Result<String, Rejection> {
+    match slot.map(string).transpose()? {
         Some(s) if !s.is_empty() => Ok(s),
         _ => Err(Rejection::BadClaims),
     }
 }
 
-fn string(v: Value) -> Result<String, Rejection> {
+fn string(v: Slot) -> Result<String, Rejection> {
     match v {
-        Value::String(s) => Ok(s),
+        Slot::Str(s) => Ok(s),
         _ => Err(Rejection::BadClaims),
     }
 }
 
-fn string_list(v: Value) -> Result<Vec<String>, Rejection> {
+fn string_list(v: Slot) -> Result<Vec<String>, Rejection> {
     match v {
-        Value::Array(items) => items.into_iter().map(string).collect(),
+        Slot::Strings(items) => Ok(items),
         _ => Err(Rejection::BadClaims),
     }
 }
 
-fn string_or_list(v: Value) -> Result<Vec<String>, Rejection> {
+fn string_or_list(v: Slot) -> Result<Vec<String>, Rejection> {
     match v {
-        Value::String(s) => Ok(vec![s]),
+        Slot::Str(s) => Ok(vec![s]),
         other => string_list(other),
     }
 }
 
 /// A NumericDate: a JSON number (not a string, not a bool) within a sane range.
-fn date(v: &Value) -> Result<NumericDate, Rejection> {
+fn date(v: &Slot) -> Result<NumericDate, Rejection> {
     const MAX: f64 = 253_402_300_799.0; // 9999-12-31T23:59:59Z
-    if let Some(i) = v.as_i64() {
-        return if (0..=MAX as i64).contains(&i) {
-            Ok(i)
-        } else {
-            Err(Rejection::BadClaims)
-        };
-    }
-    match v.as_f64() {
-        Some(f) if f.is_finite() && (0.0..=MAX).contains(&f) => Ok(f.trunc() as i64),
+    match *v {
+        Slot::Int(i) if (0..=MAX as i64).contains(&i) => Ok(i),
+        Slot::Float(f) if f.is_finite() && (0.0..=MAX).contains(&f) => Ok(f.trunc() as i64),
         _ => Err(Rejection::BadClaims),
+    }
+}
+
+impl From<&Value> for Slot {
+    /// The slot the payload parser would have made of this value.
+    fn from(v: &Value) -> Self {
+        match v {
+            Value::String(s) => Slot::Str(s.clone()),
+            Value::Number(n) => match n.as_i64() {
+                Some(i) => Slot::Int(i),
+                None => n.as_f64().map_or(Slot::Other, Slot::Float),
+            },
+            Value::Array(items) => items
+                .iter()
+                .map(|i| i.as_str().map(str::to_owned))
+                .collect::<Option<Vec<_>>>()
+                .map_or(Slot::Other, Slot::Strings),
+            Value::Null | Value::Bool(_) | Value::Object(_) => Slot::Other,
+        }
     }
 }
 
@@ -147,7 +161,7 @@ mod tests {
     use super::*;
 
     fn parse(s: &str) -> Result<Claims, Rejection> {
-        Claims::from_map(UniqueMap::parse(s.as_bytes())?)
+        Claims::from_payload(Payload::parse(s.as_bytes())?)
     }
 
     #[test]

@@ -43,16 +43,6 @@ impl UniqueMap {
     }
 }
 
-/// The `iss` claim, read before the signature is checked: it only selects which provider's
-/// keys to use, and an unknown issuer is refused without any network call.
-pub fn unverified_issuer(claims: &UniqueMap) -> Result<&str, Rejection> {
-    match claims.0.get("iss") {
-        Some(Value::String(s)) => Ok(s),
-        Some(_) => Err(Rejection::BadClaims),
-        None => Err(Rejection::UnknownIssuer),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,8 +4,10 @@ mod claims;
 mod compact;
 mod header;
 mod json;
+mod payload;
 
 pub use claims::{Claims, NumericDate};
 pub use compact::{Compact, MAX_TOKEN_BYTES, split};
 pub use header::{Header, parse_header};
-pub use json::{UniqueMap, unverified_issuer};
+pub use json::UniqueMap;
+pub use payload::{Payload, Slot};
