@@ -73,7 +73,8 @@ pub async fn serve(
             stream,
             peer,
             router.clone(),
-            (http.clone(), settings.send_timeout),
+            http.clone(),
+            settings.send_timeout,
             shutdown.clone(),
             alive.clone(),
         ));
@@ -93,7 +94,8 @@ async fn connection(
     stream: TcpStream,
     peer: SocketAddr,
     router: Router,
-    (http, send_timeout): (hyper::server::conn::http1::Builder, Duration),
+    http: hyper::server::conn::http1::Builder,
+    send_timeout: Duration,
     shutdown: Shutdown,
     _alive: mpsc::Sender<()>,
 ) {
