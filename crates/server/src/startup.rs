@@ -129,6 +129,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             grace: config.shutdown_grace(),
             header_read_timeout: config.header_read_timeout(),
             send_timeout: config.send_timeout(),
+            max_connections: config.max_client_connections as usize,
         },
         background,
         database,

@@ -43,6 +43,9 @@ pub struct Config {
     /// A connection whose writes make no progress for this long (the client stopped reading)
     /// is closed. Counted between writes, not over a whole response.
     pub send_timeout_secs: u64,
+    /// Open client connections per listener; past it, new connections wait in the kernel's
+    /// accept queue until one closes.
+    pub max_client_connections: u32,
     /// How long in-flight requests may run after SIGTERM/SIGINT before they are cut off.
     pub shutdown_grace_secs: u64,
     pub database: DatabaseConfig,
@@ -67,6 +70,7 @@ impl Default for Config {
             request_timeout_secs: 30,
             header_read_timeout_secs: 75,
             send_timeout_secs: 60,
+            max_client_connections: 10_000,
             shutdown_grace_secs: 20,
             database: DatabaseConfig::default(),
             data_dir: std::path::PathBuf::from("./.portcullis"),
@@ -208,6 +212,10 @@ impl Config {
         for (name, secs) in [
             ("header_read_timeout_secs", self.header_read_timeout_secs),
             ("send_timeout_secs", self.send_timeout_secs),
+            (
+                "max_client_connections",
+                u64::from(self.max_client_connections),
+            ),
         ] {
             if secs == 0 {
                 return Err(ConfigError::setting(name, "must be at least 1"));

@@ -11,7 +11,11 @@
 //! load-balancer consequence). Reading the body and producing the response are bounded by the
 //! request timeout layer (`request_timeout_secs`), and sending it by [`send_timeout`]: a client
 //! that stops reading (for example after pipelining many requests) is disconnected once no
-//! write has made progress for `send_timeout_secs`.
+//! write has made progress for `send_timeout_secs`. At most `max_connections` connections are
+//! open at once per listener (`max_client_connections`): past that, the loop stops accepting
+//! and new connections wait in the kernel's accept queue, so a flood of idle or stalled
+//! connections costs bounded memory, and the metrics listener, which has its own limit, stays
+//! reachable.
 
 mod send_timeout;
 
@@ -23,9 +27,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use send_timeout::SendTimeout;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tower::ServiceExt;
 
 /// How [`serve`] treats connections.
@@ -37,6 +42,8 @@ pub struct ServeSettings {
     pub header_read_timeout: Duration,
     /// The longest a write to the client may make no progress.
     pub send_timeout: Duration,
+    /// Connections open at once; the next is accepted when one closes.
+    pub max_connections: usize,
 }
 
 /// Serves `router` on `listener` until `shutdown` is triggered, then stops accepting, lets each
@@ -56,7 +63,16 @@ pub async fn serve(
         .header_read_timeout(settings.header_read_timeout);
     // Every connection task holds a clone; `recv` returns `None` once all are gone.
     let (alive, mut all_closed) = mpsc::channel::<()>(1);
+    let slots = Arc::new(Semaphore::new(settings.max_connections.max(1)));
     loop {
+        let slot = tokio::select! {
+            slot = Arc::clone(&slots).acquire_owned() => match slot {
+                Ok(slot) => slot,
+                // Never closed while the loop runs.
+                Err(_) => break,
+            },
+            () = shutdown.wait() => break,
+        };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(pair) => pair,
@@ -76,7 +92,7 @@ pub async fn serve(
             http.clone(),
             settings.send_timeout,
             shutdown.clone(),
-            alive.clone(),
+            (alive.clone(), slot),
         ));
     }
     drop(listener);
@@ -97,7 +113,8 @@ async fn connection(
     http: hyper::server::conn::http1::Builder,
     send_timeout: Duration,
     shutdown: Shutdown,
-    _alive: mpsc::Sender<()>,
+    // Both released when the connection ends.
+    _held: (mpsc::Sender<()>, OwnedSemaphorePermit),
 ) {
     // Responses are written in one go; Nagle would only hold back the last segment.
     if let Err(e) = stream.set_nodelay(true) {

@@ -50,6 +50,7 @@ async fn start(
         grace,
         header_read_timeout: Duration::from_secs(30),
         send_timeout: Duration::from_secs(30),
+        max_connections: 100,
     };
     let server = tokio::spawn(serve(listener, router, shutdown.clone(), settings));
     (addr, shutdown, server, started)
