@@ -2,7 +2,7 @@
 //! path is a clear 4xx problem document and never a 500 or a plain-text axum error.
 
 use super::error::ApiError;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, FailedToBufferBody, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -37,7 +37,10 @@ where
                 Err(ApiError::BadRequest("body is not valid JSON"))
             }
             Err(JsonRejection::MissingJsonContentType(_)) => Err(ApiError::UnsupportedMediaType),
-            Err(JsonRejection::BytesRejection(_)) => Err(ApiError::PayloadTooLarge),
+            Err(JsonRejection::BytesRejection(BytesRejection::FailedToBufferBody(
+                FailedToBufferBody::LengthLimitError(_),
+            ))) => Err(ApiError::PayloadTooLarge),
+            // A body that breaks off or is not valid HTTP framing (a bad chunk size).
             Err(_) => Err(ApiError::BadRequest("unreadable body")),
         }
     }

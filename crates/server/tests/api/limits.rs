@@ -1,6 +1,7 @@
-//! The body limit and the request timeout. No production route takes a body yet, so the
-//! chunked-body and timeout cases run the production layer stack (`with_common_layers`) around
-//! test-only routes; the Content-Length case goes through the real app.
+//! The body limit, unreadable bodies and the request timeout. The chunked-body-limit and timeout
+//! cases run the production layer stack (`with_common_layers`) around test-only routes (a
+//! handler that sleeps, a plain byte sink); the Content-Length and broken-framing cases go
+//! through the real app.
 
 use crate::helpers::{assert_problem, client, spawn_sqlite};
 use axum::Router;
@@ -101,4 +102,28 @@ async fn slow_handler_times_out_with_503_problem() {
         .await
         .expect("request");
     assert_problem(res, 503).await;
+}
+
+#[tokio::test]
+async fn a_body_with_broken_chunk_framing_is_400_not_413() {
+    let t = crate::tenant::start().await;
+    let token = t.token("alice");
+    let mut s = tokio::net::TcpStream::connect(t.app.app.addr)
+        .await
+        .expect("connect");
+    let head = format!(
+        "POST /v1/orgs HTTP/1.1\r\nhost: test\r\nauthorization: Bearer {token}\r\n\
+         content-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n"
+    );
+    s.write_all(head.as_bytes()).await.expect("head");
+    // A first chunk, then a chunk size that is not hexadecimal.
+    let _ = s.write_all(b"5\r\n{\"nam\r\nzz\r\n").await;
+    let mut response = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), s.read_to_end(&mut response)).await;
+    let text = String::from_utf8_lossy(&response).to_ascii_lowercase();
+    assert!(text.starts_with("http/1.1 400"), "{text}");
+    assert!(
+        text.contains("content-type: application/problem+json"),
+        "{text}"
+    );
 }
