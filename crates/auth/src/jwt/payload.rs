@@ -5,14 +5,15 @@
 //! of the wrong type is not an error at this stage; its slot records that it was there and
 //! unusable, and [`Claims::from_payload`](super::Claims::from_payload) refuses it once the
 //! signature holds. Only malformed JSON and duplicate members (ambiguous to two parsers) are
-//! refused here, as they were when the payload went through a [`UniqueMap`](super::UniqueMap).
+//! refused here, as they were when the payload went through a [`UniqueMap`](super::UniqueMap):
+//! values the typed claims do not keep are still read in full and checked (see [`Checked`]).
 //!
 //! Why slots rather than a JSON map: building a `serde_json::Value` per claim, inserting it
 //! under an owned key and removing it again cost more than the rest of the claim handling
 //! together (docs/benchmarks.md, token verification).
 
 use crate::rejection::Rejection;
-use serde::de::{self, Deserialize, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 use std::fmt;
 
@@ -160,7 +161,7 @@ impl<'de> Deserialize<'de> for Slot {
                         Slot::Str(s) => items.push(s),
                         _ => {
                             // Read the rest (it must still be valid JSON), keep nothing.
-                            while seq.next_element::<IgnoredAny>()?.is_some() {}
+                            while seq.next_element::<Checked>()?.is_some() {}
                             return Ok(Slot::Other);
                         }
                     }
@@ -169,7 +170,7 @@ impl<'de> Deserialize<'de> for Slot {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Slot, A::Error> {
                 // No typed claim is an object: read it (it must be valid JSON), keep nothing.
-                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                while map.next_entry::<Checked, Checked>()?.is_some() {}
                 Ok(Slot::Other)
             }
         }
@@ -199,5 +200,49 @@ impl<'de> Deserialize<'de> for Name<'de> {
             }
         }
         d.deserialize_str(NameVisitor)
+    }
+}
+
+/// A value that is read in full and checked as strictly as any other (UTF-8, escapes, number
+/// range, nesting depth), then dropped. serde's `IgnoredAny` would not do: serde_json skips it
+/// without those checks, so a payload the parser must refuse as malformed would get through.
+struct Checked;
+
+impl<'de> Deserialize<'de> for Checked {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct CheckedVisitor;
+        impl<'de> Visitor<'de> for CheckedVisitor {
+            type Value = Checked;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_bool<E: de::Error>(self, _: bool) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_i64<E: de::Error>(self, _: i64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_u64<E: de::Error>(self, _: u64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_str<E: de::Error>(self, _: &str) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Checked, E> {
+                Ok(Checked)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Checked, A::Error> {
+                while seq.next_element::<Checked>()?.is_some() {}
+                Ok(Checked)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Checked, A::Error> {
+                while map.next_entry::<Checked, Checked>()?.is_some() {}
+                Ok(Checked)
+            }
+        }
+        d.deserialize_any(CheckedVisitor)
     }
 }

@@ -108,14 +108,18 @@ mod reference {
 
 /// What each parser concludes from one payload.
 fn both(text: &str) -> (String, String) {
-    let old = match UniqueMap::parse(text.as_bytes()) {
+    both_bytes(text.as_bytes())
+}
+
+fn both_bytes(text: &[u8]) -> (String, String) {
+    let old = match UniqueMap::parse(text) {
         Err(r) => format!("{r:?}"),
         Ok(m) => {
             let iss = format!("{:?}", reference::issuer(&m));
             format!("{iss} / {:?}", reference::claims(m))
         }
     };
-    let new = match Payload::parse(text.as_bytes()) {
+    let new = match Payload::parse(text) {
         Err(r) => format!("{r:?}"),
         Ok(p) => {
             let iss = format!("{:?}", p.issuer());
@@ -165,11 +169,14 @@ fn value() -> impl Strategy<Value = String> {
         Just("-0.5".to_owned()),
         Just("2.5e9".to_owned()),
         Just("18446744073709551615".to_owned()),
+        // Malformed only where a parser actually checks: a lone surrogate, a number too large.
+        Just("\"\\ud800\"".to_owned()),
+        Just("1e400".to_owned()),
     ];
     scalar.prop_recursive(2, 12, 4, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..4).prop_map(|v| format!("[{}]", v.join(","))),
-            prop::collection::vec(("[a-c]", inner), 0..3).prop_map(|v| {
+            prop::collection::vec(("[a-c]|\\\\u0061|\\\\ud800", inner), 0..3).prop_map(|v| {
                 let members: Vec<String> =
                     v.into_iter().map(|(k, v)| format!("\"{k}\":{v}")).collect();
                 format!("{{{}}}", members.join(","))
@@ -250,8 +257,46 @@ fn the_reference_and_the_parser_agree_on_edge_cases() {
         r#"{"exp":1.9e9,"iss":"i","sub":"s","aud":"a"}"#,
         r#"{"exp":1,"iss":"i","sub":"s","aud":{"a":1,"a":2}}"#,
         r#"{"exp":1,"iss":"i","sub":"s","custom":{"a":1,"a":2}}"#,
+        // JSON that is only malformed deep inside a typed claim's unusable value: both
+        // parsers must refuse it as malformed, not skip over it.
+        r#"{"iss":"i","aud":{"a":"\ud800"}}"#,
+        r#"{"iss":"i","amr":[1,1e400]}"#,
+        r#"{"iss":"i","amr":[1,"\ud800"]}"#,
+        r#"{"iss":"i","aud":{"a":1e400}}"#,
+        r#"{"iss":"i","aud":{"\ud800":1}}"#,
+        r#"{"iss":"i","scope":"\u00e9 \t"}"#,
+        r#"{"exp":-0,"iss":"i","sub":"s"}"#,
+        r#"{"exp":-0.0,"iss":"i","sub":"s"}"#,
+        r#"{"exp":1e308,"iss":"i","sub":"s"}"#,
     ] {
         let (old, new) = both(text);
         assert_eq!(old, new, "payload: {text}");
+    }
+    // Nesting past serde_json's depth limit, inside a typed claim and inside another one.
+    for claim in ["aud", "amr", "custom"] {
+        let deep = format!(
+            r#"{{"iss":"i","{claim}":[1,{}{}]}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        let (old, new) = both(&deep);
+        assert_eq!(old, new, "{claim} nested 200 deep");
+        assert_eq!(new, "Malformed");
+    }
+    // Bytes that are not UTF-8, in a string inside a typed claim's unusable value.
+    for prefix in [
+        &br#"{"iss":"i","aud":{"a":""#[..],
+        br#"{"iss":"i","amr":[1,""#,
+    ] {
+        let mut text = prefix.to_vec();
+        text.extend_from_slice(b"\xff\xfe\"");
+        text.extend_from_slice(if prefix.ends_with(b"\"a\":\"") {
+            b"}}"
+        } else {
+            b"]}"
+        });
+        let (old, new) = both_bytes(&text);
+        assert_eq!(old, new, "{}", String::from_utf8_lossy(&text));
+        assert_eq!(new, "Malformed");
     }
 }
