@@ -34,6 +34,17 @@ pub fn command(dir: &std::path::Path, port: u16, args: &[&str]) -> Command {
     cmd
 }
 
+/// Runs a `portcullis token` command, which must succeed; its output, the token.
+pub fn minted(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("token runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 pub struct Killed(pub Child);
 
 impl Drop for Killed {
@@ -115,7 +126,7 @@ async fn dev_prints_working_tokens_and_keeps_state_under_dot_portcullis() {
 
     // A token minted by `portcullis token` with the same configuration is accepted too, and
     // its --groups, --ttl and --claim arguments land in it.
-    let out = command(
+    let token = minted(&mut command(
         dir.path(),
         port,
         &[
@@ -129,15 +140,7 @@ async fn dev_prints_working_tokens_and_keeps_state_under_dot_portcullis() {
             "--claim",
             "email=c@x.test",
         ],
-    )
-    .output()
-    .expect("token runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let token = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    ));
     let res = me(port, &token).await;
     assert_eq!(res.status(), 200);
     let body: serde_json::Value = res.json().await.expect("json");

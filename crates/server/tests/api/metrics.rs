@@ -6,7 +6,7 @@
 //! In-process apps share one metrics registry (the recorder is process-global), so assertions
 //! use labels only this test produces (its own issuer URL) or check presence and increases.
 
-use crate::dev_command::{Killed, command, free_port};
+use crate::dev_command::{Killed, command, free_port, minted};
 use crate::helpers::{TestApp, client, create_org, spawn_with, test_config, wait_ready};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -126,19 +126,7 @@ async fn pre_provisioned_users_count_as_created() {
 
 /// A token from `portcullis token` with the key in `dir`.
 fn mint(dir: &std::path::Path, port: u16, sub: &str) -> String {
-    let out = command(dir, port, &["token", "--sub", sub])
-        .env("PORTCULLIS_AUTH__PROVIDER", "dev")
-        .output()
-        .expect("token runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout)
-        .expect("utf8")
-        .trim()
-        .to_owned()
+    minted(command(dir, port, &["token", "--sub", sub]).env("PORTCULLIS_AUTH__PROVIDER", "dev"))
 }
 
 /// `portcullis serve` with the dev issuer in `dir`, logging at `info` to `stderr`, once ready.
