@@ -1,8 +1,10 @@
 //! The Portcullis server: configuration, start-up, the HTTP API and the CLI.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod auth;
 pub mod cli;
+pub mod cluster;
 pub mod config;
 pub mod database;
 pub mod dev_tokens;

@@ -6,6 +6,7 @@
 use portcullis_auth::Verified;
 use portcullis_store::{MembershipSummary, NewUser, OrgId, Role, Store, StoreError, User, UserId};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 /// What the cache holds for one (issuer, sub).
@@ -67,6 +68,9 @@ async fn load(
 #[derive(Debug, Clone)]
 pub struct PrincipalCache {
     by_subject: moka::future::Cache<(String, String), Arc<Identity>>,
+    /// Bumped by every invalidation. A load that overlapped one may have read what it removed
+    /// (memberships read just before a removal committed), so its result is not kept.
+    generation: Arc<AtomicU64>,
 }
 
 impl Default for PrincipalCache {
@@ -76,6 +80,7 @@ impl Default for PrincipalCache {
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(60))
                 .build(),
+            generation: Arc::default(),
         }
     }
 }
@@ -99,15 +104,22 @@ impl PrincipalCache {
             return load(store, token, now).await.map_err(Arc::new);
         }
         let key = (c.iss.clone(), c.sub.clone());
-        self.by_subject
-            .try_get_with(key, load(store, token, now))
-            .await
+        let generation = self.generation.load(Ordering::Acquire);
+        let identity = self
+            .by_subject
+            .try_get_with(key.clone(), load(store, token, now))
+            .await?;
+        if self.generation.load(Ordering::Acquire) != generation {
+            self.by_subject.invalidate(&key).await;
+        }
+        Ok(identity)
     }
 
-    /// Whether (issuer, sub) has a cached identity, hence a user row.
-    pub fn knows(&self, issuer: &str, sub: &str) -> bool {
+    /// The cached identity of (issuer, sub), without loading it.
+    pub async fn cached(&self, issuer: &str, sub: &str) -> Option<Arc<Identity>> {
         self.by_subject
-            .contains_key(&(issuer.to_owned(), sub.to_owned()))
+            .get(&(issuer.to_owned(), sub.to_owned()))
+            .await
     }
 
     /// Drops one user's entry: their memberships or status changed.
@@ -116,6 +128,7 @@ impl PrincipalCache {
     }
 
     pub async fn forget_subject(&self, issuer: &str, sub: &str) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.by_subject
             .invalidate(&(issuer.to_owned(), sub.to_owned()))
             .await;
@@ -123,6 +136,7 @@ impl PrincipalCache {
 
     /// Drops every entry: an org was deleted or restored, which changes many users at once.
     pub fn forget_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
         self.by_subject.invalidate_all();
     }
 }

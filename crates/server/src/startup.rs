@@ -77,31 +77,45 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
 
     let bus = match &config.redis_url {
         Some(url) => {
-            let (bus, link) = crate::events::Bus::with_redis(url.0.expose(), &config.redis_prefix)
-                .context("configuring Redis")?;
+            let key = crate::cluster::key::ClusterKey::from_config(config)?;
+            let (bus, link) =
+                crate::events::Bus::with_redis(url.0.expose(), &config.redis_prefix, key)
+                    .context("configuring Redis")?;
             background.push(link);
             bus
         }
         None => crate::events::Bus::local(),
     };
-    let sessions = crate::sessions::Sessions::new(database.store(), bus, Arc::clone(&clock));
     let principals = crate::principal::PrincipalCache::default();
     let flags = crate::flags::Flags::new(config);
-    if readiness.is_migrated()
-        && let Err(e) = flags.reload(&*database.store()).await
-    {
-        tracing::warn!(error = %e, "could not load feature flags at start-up; retrying in the background");
-    }
-    background.push(crate::flags::spawn_subscriber(
-        flags.clone(),
+    let view = Arc::new(crate::sessions::RevocationView::default());
+    let sync = Arc::new(crate::cluster::ClusterSync::new(
         database.store(),
-        sessions.bus().clone(),
-    ));
-    background.push(crate::sessions::spawn_applier(
-        sessions.clone(),
+        bus.clone(),
+        Arc::clone(&view),
         principals.clone(),
         Arc::clone(&auth.verifier),
+        flags.clone(),
+        Arc::clone(&clock),
+        config.cluster.sync_interval(),
     ));
+    // The first load, so the instance starts with a current view; if the database is not there
+    // yet, requests ask it directly until the background catch-up succeeds.
+    if readiness.is_migrated() {
+        let _ = sync.catch_up().await;
+    }
+    background.push(Arc::clone(&sync).spawn());
+    let sessions = crate::sessions::Sessions::new(
+        database.store(),
+        sync,
+        bus,
+        view,
+        Arc::clone(&clock),
+        crate::sessions::SessionSettings {
+            leeway: Duration::from_secs(config.auth.leeway_secs),
+            session_revocation_days: config.auth.session_revocation_days,
+        },
+    );
     let state = AppState::new(http::state::AppStateInner {
         store: database.store(),
         readiness,

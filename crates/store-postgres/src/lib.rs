@@ -90,5 +90,6 @@ mod portable {
     include!("../../store/sql/resources.rs");
     include!("../../store/sql/revocations.rs");
     include!("../../store/sql/flags.rs");
+    include!("../../store/sql/changes.rs");
     include!("../../store/sql/health.rs");
 }

@@ -172,6 +172,25 @@ pub trait FlagStore: Send + Sync {
     async fn list_flags(&self) -> StoreResult<Vec<Flag>>;
 }
 
+/// The audit log read as the cluster's change feed. Rows are appended under the chain lock with
+/// `seq` = previous + 1, so they commit in `seq` order: once `audit_head` has returned H, every
+/// row up to H is visible and none below H can appear later. An instance that applied every
+/// change up to H misses nothing by reading from H on.
+#[async_trait]
+pub trait ChangeFeed: Send + Sync {
+    /// The newest `seq`, 0 for an empty log.
+    async fn audit_head(&self) -> StoreResult<i64>;
+    /// Rows with `after < seq <= up_to` that change who may do what (token and session
+    /// revocations, user status, memberships, org deletions, flags), oldest first, at most
+    /// `limit`.
+    async fn security_changes(
+        &self,
+        after: i64,
+        up_to: i64,
+        limit: u32,
+    ) -> StoreResult<Vec<AuditEntry>>;
+}
+
 /// Liveness of the database and schema management.
 #[async_trait]
 pub trait Health: Send + Sync {
@@ -190,6 +209,7 @@ pub trait Store:
     + AuditStore
     + RevocationStore
     + FlagStore
+    + ChangeFeed
     + Health
     + std::fmt::Debug
 {
@@ -203,6 +223,7 @@ impl<T> Store for T where
         + AuditStore
         + RevocationStore
         + FlagStore
+        + ChangeFeed
         + Health
         + std::fmt::Debug
 {

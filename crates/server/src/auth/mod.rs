@@ -70,6 +70,7 @@ pub async fn build(
         Ok(match &config.redis_url {
             Some(url) => Box::new(shared_jwks::RedisSharedJwks::new(
                 source,
+                crate::cluster::key::ClusterKey::from_config(config)?,
                 url.0.expose(),
                 &config.redis_prefix,
                 issuer,

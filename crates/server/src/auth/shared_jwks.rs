@@ -3,7 +3,15 @@
 //! instances then make one issuer fetch per refresh interval instead of N. Whenever Redis
 //! cannot answer, each instance simply fetches for itself: Redis speeds this up, it is never
 //! needed for keys to load.
+//!
+//! Redis is never trusted with the keys themselves. A copy counts only if it carries the
+//! cluster key's tag over the issuer, the fetch time and the document (so only an instance of
+//! this deployment can have written it, for this issuer), and if that fetch time is neither in
+//! the future nor older than the freshness asked for. Anything else is ignored and counted
+//! (`portcullis_cluster_rejected_total{kind="jwks_*"}`), and this instance fetches from the
+//! issuer itself.
 
+use crate::cluster::key::{ClusterKey, Purpose};
 use async_trait::async_trait;
 use portcullis_auth::jwks::{FetchError, FetchReason, Fetched, KeySource, Validators};
 use portcullis_auth::keys::parse_jwks;
@@ -13,6 +21,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 pub struct RedisSharedJwks {
     inner: Box<dyn KeySource>,
+    key: ClusterKey,
+    issuer: String,
     client: redis::Client,
     conn: tokio::sync::OnceCell<redis::aio::ConnectionManager>,
     copy_key: String,
@@ -36,9 +46,18 @@ impl std::fmt::Debug for RedisSharedJwks {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct SharedCopy {
     fetched_at_ms: u64,
     document: String,
+    mac: String,
+}
+
+/// Tolerated clock difference between instances for a copy's fetch time.
+const MAX_CLOCK_AHEAD: Duration = Duration::from_secs(5);
+
+fn tag_parts<'a>(issuer: &'a str, fetched_at: &'a [u8; 8], document: &'a str) -> [&'a [u8]; 3] {
+    [issuer.as_bytes(), fetched_at, document.as_bytes()]
 }
 
 fn now_ms() -> u64 {
@@ -52,8 +71,10 @@ fn now_ms() -> u64 {
 const REDIS_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl RedisSharedJwks {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         inner: Box<dyn KeySource>,
+        key: ClusterKey,
         redis_url: &str,
         prefix: &str,
         issuer: &str,
@@ -63,6 +84,8 @@ impl RedisSharedJwks {
     ) -> anyhow::Result<Self> {
         Ok(Self {
             inner,
+            key,
+            issuer: issuer.to_owned(),
             client: redis::Client::open(redis_url)?,
             conn: tokio::sync::OnceCell::new(),
             copy_key: format!("{prefix}:jwks:{issuer}"),
@@ -86,13 +109,40 @@ impl RedisSharedJwks {
         }
     }
 
-    /// The shared copy, if there is one younger than `max_age`.
+    /// The shared copy, if there is an authentic one younger than `max_age`.
     async fn fresh_copy(&self, max_age: Duration) -> Option<Vec<u8>> {
         let mut conn = self.conn().await?;
         let text: Option<String> = conn.get(&self.copy_key).await.ok()?;
-        let copy: SharedCopy = serde_json::from_str(&text?).ok()?;
-        let age = Duration::from_millis(now_ms().saturating_sub(copy.fetched_at_ms));
-        (age < max_age).then(|| copy.document.into_bytes())
+        match self.check_copy(&text?, max_age, now_ms()) {
+            Ok(document) => document,
+            Err(kind) => {
+                crate::metrics::cluster_rejected(kind);
+                tracing::warn!(kind, issuer = %self.issuer, "ignored the shared key set in Redis; fetching from the issuer");
+                None
+            }
+        }
+    }
+
+    /// The document of a copy that passes every check; `Ok(None)` for an authentic copy that
+    /// is merely older than `max_age` (it expires on its own); `Err(kind)` for a copy no
+    /// instance of this deployment can have written.
+    fn check_copy(
+        &self,
+        text: &str,
+        max_age: Duration,
+        now_ms: u64,
+    ) -> Result<Option<Vec<u8>>, &'static str> {
+        let copy: SharedCopy = serde_json::from_str(text).map_err(|_| "jwks_malformed")?;
+        let fetched_at = copy.fetched_at_ms.to_be_bytes();
+        let parts = tag_parts(&self.issuer, &fetched_at, &copy.document);
+        if !self.key.verify(Purpose::KeySet, &parts, &copy.mac) {
+            return Err("jwks_bad_mac");
+        }
+        if copy.fetched_at_ms > now_ms + MAX_CLOCK_AHEAD.as_millis() as u64 {
+            return Err("jwks_from_the_future");
+        }
+        let age = Duration::from_millis(now_ms.saturating_sub(copy.fetched_at_ms));
+        Ok((age < max_age).then(|| copy.document.into_bytes()))
     }
 
     async fn try_lock(&self) -> bool {
@@ -114,9 +164,15 @@ impl RedisSharedJwks {
         let Ok(document) = String::from_utf8(document.to_vec()) else {
             return;
         };
+        let fetched_at_ms = now_ms();
+        let mac = self.key.sign(
+            Purpose::KeySet,
+            &tag_parts(&self.issuer, &fetched_at_ms.to_be_bytes(), &document),
+        );
         let copy = SharedCopy {
-            fetched_at_ms: now_ms(),
+            fetched_at_ms,
             document,
+            mac,
         };
         if let (Some(mut conn), Ok(text)) = (self.conn().await, serde_json::to_string(&copy)) {
             // Kept twice as long as it is fresh, so an idle deployment leaves nothing behind.

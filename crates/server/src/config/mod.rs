@@ -2,11 +2,13 @@
 //! `PORTCULLIS_*` environment variables with `__` for nesting. The setting names are part of
 //! the operator contract in DESIGN.md and must not change.
 
+mod cluster;
 mod error;
 mod list;
 mod mfa;
 mod secret;
 
+pub use cluster::{ClusterConfig, ClusterSecret};
 pub use error::ConfigError;
 pub use mfa::{FlagsConfig, MfaConfig};
 pub use secret::{DatabaseUrl, RedisUrl, SecretUrl};
@@ -32,6 +34,9 @@ pub struct Config {
     pub redis_url: Option<RedisUrl>,
     /// Prefix of every Redis key and channel, so several deployments can share one Redis.
     pub redis_prefix: String,
+    /// Authenticates what instances share through Redis; required with `redis_url`.
+    pub cluster_secret: Option<ClusterSecret>,
+    pub cluster: ClusterConfig,
     pub auth: AuthConfig,
     pub rate_limit: RateLimitConfig,
     /// Upper bound on one request's handling; on expiry the client gets 503.
@@ -65,6 +70,8 @@ impl Default for Config {
             database_url: DatabaseUrl(SecretUrl::default_database()),
             redis_url: None,
             redis_prefix: "portcullis".into(),
+            cluster_secret: None,
+            cluster: ClusterConfig::default(),
             auth: AuthConfig::default(),
             rate_limit: RateLimitConfig::default(),
             request_timeout_secs: 30,
@@ -119,6 +126,10 @@ pub struct AuthConfig {
     pub leeway_secs: u64,
     /// Longest accepted token lifetime (`exp - iat`).
     pub max_token_lifetime_secs: u64,
+    /// How long a logged-out refresh session (`origin_jti`) stays refused. Set it to at least
+    /// the refresh-token lifetime of the pool's app clients: past it, access tokens refreshed
+    /// from a logged-out session would be accepted again.
+    pub session_revocation_days: u32,
 }
 
 impl Default for AuthConfig {
@@ -135,6 +146,7 @@ impl Default for AuthConfig {
             algorithms: vec!["RS256".into()],
             leeway_secs: 30,
             max_token_lifetime_secs: 24 * 60 * 60,
+            session_revocation_days: 30,
         }
     }
 }
@@ -239,6 +251,20 @@ impl Config {
                 "must be at least 1",
             ));
         }
+        if self.redis_url.is_some() && self.cluster_secret.is_none() {
+            return Err(ConfigError::setting(
+                "cluster_secret",
+                "required with redis_url: it authenticates what instances share through Redis \
+                 (at least 32 bytes, the same on every instance)",
+            ));
+        }
+        if !(1..=3650).contains(&self.auth.session_revocation_days) {
+            return Err(ConfigError::setting(
+                "auth.session_revocation_days",
+                "must be between 1 and 3650",
+            ));
+        }
+        self.cluster.validate()?;
         self.mfa.validate()?;
         self.flags.validate()?;
         Ok(())
@@ -611,13 +637,19 @@ mod tests {
                 "postgres://app:dbpass@db/portcullis",
             );
             jail.set_env("PORTCULLIS_REDIS_URL", "redis://:redispass@cache:6379");
+            jail.set_env(
+                "PORTCULLIS_CLUSTER_SECRET",
+                "clustersecret-clustersecret-clustersecret",
+            );
             let c = load_in_jail(Profile::Standard, None).expect("valid");
             let debug = format!("{c:?}");
             let json = serde_json::to_string(&c).expect("serializes");
             let toml = toml::to_string(&c).expect("serializes");
             for out in [debug, json, toml] {
                 assert!(
-                    !out.contains("dbpass") && !out.contains("redispass"),
+                    !out.contains("dbpass")
+                        && !out.contains("redispass")
+                        && !out.contains("clustersecret"),
                     "{out}"
                 );
                 assert!(out.contains("***"), "{out}");
@@ -626,6 +658,29 @@ mod tests {
                 c.database_url.0.expose(),
                 "postgres://app:dbpass@db/portcullis"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn redis_needs_a_cluster_secret_of_32_bytes() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTCULLIS_REDIS_URL", "redis://cache:6379");
+            let e = load_in_jail(Profile::Standard, None).expect_err("no secret");
+            assert_eq!(e.setting, "PORTCULLIS_CLUSTER_SECRET", "{e}");
+            jail.set_env("PORTCULLIS_CLUSTER_SECRET", "short-secret-value");
+            let e = load_in_jail(Profile::Standard, None).expect_err("too short");
+            assert!(e.setting.contains("CLUSTER_SECRET"), "{e}");
+            assert!(
+                e.reason.contains("32 bytes") && !e.to_string().contains("short-secret-value"),
+                "{e}"
+            );
+            jail.set_env("PORTCULLIS_CLUSTER_SECRET", "s".repeat(32));
+            let c = load_in_jail(Profile::Standard, None).expect("valid");
+            assert_eq!(c.cluster.sync_interval_ms, 1000);
+            jail.set_env("PORTCULLIS_CLUSTER__SYNC_INTERVAL_MS", "0");
+            let e = load_in_jail(Profile::Standard, None).expect_err("interval");
+            assert_eq!(e.setting, "PORTCULLIS_CLUSTER__SYNC_INTERVAL_MS");
             Ok(())
         });
     }

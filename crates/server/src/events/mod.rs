@@ -1,24 +1,40 @@
-//! Changes every instance must hear about: revocations, user and membership changes, org
-//! deletions, flag changes, resource events. Published locally at once, and, when Redis is
-//! configured, to every other instance through Redis pub/sub.
+//! The bus: what this instance's tasks and sockets hear about (security changes applied here,
+//! resource events), and the Redis pub/sub link to the other instances.
 //!
-//! An instance that loses its subscription cannot know what it missed, so the bus reports
-//! whether it is in sync ([`Bus::in_sync`]); while it is not, consumers answer from the
-//! database instead of their caches, and when the subscription is back the bus emits
-//! [`Event::Resync`] so they reload.
+//! Redis carries two things only, each in an envelope tagged with the cluster key
+//! ([`envelope`]): nudges ("audit sequence N exists: catch up") and live resource events for
+//! WebSocket subscribers. Security changes themselves are never taken from Redis: every
+//! instance reads them from the database (`crate::cluster`), on a nudge, after a reconnect and
+//! on a timer, so a lost, forged or replayed message can neither hide nor invent one.
 
+mod envelope;
 mod redis_link;
+mod replay;
 
+pub use envelope::Remote;
+
+use crate::cluster::key::ClusterKey;
 use chrono::{DateTime, Utc};
 use portcullis_store::{OrgId, ResourceId, RevocationKind, UserId};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::broadcast;
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
+use tokio::sync::{Notify, broadcast};
 use uuid::Uuid;
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "type", rename_all = "snake_case")]
+/// What happened to a resource, as WebSocket subscribers are told. A closed set: a value from
+/// anywhere else never reaches a socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceAction {
+    Created,
+    Updated,
+    Deleted,
+    Restored,
+}
+
+/// Local events: what this instance applied, for the tasks and sockets that act on it.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Event {
     TokenRevoked {
         kind: RevocationKind,
@@ -35,7 +51,7 @@ pub enum Event {
         issuer: String,
         sub: String,
     },
-    /// An org was deleted or restored.
+    /// An org was deleted, restored or purged.
     OrgChanged {
         org_id: OrgId,
     },
@@ -46,55 +62,66 @@ pub enum Event {
     ResourceChanged {
         org_id: OrgId,
         resource_id: ResourceId,
-        action: String,
+        action: ResourceAction,
         version: i64,
     },
-    /// Local only: events may have been missed; reload from the database.
+    /// This instance reloaded its whole view: whatever a socket holds may be stale.
     Resync,
 }
 
-/// What travels over Redis: the event and the instance it came from, so an instance does not
-/// apply its own events twice.
-#[derive(Debug, Serialize, Deserialize)]
-struct Envelope {
-    origin: Uuid,
-    event: Event,
+/// The state of the Redis subscription, read by the catch-up to know whether its view may have
+/// missed a nudge.
+#[derive(Debug, Default)]
+pub struct Link {
+    up: AtomicBool,
+    /// Bumped each time the subscription comes (back) up.
+    generation: AtomicU64,
+    /// Set the first time the subscription comes up; readiness waits for it.
+    connected_once: AtomicBool,
+}
+
+/// Nudges received, for the catch-up task.
+#[derive(Debug, Default)]
+pub struct Nudges {
+    pub highest: AtomicI64,
+    pub wake: Notify,
 }
 
 #[derive(Debug, Clone)]
 pub struct Bus {
     local: broadcast::Sender<Event>,
     origin: Uuid,
+    counter: Arc<AtomicU64>,
     remote: Option<redis_link::Publisher>,
-    in_sync: Arc<AtomicBool>,
-    /// Set the first time the Redis subscription comes up; readiness waits for it.
-    connected_once: Arc<AtomicBool>,
+    link: Option<Arc<Link>>,
+    nudges: Arc<Nudges>,
 }
 
 impl Bus {
-    /// A bus for one instance alone: always in sync.
+    /// A bus for one instance alone.
     pub fn local() -> Self {
         let (local, _) = broadcast::channel(4096);
         Self {
             local,
             origin: Uuid::now_v7(),
+            counter: Arc::new(AtomicU64::new(0)),
             remote: None,
-            in_sync: Arc::new(AtomicBool::new(true)),
-            connected_once: Arc::new(AtomicBool::new(true)),
+            link: None,
+            nudges: Arc::default(),
         }
     }
 
-    /// A bus shared through Redis. Connects in the background; until the subscription is up
-    /// the bus is not in sync. The returned task keeps the subscription alive.
+    /// A bus shared through Redis, authenticated with `key`. Connects in the background; the
+    /// returned task keeps the subscription alive.
     pub fn with_redis(
         url: &str,
         prefix: &str,
+        key: ClusterKey,
     ) -> anyhow::Result<(Self, tokio::task::JoinHandle<()>)> {
         let mut bus = Self::local();
-        bus.in_sync.store(false, Ordering::Release);
-        bus.connected_once.store(false, Ordering::Release);
+        bus.link = Some(Arc::default());
         let channel = format!("{prefix}:events");
-        let (publisher, task) = redis_link::start(url, channel, bus.clone())?;
+        let (publisher, task) = redis_link::start(url, channel, key, bus.clone())?;
         bus.remote = Some(publisher);
         Ok((bus, task))
     }
@@ -103,52 +130,111 @@ impl Bus {
         self.local.subscribe()
     }
 
-    /// Whether this instance can trust its caches: no Redis (one instance), or a live
-    /// subscription.
-    pub fn in_sync(&self) -> bool {
-        self.in_sync.load(Ordering::Acquire)
+    /// Tells this instance's tasks and sockets.
+    pub fn emit(&self, event: Event) {
+        let _ = self.local.send(event);
     }
 
     pub fn has_remote(&self) -> bool {
         self.remote.is_some()
     }
 
+    /// The subscription's generation while it is up; `Some(0)` while it is down (generations
+    /// start at 1); `None` without Redis.
+    pub fn link_generation(&self) -> Option<u64> {
+        self.link.as_ref().map(|l| {
+            if l.up.load(Ordering::Acquire) {
+                l.generation.load(Ordering::Acquire)
+            } else {
+                0
+            }
+        })
+    }
+
     /// Ready to serve: no Redis, or Redis reached at least once. A later Redis outage does not
     /// make the instance unready: it answers from the database until Redis is back.
     pub fn ready(&self) -> bool {
-        self.connected_once.load(Ordering::Acquire)
+        self.link
+            .as_ref()
+            .is_none_or(|l| l.connected_once.load(Ordering::Acquire))
     }
 
-    /// Applies the event here at once, then tells the other instances. A failure to reach
-    /// Redis is logged and marks the bus out of sync (the others will miss this event, and
-    /// must not be trusted to have it: the database remains the source of truth).
-    pub async fn publish(&self, event: Event) {
-        let _ = self.local.send(event.clone());
+    pub fn nudges(&self) -> &Arc<Nudges> {
+        &self.nudges
+    }
+
+    /// Tells the other instances that audit sequence `seq` exists. A lost nudge costs at most
+    /// one sync interval: the others read the database on a timer too.
+    pub async fn nudge(&self, seq: i64) {
+        self.send_remote(&Remote::Nudge { seq }).await;
+    }
+
+    /// A resource event: to this instance's sockets at once, and to the other instances'.
+    pub async fn resource_changed(
+        &self,
+        org_id: OrgId,
+        resource_id: ResourceId,
+        action: ResourceAction,
+        version: i64,
+    ) {
+        self.emit(Event::ResourceChanged {
+            org_id,
+            resource_id,
+            action,
+            version,
+        });
+        self.send_remote(&Remote::ResourceChanged {
+            org_id,
+            resource_id,
+            action,
+            version,
+        })
+        .await;
+    }
+
+    async fn send_remote(&self, message: &Remote) {
         if let Some(remote) = &self.remote {
-            let envelope = Envelope {
-                origin: self.origin,
-                event,
-            };
-            if let Err(e) = remote.publish(&envelope).await {
-                tracing::warn!(error = %e, "could not publish an event to Redis");
+            let counter = self.counter.fetch_add(1, Ordering::Relaxed) + 1;
+            if let Err(e) = remote.publish(self.origin, counter, message).await {
+                tracing::warn!(error = %e, "could not publish to Redis; the other instances catch up from the database");
             }
         }
     }
 
-    fn deliver_remote(&self, envelope: Envelope) {
-        if envelope.origin != self.origin {
-            let _ = self.local.send(envelope.event);
+    /// A message from another instance, already authenticated.
+    fn deliver_remote(&self, origin: Uuid, message: Remote) {
+        if origin == self.origin {
+            return;
+        }
+        match message {
+            Remote::Nudge { seq } => {
+                self.nudges.highest.fetch_max(seq, Ordering::AcqRel);
+                self.nudges.wake.notify_one();
+            }
+            Remote::ResourceChanged {
+                org_id,
+                resource_id,
+                action,
+                version,
+            } => self.emit(Event::ResourceChanged {
+                org_id,
+                resource_id,
+                action,
+                version,
+            }),
         }
     }
 
-    fn set_in_sync(&self, value: bool) {
-        if value {
-            self.connected_once.store(true, Ordering::Release);
+    fn set_link_up(&self, up: bool) {
+        let Some(link) = &self.link else { return };
+        if up {
+            link.generation.fetch_add(1, Ordering::AcqRel);
+            link.connected_once.store(true, Ordering::Release);
         }
-        let was = self.in_sync.swap(value, Ordering::AcqRel);
-        if value && !was {
-            let _ = self.local.send(Event::Resync);
-        }
+        link.up.store(up, Ordering::Release);
+        // Either way the catch-up must run now: after a reconnect to read what the lost
+        // subscription may have missed; after a loss to stop trusting the view at once.
+        self.nudges.wake.notify_one();
     }
 }
 
@@ -156,32 +242,24 @@ impl Bus {
 mod tests {
     use super::*;
 
-    #[test]
-    fn events_round_trip_as_json() {
-        let e = Event::TokenRevoked {
-            kind: RevocationKind::OriginJti,
-            value: "abc".into(),
-            expires_at: Utc::now(),
-        };
-        let text = serde_json::to_string(&Envelope {
-            origin: Uuid::now_v7(),
-            event: e.clone(),
-        })
-        .expect("json");
-        assert!(text.contains(r#""type":"token_revoked""#));
-        let back: Envelope = serde_json::from_str(&text).expect("parse");
-        assert_eq!(back.event, e);
-    }
-
     #[tokio::test]
     async fn local_bus_delivers_to_subscribers() {
         let bus = Bus::local();
         let mut rx = bus.subscribe();
-        bus.publish(Event::OrgChanged {
-            org_id: OrgId::new(),
-        })
-        .await;
-        assert!(matches!(rx.recv().await, Ok(Event::OrgChanged { .. })));
-        assert!(bus.in_sync());
+        let org_id = OrgId::new();
+        let resource_id = ResourceId::new();
+        bus.resource_changed(org_id, resource_id, ResourceAction::Created, 1)
+            .await;
+        assert_eq!(
+            rx.recv().await.ok(),
+            Some(Event::ResourceChanged {
+                org_id,
+                resource_id,
+                action: ResourceAction::Created,
+                version: 1
+            })
+        );
+        assert_eq!(bus.link_generation(), None);
+        assert!(bus.ready());
     }
 }

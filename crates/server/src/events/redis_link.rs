@@ -1,16 +1,21 @@
 //! The Redis side of the bus: a publisher on a connection manager (which reconnects by
-//! itself) and a subscriber task that re-subscribes with backoff and tells the bus when it is
-//! in sync.
+//! itself) and a subscriber task that re-subscribes with backoff, tells the bus whether the
+//! subscription is up, and passes on only envelopes that pass [`super::envelope::open`].
 
-use super::{Bus, Envelope};
+use super::Bus;
+use super::envelope::{self, Remote};
+use super::replay::ReplayGuard;
+use crate::cluster::key::ClusterKey;
 use futures_util::StreamExt;
 use redis::AsyncCommands;
 use std::time::Duration;
+use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct Publisher {
     client: redis::Client,
     channel: String,
+    key: ClusterKey,
     conn: std::sync::Arc<tokio::sync::OnceCell<redis::aio::ConnectionManager>>,
 }
 
@@ -26,8 +31,20 @@ impl std::fmt::Debug for Publisher {
 const PUBLISH_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Publisher {
-    pub async fn publish(&self, envelope: &Envelope) -> anyhow::Result<()> {
-        let text = serde_json::to_string(envelope)?;
+    pub async fn publish(
+        &self,
+        origin: Uuid,
+        counter: u64,
+        message: &Remote,
+    ) -> anyhow::Result<()> {
+        let text = envelope::seal(
+            &self.key,
+            &self.channel,
+            origin,
+            counter,
+            envelope::now_ms(),
+            message,
+        )?;
         let work = async {
             let conn = self
                 .conn
@@ -52,52 +69,74 @@ impl Publisher {
 pub fn start(
     url: &str,
     channel: String,
+    key: ClusterKey,
     bus: Bus,
 ) -> anyhow::Result<(Publisher, tokio::task::JoinHandle<()>)> {
     let client = redis::Client::open(url)?;
     let publisher = Publisher {
         client: client.clone(),
         channel: channel.clone(),
+        key: key.clone(),
         conn: Default::default(),
     };
-    let task = tokio::spawn(subscribe_forever(client, channel, bus));
+    let task = tokio::spawn(subscribe_forever(client, channel, key, bus));
     Ok((publisher, task))
 }
 
-async fn subscribe_forever(client: redis::Client, channel: String, bus: Bus) {
-    let mut backoff = Duration::from_millis(100);
+async fn subscribe_forever(client: redis::Client, channel: String, key: ClusterKey, bus: Bus) {
+    let mut guard = ReplayGuard::default();
+    let mut backoff = MIN_BACKOFF;
     loop {
-        match subscribe_once(&client, &channel, &bus).await {
+        let started = tokio::time::Instant::now();
+        match subscribe_once(&client, &channel, &key, &bus, &mut guard).await {
             Ok(()) => tracing::warn!("Redis subscription ended; resubscribing"),
             Err(e) => {
                 tracing::warn!(error = %e, "Redis subscription failed; answering from the database until it is back")
             }
         }
-        bus.set_in_sync(false);
+        bus.set_link_up(false);
+        // A subscription that lived a while was healthy: start the backoff over.
+        if started.elapsed() > Duration::from_secs(10) {
+            backoff = MIN_BACKOFF;
+        }
         tokio::time::sleep(backoff).await;
         backoff = (backoff * 2).min(Duration::from_secs(5));
     }
 }
 
+const MIN_BACKOFF: Duration = Duration::from_millis(100);
+
 /// One subscription's life: connect, subscribe, report in sync, forward messages until the
 /// connection drops. A ping every second notices a dead connection that sends nothing.
-async fn subscribe_once(client: &redis::Client, channel: &str, bus: &Bus) -> anyhow::Result<()> {
+async fn subscribe_once(
+    client: &redis::Client,
+    channel: &str,
+    key: &ClusterKey,
+    bus: &Bus,
+    guard: &mut ReplayGuard,
+) -> anyhow::Result<()> {
     let mut pubsub = tokio::time::timeout(Duration::from_secs(2), client.get_async_pubsub())
         .await
         .map_err(|_| anyhow::anyhow!("connect timed out"))??;
     pubsub.subscribe(channel).await?;
     let (mut sink, mut stream) = pubsub.split();
-    bus.set_in_sync(true);
+    bus.set_link_up(true);
     tracing::info!(channel, "subscribed to Redis events");
     let mut ping = tokio::time::interval(Duration::from_secs(1));
     loop {
         tokio::select! {
             msg = stream.next() => {
                 let Some(msg) = msg else { return Ok(()) };
-                let payload: String = msg.get_payload()?;
-                match serde_json::from_str::<Envelope>(&payload) {
-                    Ok(envelope) => bus.deliver_remote(envelope),
-                    Err(e) => tracing::warn!(error = %e, "ignoring a malformed event"),
+                let Ok(payload) = msg.get_payload::<String>() else {
+                    crate::metrics::cluster_rejected(envelope::Dropped::Malformed.kind());
+                    continue;
+                };
+                match envelope::open(key, channel, &payload, envelope::now_ms(), guard) {
+                    Ok((origin, message)) => bus.deliver_remote(origin, message),
+                    Err(dropped) => {
+                        crate::metrics::cluster_rejected(dropped.kind());
+                        tracing::warn!(kind = dropped.kind(), "dropped a message from Redis");
+                    }
                 }
             }
             _ = ping.tick() => {

@@ -2,12 +2,10 @@
 //!
 //! The database is the source of truth (`feature_flags`, written by `PUT /v1/admin/flags/{name}`
 //! with its audit row). Every instance keeps a typed snapshot of the effective values in memory,
-//! loaded at start-up and reloaded whenever the bus says a flag changed (`Event::FlagChanged`,
-//! from any instance) or that events may have been missed (`Event::Resync`, a lagging
-//! consumer). While the bus is out of sync (Redis unreachable) the snapshot is reloaded from
-//! the database every second instead, so a change is in force everywhere within about a second
-//! either way. Reads on the request path are a lock-free-in-practice `RwLock` read and an `Arc`
-//! clone: no database round trip.
+//! loaded at start-up and reloaded by the cluster sync whenever it reads a `flag.set` audit row
+//! (`crate::cluster::sync`), so a change is in force everywhere within one sync interval.
+//! Reads on the request path are a lock-free-in-practice `RwLock` read and an `Arc` clone: no
+//! database round trip.
 //!
 //! Values: the built-in default comes from the configuration (`[flags]`, `[mfa]`,
 //! `auth.client_ids`); a global row overrides it; for per-org flags an org row overrides the
@@ -18,7 +16,6 @@ pub mod policy;
 pub mod registry;
 
 use crate::config::Config;
-use crate::events::{Bus, Event};
 use crate::mfa::MfaRole;
 use portcullis_store::{Flag, OrgId, Store, StoreError};
 use registry::FlagDef;
@@ -26,7 +23,6 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 /// The effective values, typed.
 #[derive(Debug, Clone, PartialEq)]
@@ -275,41 +271,6 @@ impl Flags {
         *current = next;
         Ok(())
     }
-}
-
-/// Keeps `flags` current: loads them (retrying until the database answers), then reloads on
-/// `FlagChanged` and `Resync`, and every second while the bus is out of sync.
-pub fn spawn_subscriber(
-    flags: Flags,
-    store: Arc<dyn Store>,
-    bus: Bus,
-) -> tokio::task::JoinHandle<()> {
-    let mut events = bus.subscribe();
-    tokio::spawn(async move {
-        let mut stale = load(&flags, &*store).await.is_err();
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            let reload = tokio::select! {
-                event = events.recv() => match event {
-                    Ok(Event::FlagChanged { .. } | Event::Resync) => true,
-                    Ok(_) => false,
-                    Err(RecvError::Lagged(_)) => true,
-                    Err(RecvError::Closed) => return,
-                },
-                _ = tick.tick() => stale || !bus.in_sync(),
-            };
-            if reload {
-                stale = load(&flags, &*store).await.is_err();
-            }
-        }
-    })
-}
-
-async fn load(flags: &Flags, store: &dyn Store) -> Result<(), StoreError> {
-    flags.reload(store).await.inspect_err(|e| {
-        tracing::warn!(error = %e, "could not load feature flags; keeping the previous values and retrying");
-    })
 }
 
 #[cfg(test)]

@@ -1,8 +1,9 @@
 //! The request-path hooks of the auth flags, called from the extractors in `http::extract`:
-//! `auth.client_ids` (after verification), `jit.provisioning` (before the principal is loaded)
-//! and `revocation.check_reads` (whether the revocation check runs for this request).
+//! `auth.client_ids` (after verification) and `revocation.check_reads` (whether the revocation
+//! check runs for this request). `jit.provisioning` is applied where the principal is resolved
+//! (`crate::access`).
 
-use crate::http::{ApiError, AppState};
+use crate::http::AppState;
 use axum::http::Method;
 use portcullis_auth::{Rejection, Verified};
 
@@ -15,23 +16,6 @@ pub fn check_client(state: &AppState, token: &Verified) -> Result<(), Rejection>
         Ok(())
     } else {
         Err(Rejection::WrongClient)
-    }
-}
-
-/// `jit.provisioning`: with provisioning off, a token whose (issuer, sub) has no user row is
-/// refused with 403 before anything is written. Users already known (signed in before, or
-/// pre-provisioned by `POST /v1/orgs/{org_id}/members` with their `sub`) are let through.
-pub async fn admit(state: &AppState, token: &Verified) -> Result<(), ApiError> {
-    if state.flags.jit_provisioning() {
-        return Ok(());
-    }
-    let c = &token.claims;
-    if state.principals.knows(&c.iss, &c.sub) {
-        return Ok(());
-    }
-    match state.store.find_user(&c.iss, &c.sub).await? {
-        Some(_) => Ok(()),
-        None => Err(ApiError::Forbidden),
     }
 }
 

@@ -3,12 +3,12 @@
 
 use super::error::ApiError;
 use super::state::AppState;
+use crate::access::{Freshness, NotAdmitted, resolve_principal};
 use crate::principal::Principal;
-use crate::sessions::Refusal;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
+use portcullis_auth::Verified;
 use portcullis_auth::bearer::bearer_token;
-use portcullis_auth::{Rejection, Verified};
 use std::sync::Arc;
 
 /// A caller whose bearer token passed every check of the verifier.
@@ -44,47 +44,21 @@ impl FromRequestParts<AppState> for CallerPrincipal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Caller(token) = Caller::from_request_parts(parts, state).await?;
-        // `jit.provisioning` flag: unknown users are refused, not provisioned, while it is off.
-        crate::flags::policy::admit(state, &token).await?;
-        let identity = state
-            .principals
-            .identity(
-                &state.store,
-                &token,
-                state.clock.now(),
-                state.sessions.bus().in_sync(),
-            )
-            .await
-            .map_err(ApiError::from_shared_store_error)?;
-        if identity.user.disabled_at.is_some() {
-            crate::metrics::http::note_auth(&parts.extensions, Err(Rejection::UserDisabled));
-            return Err(Rejection::UserDisabled.into());
-        }
+        let check = crate::flags::policy::check_revocation(state, &parts.method);
+        let principal = match resolve_principal(state, token, Freshness::Cached, check).await {
+            Ok(p) => p,
+            Err(NotAdmitted::Rejected(r)) => {
+                crate::metrics::http::note_auth(&parts.extensions, Err(r));
+                return Err(r.into());
+            }
+            Err(NotAdmitted::NotProvisioned) => return Err(ApiError::Forbidden),
+            Err(NotAdmitted::Unavailable(e)) => return Err(ApiError::from_shared_store_error(e)),
+        };
+        // Counted only once the token is known to be good: a revoked token spends nothing.
         state
             .limits
-            .check_user(&parts.extensions, identity.user.id.0)?;
-        let platform_admin = token.groups.iter().any(|g| *g == *state.admin_group);
-        let principal = Principal {
-            identity,
-            token,
-            platform_admin,
-        };
-        // `revocation.check_reads` flag: reads may skip the revocation check.
-        let check = if crate::flags::policy::check_revocation(state, &parts.method) {
-            state.sessions.check(&principal).await
-        } else {
-            Ok(())
-        };
-        match check {
-            Ok(()) => {
-                crate::mfa::enforce_caller(state, parts, &principal)?;
-                Ok(CallerPrincipal(principal))
-            }
-            Err(Refusal::Rejected(r)) => {
-                crate::metrics::http::note_auth(&parts.extensions, Err(r));
-                Err(r.into())
-            }
-            Err(Refusal::Unavailable(e)) => Err(ApiError::unavailable(e)),
-        }
+            .check_user(&parts.extensions, principal.user_id().0)?;
+        crate::mfa::enforce_caller(state, parts, &principal)?;
+        Ok(CallerPrincipal(principal))
     }
 }

@@ -49,26 +49,21 @@ pub struct AppStateInner {
 }
 
 impl AppState {
-    /// A user's status or memberships changed: forget them here at once, and tell the other
-    /// instances.
-    pub async fn user_changed(&self, user: &portcullis_store::User) {
-        self.principals.forget_user(user).await;
-        self.sessions
-            .bus()
-            .publish(crate::events::Event::UserChanged {
-                user_id: user.id,
-                issuer: user.issuer.clone(),
-                sub: user.sub.clone(),
-            })
-            .await;
+    /// A security change was committed here (a user's status or memberships, an org deleted or
+    /// restored, a flag): apply it on this instance before the response, and nudge the others.
+    /// The change itself is read back from the database (`crate::cluster::sync`), so this is
+    /// the same one line after every kind of change.
+    pub async fn changed(&self) {
+        self.sessions.sync().after_local_change().await;
     }
 
-    /// An org was deleted or restored: every member's view of their orgs changed.
-    pub async fn org_changed(&self, org: portcullis_store::OrgId) {
-        self.principals.forget_all();
-        self.sessions
-            .bus()
-            .publish(crate::events::Event::OrgChanged { org_id: org })
-            .await;
+    /// See [`AppState::changed`].
+    pub async fn user_changed(&self, _user: &portcullis_store::User) {
+        self.changed().await;
+    }
+
+    /// See [`AppState::changed`].
+    pub async fn org_changed(&self, _org: portcullis_store::OrgId) {
+        self.changed().await;
     }
 }

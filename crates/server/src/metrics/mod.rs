@@ -50,6 +50,9 @@ pub const REVOCATION_BACKEND_ERRORS: &str = "portcullis_revocation_backend_error
 pub const WS_CONNECTIONS: &str = "portcullis_websocket_connections";
 pub const WS_CLOSES: &str = "portcullis_websocket_closes_total";
 pub const RATE_LIMITED: &str = "portcullis_rate_limited_total";
+pub const CLUSTER_REJECTED: &str = "portcullis_cluster_rejected_total";
+pub const CLUSTER_SYNC_FAILURES: &str = "portcullis_cluster_sync_failures_total";
+pub const CLUSTER_APPLIED_SEQ: &str = "portcullis_cluster_applied_seq";
 
 /// A user row that already existed but was created less than this long before our upsert
 /// counts as an upsert conflict (see [`user_upserted`]).
@@ -140,10 +143,23 @@ fn describe_and_register() {
     describe_gauge!(WS_CONNECTIONS, "Open WebSocket connections");
     describe_counter!(WS_CLOSES, "WebSocket closes by close code");
     describe_counter!(RATE_LIMITED, "Requests refused with 429, by scope ip|user");
+    describe_counter!(
+        CLUSTER_REJECTED,
+        "Shared key-set copies and Redis messages ignored because a check failed, by kind"
+    );
+    describe_counter!(
+        CLUSTER_SYNC_FAILURES,
+        "Catch-ups from the database that failed (revocation checks go to the database meanwhile)"
+    );
+    describe_gauge!(
+        CLUSTER_APPLIED_SEQ,
+        "Highest audit sequence whose security changes this instance has applied"
+    );
 
     counter!(USERS_CREATED).absolute(0);
     counter!(UPSERT_CONFLICTS).absolute(0);
     counter!(REVOCATION_BACKEND_ERRORS).absolute(0);
+    counter!(CLUSTER_SYNC_FAILURES).absolute(0);
     gauge!(WS_CONNECTIONS).increment(0.0);
     counter!(AUTH_ATTEMPTS, "result" => "success", "reason" => "none").increment(0);
     for scope in ["ip", "user"] {
@@ -200,6 +216,19 @@ pub fn user_upserted(
 /// For the sessions/revocation code: a call to the revocation backend failed.
 pub fn revocation_backend_error() {
     counter!(REVOCATION_BACKEND_ERRORS).increment(1);
+}
+
+/// Something shared through Redis failed a check and was ignored.
+pub fn cluster_rejected(kind: &'static str) {
+    counter!(CLUSTER_REJECTED, "kind" => kind).increment(1);
+}
+
+/// A catch-up from the database failed, or succeeded up to `applied`.
+pub fn cluster_synced(applied: Option<i64>) {
+    match applied {
+        Some(seq) => gauge!(CLUSTER_APPLIED_SEQ).set(seq as f64),
+        None => counter!(CLUSTER_SYNC_FAILURES).increment(1),
+    }
 }
 
 /// For the WebSocket code: a socket was accepted (upgraded).

@@ -1,36 +1,44 @@
 //! What keeps a session honest after its token was issued: revocation per token, per refresh
 //! session and per user, and disabled users, checked on every request, on every instance.
 //!
-//! The check answers from [`RevocationView`] while the event bus is in sync; when it is not
-//! (Redis unreachable, subscription lost) it asks the database instead: slower, never open.
+//! The check answers from [`RevocationView`] while the cluster sync vouches that it is current
+//! (`crate::cluster::ClusterSync::trusted`); otherwise it asks the database: slower, never open.
 //! If the database cannot answer either, the request is refused with 503.
 
-mod applier;
+mod skew;
 mod view;
 
-pub use applier::spawn_applier;
 pub use view::RevocationView;
 
-use crate::events::{Bus, Event};
+use crate::cluster::ClusterSync;
+use crate::events::Bus;
 use crate::principal::Principal;
 use chrono::{DateTime, Duration, Utc};
 use portcullis_auth::Rejection;
 use portcullis_auth::clock::Clock;
-use portcullis_store::{
-    ChangeContext, RevocationKind, RevokedToken, Store, StoreError, User, UserId,
-};
+use portcullis_auth::jwt::Claims;
+use portcullis_store::{ChangeContext, RevocationKind, RevokedToken, Store, StoreError, User};
+use skew::IssuerLead;
 use std::sync::Arc;
-
-/// How long a refresh session's revocation is kept: Cognito refresh tokens live 30 days by
-/// default, and every access token minted from one carries its `origin_jti`.
-pub const SESSION_REVOCATION_TTL: Duration = Duration::days(30);
 
 #[derive(Debug, Clone)]
 pub struct Sessions {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     store: Arc<dyn Store>,
+    sync: Arc<ClusterSync>,
     bus: Bus,
     clock: Arc<dyn Clock>,
     view: Arc<RevocationView>,
+    /// The verifier's leeway: a token is accepted until `exp + leeway`, so its revocation
+    /// must last as long.
+    leeway: Duration,
+    /// How long a refresh session's revocation is kept (`auth.session_revocation_days`).
+    session_ttl: Duration,
+    lead: IssuerLead,
 }
 
 /// Why a session check could not let a request through.
@@ -41,32 +49,60 @@ pub enum Refusal {
     Unavailable(StoreError),
 }
 
+/// What [`Sessions::new`] needs besides the shared parts.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionSettings {
+    pub leeway: std::time::Duration,
+    pub session_revocation_days: u32,
+}
+
 impl Sessions {
-    pub fn new(store: Arc<dyn Store>, bus: Bus, clock: Arc<dyn Clock>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        sync: Arc<ClusterSync>,
+        bus: Bus,
+        view: Arc<RevocationView>,
+        clock: Arc<dyn Clock>,
+        settings: SessionSettings,
+    ) -> Self {
+        let leeway = Duration::from_std(settings.leeway).unwrap_or(Duration::zero());
         Self {
-            store,
-            bus,
-            clock,
-            view: Arc::new(RevocationView::default()),
+            inner: Arc::new(Inner {
+                store,
+                sync,
+                bus,
+                clock,
+                view,
+                leeway,
+                session_ttl: Duration::days(i64::from(settings.session_revocation_days)),
+                lead: IssuerLead::new(leeway.num_seconds()),
+            }),
         }
     }
 
-    pub fn view(&self) -> &Arc<RevocationView> {
-        &self.view
-    }
-
     pub fn bus(&self) -> &Bus {
-        &self.bus
+        &self.inner.bus
     }
 
-    /// Whether the in-memory view can be trusted right now.
-    pub fn answering_from_memory(&self) -> bool {
-        self.bus.in_sync() && self.view.is_loaded()
+    pub fn sync(&self) -> &Arc<ClusterSync> {
+        &self.inner.sync
+    }
+
+    /// Whether the in-memory view (and the caches it keeps current) can be trusted right now.
+    pub fn trusted(&self) -> bool {
+        self.inner.sync.trusted()
     }
 
     /// Refuses a revoked token, a token of a revoked session or user, and a disabled user.
     pub async fn check(&self, principal: &Principal) -> Result<(), Refusal> {
         let claims = &principal.token.claims;
+        self.check_token(claims).await?;
+        self.check_user(&principal.identity.user, claims).await
+    }
+
+    /// The token's own revocations (`jti`, `origin_jti`): needs no user, so it can run before
+    /// anything is written for the request.
+    pub async fn check_token(&self, claims: &Claims) -> Result<(), Refusal> {
         let mut ids: Vec<(RevocationKind, &str)> = Vec::with_capacity(2);
         if let Some(jti) = &claims.jti {
             ids.push((RevocationKind::Jti, jti));
@@ -74,34 +110,53 @@ impl Sessions {
         if let Some(origin) = &claims.origin_jti {
             ids.push((RevocationKind::OriginJti, origin));
         }
-        let user = principal.user_id();
-        let now = self.clock.now();
-        let (revoked, cutoff) = if self.answering_from_memory() {
-            (
-                self.view.token_revoked(&ids, now),
-                self.view.user_cutoff(user),
-            )
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let now = self.inner.clock.now();
+        let revoked = if self.trusted() {
+            self.inner.view.token_revoked(&ids, now)
         } else {
             crate::metrics::revocation_backend_error();
-            let revoked = self
+            self.inner
                 .store
                 .is_revoked(&ids, now)
                 .await
-                .map_err(Refusal::Unavailable)?;
-            let cutoff = self
-                .store
-                .user_revoked_before(user)
-                .await
-                .map_err(Refusal::Unavailable)?;
-            (revoked, cutoff)
+                .map_err(Refusal::Unavailable)?
         };
-        if revoked || cutoff.is_some_and(|t| session_started_before(claims, t)) {
+        if revoked {
             return Err(Refusal::Rejected(Rejection::Revoked));
         }
-        if principal.identity.user.disabled_at.is_some() {
+        Ok(())
+    }
+
+    /// The user's side: every session cut off before a logout-all, and a disabled user.
+    pub async fn check_user(&self, user: &User, claims: &Claims) -> Result<(), Refusal> {
+        let now = self.inner.clock.now();
+        self.inner.lead.observe(claims.iat, now.timestamp());
+        let cutoff = if self.trusted() {
+            self.inner.view.user_cutoff(user.id)
+        } else {
+            crate::metrics::revocation_backend_error();
+            self.inner
+                .store
+                .user_revoked_before(user.id)
+                .await
+                .map_err(Refusal::Unavailable)?
+        };
+        if cutoff.is_some_and(|t| self.started_before(claims, t)) {
+            return Err(Refusal::Rejected(Rejection::Revoked));
+        }
+        if user.disabled_at.is_some() {
             return Err(Refusal::Rejected(Rejection::UserDisabled));
         }
         Ok(())
+    }
+
+    /// Whether the token's session started before `cutoff`, allowing for an issuer whose clock
+    /// runs ahead of ours (see `skew`).
+    pub fn started_before(&self, claims: &Claims, cutoff: DateTime<Utc>) -> bool {
+        session_started_before(claims, cutoff + Duration::seconds(self.inner.lead.secs()))
     }
 
     /// `POST /v1/auth/logout`: the caller's refresh session (`origin_jti`) if the token names
@@ -112,65 +167,52 @@ impl Sessions {
         principal: &Principal,
     ) -> Result<(), StoreError> {
         let claims = &principal.token.claims;
+        let now = self.inner.clock.now();
         let token = match (&claims.origin_jti, &claims.jti) {
             (Some(origin), _) => RevokedToken {
                 kind: RevocationKind::OriginJti,
                 value: origin.clone(),
-                expires_at: self.clock.now() + SESSION_REVOCATION_TTL,
+                expires_at: now + self.inner.session_ttl,
             },
+            // Kept until the verifier stops accepting the token anyway.
             (None, Some(jti)) => RevokedToken {
                 kind: RevocationKind::Jti,
                 value: jti.clone(),
-                expires_at: DateTime::from_timestamp(claims.exp, 0)
-                    .unwrap_or_else(|| self.clock.now()),
+                expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or(now)
+                    + self.inner.leeway,
             },
             // Nothing names this token alone: end every session of the user instead.
             (None, None) => return self.revoke_user(ctx, &principal.identity.user).await,
         };
-        self.store.revoke_token(ctx, &token).await?;
-        self.view.add_token(&token);
-        self.bus
-            .publish(Event::TokenRevoked {
-                kind: token.kind,
-                value: token.value,
-                expires_at: token.expires_at,
-            })
-            .await;
+        self.inner.store.revoke_token(ctx, &token).await?;
+        self.inner.sync.after_local_change().await;
         Ok(())
     }
 
     /// `logout-all` and the admin's `revoke-sessions`: every token of the user issued (or
     /// whose session started) up to now.
     pub async fn revoke_user(&self, ctx: &ChangeContext, user: &User) -> Result<(), StoreError> {
-        let before = self
+        self.inner
             .store
-            .revoke_user_sessions(ctx, user.id, self.clock.now())
+            .revoke_user_sessions(ctx, user.id, self.inner.clock.now())
             .await?;
-        self.view.add_user_cutoff(user.id, before);
-        self.bus
-            .publish(Event::UserSessionsRevoked {
-                user_id: user.id,
-                before,
-            })
-            .await;
+        self.inner.sync.after_local_change().await;
         Ok(())
     }
 
-    /// Disables or enables a user, and tells every instance to forget what it knew of them.
+    /// Disables or enables a user; every instance forgets what it knew of them.
     pub async fn set_disabled(
         &self,
         ctx: &ChangeContext,
-        user: UserId,
+        user: portcullis_store::UserId,
         disabled: bool,
     ) -> Result<User, StoreError> {
-        let user = self.store.set_user_disabled(ctx, user, disabled).await?;
-        self.bus
-            .publish(Event::UserChanged {
-                user_id: user.id,
-                issuer: user.issuer.clone(),
-                sub: user.sub.clone(),
-            })
-            .await;
+        let user = self
+            .inner
+            .store
+            .set_user_disabled(ctx, user, disabled)
+            .await?;
+        self.inner.sync.after_local_change().await;
         Ok(user)
     }
 }
@@ -179,7 +221,7 @@ impl Sessions {
 /// the token has it (a token refreshed after the cutoff still belongs to the old sign-in), else
 /// `iat`; a token with neither cannot show it is newer, so it is refused. Times in tokens have
 /// whole seconds: a token from the cutoff's own second is refused too, erring on the safe side.
-fn session_started_before(claims: &portcullis_auth::jwt::Claims, cutoff: DateTime<Utc>) -> bool {
+pub fn session_started_before(claims: &Claims, cutoff: DateTime<Utc>) -> bool {
     match claims.auth_time.or(claims.iat) {
         Some(start) => start <= cutoff.timestamp(),
         None => true,

@@ -1,18 +1,17 @@
 //! Each instance's in-memory copy of the revocations in force, so that checking a request costs
-//! no round trip. Loaded from the database at start-up and on every resync, and kept current by
-//! the events of the bus. The database stays the source of truth.
+//! no round trip. Loaded from the database at start-up and kept current by the cluster sync
+//! (`crate::cluster::sync`), which alone decides when it may be trusted. The database stays the
+//! source of truth.
 
 use chrono::{DateTime, Utc};
 use portcullis_store::{RevocationKind, RevokedToken, Store, StoreResult, UserId};
 use std::collections::HashMap;
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Default)]
 pub struct RevocationView {
     tokens: RwLock<HashMap<(RevocationKind, String), DateTime<Utc>>>,
     users: RwLock<HashMap<UserId, DateTime<Utc>>>,
-    loaded: AtomicBool,
 }
 
 impl RevocationView {
@@ -27,12 +26,7 @@ impl RevocationView {
         let users: HashMap<_, _> = store.user_revocations().await?.into_iter().collect();
         *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens;
         *self.users.write().unwrap_or_else(|p| p.into_inner()) = users;
-        self.loaded.store(true, Ordering::Release);
         Ok(())
-    }
-
-    pub fn is_loaded(&self) -> bool {
-        self.loaded.load(Ordering::Acquire)
     }
 
     pub fn add_token(&self, token: &RevokedToken) {

@@ -5,6 +5,7 @@
 //! clock-skew leeway is for requests in flight, not for a session that can refresh in-band.
 
 use super::close;
+use crate::access::{Freshness, NotAdmitted, resolve_principal};
 use crate::http::AppState;
 use crate::principal::Principal;
 use crate::rbac::{self, Action};
@@ -166,35 +167,23 @@ async fn principal(
     token: Arc<Verified>,
     source: Identity,
 ) -> Result<Principal, Denied> {
-    // `jit.provisioning` flag: with provisioning off, an unknown user is refused (403 over
-    // HTTP, 4403 here) before anything is written.
-    match crate::flags::policy::admit(state, &token).await {
-        Ok(()) => {}
-        Err(crate::http::ApiError::Forbidden) => return Err(Denied::Forbidden),
-        Err(e) => {
-            tracing::warn!(error = %e, "websocket provisioning check failed");
-            return Err(Denied::Unavailable);
-        }
-    }
-    let trust_cache = source == Identity::Cached && state.sessions.bus().in_sync();
-    let identity = state
-        .principals
-        .identity(&state.store, &token, state.clock.now(), trust_cache)
-        .await
-        .map_err(|e| {
-            tracing::warn!(error = %e, "websocket identity could not be loaded");
-            Denied::Unavailable
-        })?;
-    let platform_admin = token.groups.iter().any(|g| *g == *state.admin_group);
-    let principal = Principal {
-        identity,
-        token,
-        platform_admin,
+    let freshness = match source {
+        Identity::Cached => Freshness::Cached,
+        Identity::Fresh => Freshness::Fresh,
     };
-    if principal.identity.user.disabled_at.is_some() {
-        return Err(Denied::Forbidden);
-    }
-    state.sessions.check(&principal).await?;
+    // A socket lives on: its checks never skip revocation, whatever `revocation.check_reads`
+    // says for HTTP reads.
+    let principal = resolve_principal(state, token, freshness, true)
+        .await
+        .map_err(|e| match e {
+            NotAdmitted::Rejected(r) => Denied::Unauthorized(r),
+            // `jit.provisioning` off and an unknown user: 403 over HTTP, 4403 here.
+            NotAdmitted::NotProvisioned => Denied::Forbidden,
+            NotAdmitted::Unavailable(e) => {
+                tracing::warn!(error = %e, "websocket identity could not be checked");
+                Denied::Unavailable
+            }
+        })?;
     require_mfa(state, &principal)?;
     Ok(principal)
 }
@@ -262,17 +251,4 @@ pub async fn may_read(state: &AppState, principal: &Principal, org: OrgId) -> Re
     // The org's MFA policy (`crate::mfa::enforce_org`): without the proof the org is out of
     // reach for this token.
     Ok(crate::mfa::enforce_org(state, principal, org, role).is_ok())
-}
-
-/// Whether a pushed `UserSessionsRevoked { before }` ends this token's session. The same rule
-/// as the session check: the session's start is `auth_time`, else `iat`; a token with neither
-/// cannot show it is newer; a token from the cutoff's own second is refused.
-pub fn session_started_before(
-    claims: &portcullis_auth::jwt::Claims,
-    before: chrono::DateTime<chrono::Utc>,
-) -> bool {
-    match claims.auth_time.or(claims.iat) {
-        Some(start) => start <= before.timestamp(),
-        None => true,
-    }
 }

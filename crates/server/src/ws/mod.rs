@@ -17,7 +17,7 @@ pub mod export;
 pub mod messages;
 pub mod session;
 
-use crate::events::Event;
+use crate::events::ResourceAction;
 use crate::http::extract::CallerPrincipal;
 use crate::http::{ApiError, AppState};
 use crate::sessions::Refusal;
@@ -134,16 +134,11 @@ pub async fn upgrade(State(state): State<AppState>, req: Request) -> Response {
 }
 
 /// Tells every instance's subscribers of the resource's org that it changed.
-pub async fn publish_resource_change(state: &AppState, r: &Resource, action: &str) {
+pub async fn publish_resource_change(state: &AppState, r: &Resource, action: ResourceAction) {
     state
         .sessions
         .bus()
-        .publish(Event::ResourceChanged {
-            org_id: r.org_id,
-            resource_id: r.id,
-            action: action.to_owned(),
-            version: r.version,
-        })
+        .resource_changed(r.org_id, r.id, action, r.version)
         .await;
 }
 

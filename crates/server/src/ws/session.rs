@@ -425,7 +425,12 @@ impl Live {
                 Ok(())
             }
             Ok(Event::UserSessionsRevoked { user_id, before }) => {
-                if user_id == me && auth::session_started_before(self.authority.claims(), before) {
+                if user_id == me
+                    && self
+                        .state
+                        .sessions
+                        .started_before(self.authority.claims(), before)
+                {
                     return Err(End::Close {
                         code: close::UNAUTHORIZED,
                         why: "revoked",

@@ -52,13 +52,17 @@ fn check_config_prints_redacted_config() {
             "postgres://app:hunter2@db/portcullis",
         ),
         ("PORTCULLIS_REDIS_URL", "redis://:redispw@cache:6379"),
+        (
+            "PORTCULLIS_CLUSTER_SECRET",
+            "clusterpw-clusterpw-clusterpw-clusterpw",
+        ),
     ];
     for format in ["toml", "json"] {
         let o = portcullis(&["check-config", "--format", format], &env);
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         let out = String::from_utf8_lossy(&o.stdout);
         assert!(
-            !out.contains("hunter2") && !out.contains("redispw"),
+            !out.contains("hunter2") && !out.contains("redispw") && !out.contains("clusterpw"),
             "{out}"
         );
         assert!(out.contains("postgres://app:***@db/portcullis"), "{out}");

@@ -207,6 +207,7 @@ pub async fn cluster(database_url: &str, redis: Option<(&str, &str)>) -> Cluster
     if let Some((url, prefix)) = redis {
         config.redis_url = Some(portcullis::config::RedisUrl::parse(url).expect("redis url"));
         config.redis_prefix = prefix.to_owned();
+        config.cluster_secret = Some(cluster_secret());
     }
     let a = spawn_with(&config).await;
     let b = spawn_with(&config).await;
@@ -221,6 +222,13 @@ pub async fn cluster(database_url: &str, redis: Option<(&str, &str)>) -> Cluster
         config,
         dir,
     }
+}
+
+/// The secret both instances of a test cluster share.
+pub const CLUSTER_SECRET: &str = "test cluster secret, at least thirty-two bytes long";
+
+pub fn cluster_secret() -> portcullis::config::ClusterSecret {
+    portcullis::config::ClusterSecret::new(CLUSTER_SECRET).expect("long enough")
 }
 
 /// A Redis key prefix no other test uses.

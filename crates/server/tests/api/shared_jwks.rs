@@ -19,6 +19,7 @@ async fn two_instances_make_one_jwks_fetch_through_redis() {
     config.auth.client_ids = vec!["portcullis-dev".into()];
     config.redis_url = Some(RedisUrl::parse(&redis).expect("redis url"));
     config.redis_prefix = format!("test-{}", uuid::Uuid::now_v7().simple());
+    config.cluster_secret = Some(crate::helpers::cluster_secret());
     let a = spawn_with(&config).await;
     wait_ready(&a).await;
     let b = spawn_with(&config).await;

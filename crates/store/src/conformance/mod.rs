@@ -7,6 +7,7 @@
 //! fails here.
 
 mod audit;
+mod changes;
 mod flags;
 mod members;
 mod orgs;
@@ -16,6 +17,7 @@ mod support;
 mod users;
 
 pub use audit::*;
+pub use changes::*;
 pub use flags::*;
 pub use members::*;
 pub use orgs::*;
@@ -55,6 +57,7 @@ macro_rules! conformance_suite {
             token_revocations_expire_and_purge,
             user_revocation_only_moves_forward,
             flags_global_and_per_org,
+            change_feed_lists_security_changes_in_order,
         );
     };
     (@cases $harness:path; $($case:ident),* $(,)?) => {

@@ -1,9 +1,8 @@
 //! Runtime feature flags (platform admins only): the registry with each flag's default, global
 //! value and per-org values, and setting one value. A change is audited by the store (`flag.set`
-//! with the before and after value), applied on this instance at once and announced to every
-//! other instance (`Event::FlagChanged`). See `crate::flags` and docs/sessions.md.
+//! with the before and after value), applied on this instance at once and read by every other
+//! instance from the database (`crate::cluster::sync`). See `crate::flags` and docs/sessions.md.
 
-use crate::events::Event;
 use crate::flags::registry::{self, FlagDef, FlagScope, FlagType};
 use crate::http::change::context;
 use crate::http::error::ApiError;
@@ -183,18 +182,8 @@ pub async fn set(
         .store
         .set_flag(&context(&state, &admin), &key, &value)
         .await?;
-    // In force here before the response; the other instances hear it on the bus.
-    if let Err(e) = state.flags.reload(&*state.store).await {
-        tracing::warn!(error = %e, "flag stored, but reloading the flags failed; the subscriber retries");
-    }
-    state
-        .sessions
-        .bus()
-        .publish(Event::FlagChanged {
-            name: key.name.clone(),
-            org_id: key.org_id,
-        })
-        .await;
+    // In force here before the response; the other instances read it within a sync interval.
+    state.changed().await;
     let rows = state.store.list_flags().await?;
     Ok(Json(view(&state, def, &rows)))
 }

@@ -47,9 +47,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
     if !bus.ready() {
         return Err(ApiError::unavailable("Redis has not been reached yet"));
     }
-    // Live: revocations and invalidations arrive through the bus; fallback: Redis was lost
-    // and every check goes to the database until it is back.
-    let events = if bus.in_sync() {
+    // Live: the in-memory view is current (caught up within the sync interval, and after the
+    // Redis subscription came up); fallback: every check goes to the database until it is.
+    let events = if state.sessions.trusted() {
         "live"
     } else {
         "database_fallback"

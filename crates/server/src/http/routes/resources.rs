@@ -2,6 +2,7 @@
 //! read, patch with optimistic concurrency (`If-Match` against the version, which is also the
 //! `ETag`), soft delete, restore. Members change their own resources; admins anyone's.
 
+use crate::events::ResourceAction;
 use crate::http::change::context;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanModerate, CanRead, CanWriteOwn, OrgAccess};
@@ -20,7 +21,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 /// Tells WebSocket subscribers of the org (on every instance) that `r` changed.
-async fn announce(state: &AppState, r: &Resource, action: &str) {
+async fn announce(state: &AppState, r: &Resource, action: ResourceAction) {
     crate::ws::publish_resource_change(state, r, action).await;
 }
 
@@ -130,7 +131,7 @@ pub async fn create(
         .store
         .create_resource(&context(&state, &access.principal), &new)
         .await?;
-    announce(&state, &r, "created").await;
+    announce(&state, &r, ResourceAction::Created).await;
     Ok(with_etag(StatusCode::CREATED, r))
 }
 
@@ -238,7 +239,7 @@ pub async fn patch(
             expected,
         )
         .await?;
-    announce(&state, &r, "updated").await;
+    announce(&state, &r, ResourceAction::Updated).await;
     Ok(with_etag(StatusCode::OK, r))
 }
 
@@ -259,7 +260,7 @@ pub async fn delete(
         .store
         .soft_delete_resource(&context(&state, &access.principal), access.org, id)
         .await?;
-    announce(&state, &r, "deleted").await;
+    announce(&state, &r, ResourceAction::Deleted).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -279,6 +280,6 @@ pub async fn restore(
         .store
         .restore_resource(&context(&state, &access.principal), access.org, id)
         .await?;
-    announce(&state, &r, "restored").await;
+    announce(&state, &r, ResourceAction::Restored).await;
     Ok(with_etag(StatusCode::OK, r))
 }

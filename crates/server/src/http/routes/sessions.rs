@@ -81,7 +81,6 @@ async fn set_disabled(
         .sessions
         .set_disabled(&context(state, admin), user, disabled)
         .await?;
-    state.principals.forget_user(&user).await;
     Ok(Json(user))
 }
 

@@ -1,0 +1,7 @@
+//! Who the caller is and whether they may go on: the checks every front door (the HTTP
+//! extractors, the WebSocket upgrade and in-band refresh) runs on a verified token, once, in one
+//! order.
+
+mod principal;
+
+pub use principal::{Freshness, NotAdmitted, resolve_principal};

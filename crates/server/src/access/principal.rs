@@ -1,0 +1,95 @@
+//! From a verified token to a [`Principal`], in an order that lets nothing a revoked token
+//! sends cause a write: the token's own revocations, then (before the first-sight upsert) the
+//! user's cutoff and status, then the user row and memberships.
+
+use crate::http::AppState;
+use crate::principal::Principal;
+use crate::sessions::Refusal;
+use portcullis_auth::{Rejection, Verified};
+use portcullis_store::StoreError;
+use std::sync::Arc;
+
+/// Whether the caller's identity may come from the principal cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Freshness {
+    /// The cache, while the cluster sync vouches for it.
+    Cached,
+    /// The database: the caller's status or memberships may just have changed.
+    Fresh,
+}
+
+/// Why a token that verified does not make a principal.
+#[derive(Debug)]
+pub enum NotAdmitted {
+    /// Revoked token, session or user; disabled user.
+    Rejected(Rejection),
+    /// `jit.provisioning` is off and the user has no row.
+    NotProvisioned,
+    /// The database could not answer.
+    Unavailable(Arc<StoreError>),
+}
+
+impl From<Refusal> for NotAdmitted {
+    fn from(r: Refusal) -> Self {
+        match r {
+            Refusal::Rejected(r) => Self::Rejected(r),
+            Refusal::Unavailable(e) => Self::Unavailable(Arc::new(e)),
+        }
+    }
+}
+
+impl From<StoreError> for NotAdmitted {
+    fn from(e: StoreError) -> Self {
+        Self::Unavailable(Arc::new(e))
+    }
+}
+
+/// The principal of `token`. `check_revocation` false (the `revocation.check_reads` flag, for a
+/// read) skips the revocation checks on a cached identity only: loading one writes (the
+/// first-sight upsert, `last_seen_at`), so then every check runs first, whatever the flag says.
+pub async fn resolve_principal(
+    state: &AppState,
+    token: Arc<Verified>,
+    freshness: Freshness,
+    check_revocation: bool,
+) -> Result<Principal, NotAdmitted> {
+    let claims = &token.claims;
+    let trusted = freshness == Freshness::Cached && state.sessions.trusted();
+    let cached = match trusted {
+        true => state.principals.cached(&claims.iss, &claims.sub).await,
+        false => None,
+    };
+    let (identity, checked) = match cached {
+        Some(identity) => (identity, false),
+        None => {
+            state.sessions.check_token(claims).await?;
+            let existing = state.store.find_user(&claims.iss, &claims.sub).await?;
+            match &existing {
+                Some(user) => state.sessions.check_user(user, claims).await?,
+                None if !state.flags.jit_provisioning() => {
+                    return Err(NotAdmitted::NotProvisioned);
+                }
+                None => {}
+            }
+            let identity = state
+                .principals
+                .identity(&state.store, &token, state.clock.now(), trusted)
+                .await
+                .map_err(NotAdmitted::Unavailable)?;
+            (identity, true)
+        }
+    };
+    let platform_admin = token.groups.iter().any(|g| *g == *state.admin_group);
+    let principal = Principal {
+        identity,
+        token,
+        platform_admin,
+    };
+    if principal.identity.user.disabled_at.is_some() {
+        return Err(NotAdmitted::Rejected(Rejection::UserDisabled));
+    }
+    if check_revocation && !checked {
+        state.sessions.check(&principal).await?;
+    }
+    Ok(principal)
+}
