@@ -44,11 +44,12 @@ pub fn bearer_token<'a>(headers: &'a HeaderMap, query: Option<&str>) -> Result<&
     Ok(token)
 }
 
+/// Names are percent-decoded as the application's own query parser (form-urlencoded) would
+/// decode them, so `%61ccess_token` is caught like `access_token`; they are compared without
+/// regard to ASCII case, since some frameworks read parameters that way.
 fn carries_token(query: &str) -> bool {
-    query.split('&').any(|pair| {
-        let name = pair.split('=').next().unwrap_or("");
-        TOKEN_PARAMS.iter().any(|p| name.eq_ignore_ascii_case(p))
-    })
+    url::form_urlencoded::parse(query.as_bytes())
+        .any(|(name, _)| TOKEN_PARAMS.iter().any(|p| name.eq_ignore_ascii_case(p)))
 }
 
 /// The `WWW-Authenticate` challenge for a refusal: plain `Bearer` when no token was sent,
@@ -231,5 +232,29 @@ mod tests {
             Err(Rejection::TokenInQuery)
         );
         assert_eq!(bearer_token(&h, Some("kind=token_list")), Ok("abc"));
+    }
+
+    #[test]
+    fn percent_encoded_token_parameter_names_are_refused() {
+        let h = headers(&["Bearer abc"]);
+        for query in [
+            "access%5Ftoken=x",
+            "%61ccess_token=x",
+            "%61%63%63%65%73%73%5F%74%6F%6B%65%6E=x",
+            "x=1&ACCESS_TOKEN=",
+            "x=1&Access%5fToken=x",
+            "id%5ftoken=x",
+            "%74oken=x",
+            "access_token",
+        ] {
+            assert_eq!(
+                bearer_token(&h, Some(query)),
+                Err(Rejection::TokenInQuery),
+                "{query}"
+            );
+        }
+        for query in ["access%5Ftokens=x", "x=access_token", "token%5Flist=1"] {
+            assert_eq!(bearer_token(&h, Some(query)), Ok("abc"), "{query}");
+        }
     }
 }

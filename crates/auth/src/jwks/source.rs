@@ -2,6 +2,7 @@
 //! issuer's discovery document, never from a token.
 
 use crate::keys::{VerifyingKey, parse_jwks};
+use crate::provider::{UrlRefusal, check_key_url};
 use async_trait::async_trait;
 use reqwest::StatusCode;
 use reqwest::header::{CACHE_CONTROL, ETAG, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
@@ -176,7 +177,10 @@ impl KeySource for HttpJwks {
 
 /// Reads an OpenID Provider's discovery document and returns its `jwks_uri`. The document's
 /// `issuer` must equal the configured one exactly (OpenID Connect Discovery 1.0, section 4.3):
-/// otherwise one issuer could publish keys for another.
+/// otherwise one issuer could publish keys for another. The `jwks_uri` is held to the issuer's
+/// own rule (https, or loopback http when allowed, never a user name or password): it is
+/// remote content, so it must not be able to point the key fetch anywhere the operator could
+/// not have configured.
 pub async fn discover_jwks_uri(
     client: &reqwest::Client,
     issuer: &str,
@@ -201,9 +205,13 @@ pub async fn discover_jwks_uri(
         .get("jwks_uri")
         .and_then(|v| v.as_str())
         .ok_or(FetchError::Document("discovery has no jwks_uri"))?;
-    if !(uri.starts_with("https://") || (allow_http && crate::provider::is_loopback_http(uri))) {
-        return Err(FetchError::Document("jwks_uri is not https"));
-    }
+    check_key_url(uri, allow_http).map_err(|why| {
+        FetchError::Document(match why {
+            UrlRefusal::NotAUrl => "jwks_uri is not an absolute URL with a host",
+            UrlRefusal::Userinfo => "jwks_uri carries a user name or password",
+            UrlRefusal::NotHttps | UrlRefusal::PlainHttp => "jwks_uri is not https",
+        })
+    })?;
     Ok(uri.to_owned())
 }
 

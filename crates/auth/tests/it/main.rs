@@ -2,6 +2,9 @@
 
 mod claims_parsing;
 mod controlled_issuer;
+// The discovery server is an axum router.
+#[cfg(feature = "axum")]
+mod discovery;
 mod jwks_behaviour;
 mod properties;
 mod provider_rules;

@@ -53,42 +53,63 @@ fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_owned();
     };
-    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    // The password is whatever follows the first ':' of the userinfo, which ends at the last '@'
-    // (an unescaped '@' in a password is invalid but common; this still hides it).
-    let authority = match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _password)) => format!("{user}:{REDACTED}@{host}"),
-            None => format!("{userinfo}@{host}"),
+    let (userinfo, after) = match userinfo_end(rest) {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _password)) => (format!("{user}:{REDACTED}@"), &rest[at + 1..]),
+            None => (String::new(), rest),
         },
-        None => authority.to_owned(),
+        None => (String::new(), rest),
     };
-    format!("{scheme}://{authority}{}", redact_query(tail))
+    format!("{scheme}://{userinfo}{}", redact_query(after))
 }
 
-/// libpq and sqlx also take the password as a query parameter.
-fn redact_query(tail: &str) -> String {
-    let Some((path, query)) = tail.split_once('?') else {
-        return tail.to_owned();
-    };
-    let (query, fragment) = match query.split_once('#') {
-        Some((q, f)) => (q, Some(f)),
-        None => (query, None),
-    };
-    let params: Vec<String> = query
-        .split('&')
-        .map(|p| match p.split_once('=') {
-            Some((k, _)) if k.eq_ignore_ascii_case("password") => format!("{k}={REDACTED}"),
-            _ => p.to_owned(),
-        })
-        .collect();
-    let mut out = format!("{path}?{}", params.join("&"));
-    if let Some(f) = fragment {
-        out.push('#');
-        out.push_str(f);
+/// Where the userinfo ends: the last `@` before the first `/`, `?` or `#` that follows the first
+/// `@`. Passwords are often written unescaped, and then `/`, `?`, `#` and `@` may all stand in
+/// them, so the authority cannot end at the first `/`, `?` or `#` of the URL (it may be in the
+/// password), nor at the last `@` (it may be in the query, and the host and path would be
+/// hidden with the password). The first `@` ends the userinfo or is inside it, and the host has
+/// no `@`, so the first delimiter after it ends the host, unless the password has one of
+/// `/?#` somewhere after an `@`, which this does not untangle. A URL with no userinfo but an
+/// `@` after a `:` (`db:5432/x?o=a@b`) reads like a password holding a `/` (`u:12/x@db`) and
+/// is redacted as one: showing too little is the safe mistake.
+fn userinfo_end(rest: &str) -> Option<usize> {
+    let first_at = rest.find('@')?;
+    let path_start = rest[first_at..]
+        .find(['/', '?', '#'])
+        .map_or(rest.len(), |i| first_at + i);
+    rest[..path_start].rfind('@')
+}
+
+/// libpq and sqlx also take the password as a query parameter. Parameters are taken to start
+/// after any `?` or `&` (not only after the first `?`, which may have been inside a password
+/// that was already hidden), and a password value runs to the next `&`, over any `?` or `#`
+/// that an unescaped password may hold.
+fn redact_query(after_userinfo: &str) -> String {
+    let s = after_userinfo;
+    let mut out = String::with_capacity(s.len());
+    let mut start = 0;
+    loop {
+        let end = s[start..].find(['?', '&']).map_or(s.len(), |i| start + i);
+        let param = &s[start..end];
+        let end = match param.split_once('=') {
+            // The text before the first `?` or `&` is the host and path, not a parameter.
+            Some((key, _)) if start > 0 && key.eq_ignore_ascii_case("password") => {
+                out.push_str(key);
+                out.push('=');
+                out.push_str(REDACTED);
+                s[start..].find('&').map_or(s.len(), |i| start + i)
+            }
+            _ => {
+                out.push_str(param);
+                end
+            }
+        };
+        let Some(separator) = s[end..].chars().next() else {
+            return out;
+        };
+        out.push(separator);
+        start = end + separator.len_utf8();
     }
-    out
 }
 
 impl fmt::Debug for SecretUrl {
@@ -189,17 +210,69 @@ mod tests {
         .expect("valid");
         let r = u.redacted();
         assert!(!r.contains("p@ss") && !r.contains("hunter2"), "{r}");
-        assert_eq!(
-            r,
-            "postgresql://app:***@db/x?sslmode=require&password=***#frag"
-        );
+        // The `#` might be part of an unescaped password, so the value is hidden up to the next
+        // `&`, fragment included.
+        assert_eq!(r, "postgresql://app:***@db/x?sslmode=require&password=***");
+    }
+
+    #[test]
+    fn unescaped_delimiters_in_the_password_are_redacted() {
+        for (raw, password, redacted) in [
+            ("postgres://u:pa#ss@db/x", "pa#ss", "postgres://u:***@db/x"),
+            ("postgres://u:pa/ss@db/x", "pa/ss", "postgres://u:***@db/x"),
+            ("redis://:p?w@h:6379/0", "p?w", "redis://:***@h:6379/0"),
+            ("postgres://u:p@ss@db/x", "p@ss", "postgres://u:***@db/x"),
+            (
+                "postgres://u:a/b?c#d@e@db:5432/x?sslmode=require",
+                "a/b?c#d@e",
+                "postgres://u:***@db:5432/x?sslmode=require",
+            ),
+            (
+                "postgresql://u:pa?ss@db/x?password=hunter2",
+                "pa?ss",
+                "postgresql://u:***@db/x?password=***",
+            ),
+            (
+                "postgres://u:s3cr3t@db/x?application_name=me@host",
+                "s3cr3t",
+                "postgres://u:***@db/x?application_name=me@host",
+            ),
+        ] {
+            let u = SecretUrl::parse(raw, &["postgres", "postgresql", "redis"]).expect("valid");
+            let r = u.redacted();
+            assert!(!r.contains(password), "{raw} -> {r}");
+            assert_eq!(r, redacted, "{raw}");
+            assert!(!format!("{u:?}").contains(password), "{raw}");
+            assert_eq!(u.expose(), raw);
+        }
+    }
+
+    #[test]
+    fn query_passwords_are_redacted_whatever_precedes_them() {
+        for (raw, password) in [
+            ("postgres://db/x?password=hun#ter2", "ter2"),
+            ("postgres://db/x?password=a?b&sslmode=require", "a?b"),
+            // Read as a userinfo `db:5432/x?o=a` (see `userinfo_end`); the query password
+            // after it is still found.
+            ("postgres://db:5432/x?o=a@b&password=hunter2", "hunter2"),
+            ("postgres://u@db/x?PASSWORD=p@ss", "p@ss"),
+        ] {
+            let r = SecretUrl::parse(raw, DATABASE_SCHEMES)
+                .expect("valid")
+                .redacted();
+            assert!(!r.contains(password), "{raw} -> {r}");
+        }
     }
 
     #[test]
     fn urls_without_password_are_unchanged() {
         for raw in [
             "sqlite://./.portcullis/portcullis.db",
+            "sqlite://./data@v2/portcullis.db",
             "postgres://postgres@127.0.0.1/test",
+            "postgres://postgres@127.0.0.1/test?application_name=me@host",
+            "postgres://db:5432/x?sslmode=require&passwordless=1",
+            "postgresql://u%40corp@db/x",
         ] {
             let u = SecretUrl::parse(raw, DATABASE_SCHEMES).expect("valid");
             assert_eq!(u.redacted(), raw);
