@@ -9,7 +9,7 @@
 //! nudge is lost.
 //!
 //! The in-memory view is trusted only while it is known to be that fresh: the last catch-up
-//! succeeded and started less than an interval (plus a margin) ago, and, with Redis, after the
+//! succeeded and started less than an interval plus one second ago, and, with Redis, after the
 //! current subscription came up. Otherwise every revocation check asks the database.
 
 use super::change::SecurityChange;
@@ -26,9 +26,12 @@ use std::time::{Duration, Instant};
 
 /// Rows read per query; a longer backlog takes several.
 const PAGE: u32 = 500;
-/// Slack on top of the interval before the view counts as stale: a timer tick late by a
-/// scheduling hiccup should not send every request to the database.
-const MARGIN: Duration = Duration::from_millis(500);
+/// Slack on top of the interval before the view counts as stale: a tick late by a scheduling
+/// hiccup or a slow query should not send every request to the database. It is also the
+/// worst case past the interval: a change committed just after a successful catch-up that
+/// began at T is enforced by T + interval + MARGIN at the latest, by a later catch-up or by
+/// the database. Hence the documented bound, `sync_interval_ms` + 1 s.
+const MARGIN: Duration = Duration::from_secs(1);
 /// Expired revocations are dropped from memory this often.
 const PRUNE_EVERY: Duration = Duration::from_secs(60);
 
@@ -116,7 +119,11 @@ impl ClusterSync {
     /// succeeds.
     pub async fn after_local_change(&self) {
         if self.catch_up().await.is_ok() {
-            self.bus.nudge(self.applied()).await;
+            // In the background: the nudge only speeds the others up, and a Redis that hangs
+            // must not hold the response for the publish timeout.
+            let bus = self.bus.clone();
+            let seq = self.applied();
+            tokio::spawn(async move { bus.nudge(seq).await });
         }
     }
 
