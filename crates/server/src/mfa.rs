@@ -182,8 +182,9 @@ pub fn enforce_caller(
     Ok(())
 }
 
-/// For org routes (the guard), once the caller is known to have access: the org's
-/// `mfa.required` (or the global value) and the caller's role in `mfa.required_roles`.
+/// For org routes (the guard, and the handlers of org routes outside it), once the caller is
+/// known to have access: the org's `mfa.required` (or the global value) and the caller's role
+/// in `mfa.required_roles`.
 pub fn enforce_org(
     state: &AppState,
     principal: &Principal,

@@ -269,3 +269,24 @@ async fn max_age_refuses_an_old_auth_time_and_the_challenge_carries_acr_values_a
     )
     .await;
 }
+
+#[tokio::test]
+async fn global_flag_covers_the_restore_of_a_deleted_org() {
+    let t = start(|c| c.mfa.required = true).await;
+    let owner = with_mfa(&t, "olga");
+    let org = create_org(&t, &owner, "Acme").await;
+    let path = format!("/v1/orgs/{org}");
+    assert_eq!(status(&t, &owner, Method::DELETE, &path).await, 204);
+    let restore = format!("/v1/orgs/{org}/restore");
+    assert_step_up(&t, &t.admin_token("root"), Method::POST, &restore, LEVEL).await;
+    assert_eq!(
+        status(&t, &owner, Method::GET, &path).await,
+        404,
+        "the refused restore left the org deleted"
+    );
+    assert_eq!(
+        status(&t, &admin_with_mfa(&t), Method::POST, &restore).await,
+        200
+    );
+    assert_eq!(status(&t, &owner, Method::GET, &path).await, 200);
+}
