@@ -10,6 +10,7 @@
 
 use super::auth::{self, Authority, Denied, Identity};
 use super::messages::{ErrorCode, ServerMessage};
+use super::operations::Operation;
 use crate::http::AppState;
 use portcullis_store::{OrgId, PageRequest, ResourceFilter};
 use std::time::Duration;
@@ -151,7 +152,8 @@ async fn run(
 }
 
 /// The initiating token still stands (not revoked, its user not disabled or signed out), and
-/// the socket's current token passes every check, with read permission in the org.
+/// the socket's current token passes every check, with read permission in the org and the MFA
+/// proof an export needs.
 async fn check(
     state: &AppState,
     initiating: &Authority,
@@ -160,6 +162,6 @@ async fn check(
 ) -> Result<(), Denied> {
     state.sessions.check(&initiating.principal).await?;
     let current = current.borrow().clone();
-    auth::recheck(state, &current, Identity::Cached, [org]).await?;
+    auth::recheck(state, &current, Identity::Cached, Operation::Export, [org]).await?;
     Ok(())
 }

@@ -126,6 +126,10 @@ pub enum ErrorCode {
     InvalidPageSize,
     /// The export stopped before its end (its token was refused, or the database failed).
     ExportStopped,
+    /// The operation exposes data of routes that need MFA proof (`mfa.routes`), and the
+    /// token has none (or too old a one): sign in again with MFA, `refresh`, and retry. The
+    /// error name of RFC 9470's step-up challenge.
+    InsufficientUserAuthentication,
     /// The database could not answer; try again.
     Unavailable,
 }

@@ -8,6 +8,7 @@
 //!   re-validation, `token_expiring` and the close at `exp`.
 //! - [`auth`]: the checks, shared with HTTP.
 //! - [`export`]: an org export streamed with progress, re-checked between pages.
+//! - [`operations`]: which HTTP routes' data each socket operation exposes (for `mfa.routes`).
 //! - [`messages`]: the JSON messages.
 //!
 //! `docs/sessions.md` ("WebSockets") describes the protocol for clients.
@@ -15,6 +16,7 @@
 pub mod auth;
 pub mod export;
 pub mod messages;
+pub mod operations;
 pub mod session;
 
 use crate::events::Event;

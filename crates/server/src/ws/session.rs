@@ -5,6 +5,7 @@
 use super::auth::{self, Authority, Denied, Identity};
 use super::export::{self, Export, ExportOut};
 use super::messages::{ClientMessage, ErrorCode, ServerMessage};
+use super::operations::Operation;
 use super::{
     AUTH_TIMEOUT, EXPIRY_WARNING, MAX_SUBSCRIPTIONS, RATE_BURST, RATE_PER_SEC, SEND_TIMEOUT, close,
 };
@@ -262,9 +263,15 @@ impl Live {
     /// Checks the current token again and, if it still holds, keeps the reloaded identity.
     async fn recheck(&mut self, source: Identity) -> Result<(), End> {
         let orgs = self.subscriptions.iter().copied().collect::<Vec<_>>();
-        let authority = auth::recheck(&self.state, &self.authority, source, orgs)
-            .await
-            .map_err(End::denied)?;
+        let authority = auth::recheck(
+            &self.state,
+            &self.authority,
+            source,
+            Operation::Subscribe,
+            orgs,
+        )
+        .await
+        .map_err(End::denied)?;
         self.set_authority(authority);
         Ok(())
     }
@@ -310,22 +317,23 @@ impl Live {
         if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
             return ServerMessage::org_error(ErrorCode::TooManySubscriptions, org_id);
         }
-        match auth::may_read(&self.state, &self.authority.principal, org_id).await {
-            Ok(true) => {
+        let principal = &self.authority.principal;
+        match auth::may_use(&self.state, principal, org_id, Operation::Subscribe).await {
+            Ok(()) => {
                 self.subscriptions.insert(org_id);
                 ServerMessage::Subscribed { org_id }
             }
-            Ok(false) => ServerMessage::org_error(ErrorCode::NotFound, org_id),
-            Err(_) => ServerMessage::org_error(ErrorCode::Unavailable, org_id),
+            Err(code) => ServerMessage::org_error(code, org_id),
         }
     }
 
     /// A refused refresh leaves the socket on its current token (which still closes at its
-    /// own `exp`); a token of another subject never switches the socket's identity. A refresh
-    /// that loses read permission in a subscribed org (platform admin group dropped) closes
-    /// with 4403, as a re-validation would.
+    /// own `exp`); a token of another subject never switches the socket's identity, nor does
+    /// one without the MFA proof that the open subscriptions or the running export need. A
+    /// refresh that loses read permission in a subscribed org (platform admin group dropped)
+    /// closes with 4403, as a re-validation would.
     async fn refresh(&mut self, token: &str) -> Result<ServerMessage, End> {
-        let authority = match auth::authorize_as(&self.state, token, &self.authority).await {
+        let authority = match self.authorize_refresh(token).await {
             Ok(a) => a,
             Err(d) => {
                 tracing::info!(reason = d.reason(), "websocket refresh refused");
@@ -346,6 +354,18 @@ impl Live {
         })
     }
 
+    async fn authorize_refresh(&self, token: &str) -> Result<Authority, Denied> {
+        let authority = auth::authorize_as(&self.state, token, &self.authority).await?;
+        let principal = &authority.principal;
+        if !self.subscriptions.is_empty() {
+            auth::require_mfa_for(&self.state, principal, Operation::Subscribe)?;
+        }
+        if self.export.is_some() {
+            auth::require_mfa_for(&self.state, principal, Operation::Export)?;
+        }
+        Ok(authority)
+    }
+
     async fn export(&mut self, org_id: OrgId, page_size: Option<u32>) -> ServerMessage {
         if self.export.is_some() {
             return ServerMessage::org_error(ErrorCode::ExportBusy, org_id);
@@ -354,10 +374,9 @@ impl Live {
         if !(1..=export::MAX_PAGE_SIZE).contains(&page_size) {
             return ServerMessage::org_error(ErrorCode::InvalidPageSize, org_id);
         }
-        match auth::may_read(&self.state, &self.authority.principal, org_id).await {
-            Ok(true) => {}
-            Ok(false) => return ServerMessage::org_error(ErrorCode::NotFound, org_id),
-            Err(_) => return ServerMessage::org_error(ErrorCode::Unavailable, org_id),
+        let principal = &self.authority.principal;
+        if let Err(code) = auth::may_use(&self.state, principal, org_id, Operation::Export).await {
+            return ServerMessage::org_error(code, org_id);
         }
         self.export = Some(export::start(
             self.state.clone(),
