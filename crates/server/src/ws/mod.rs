@@ -22,6 +22,7 @@ pub mod session;
 use crate::events::Event;
 use crate::http::extract::CallerPrincipal;
 use crate::http::{ApiError, AppState};
+use crate::listen::ConnectionSlot;
 use crate::sessions::Refusal;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request, State};
@@ -126,13 +127,17 @@ pub async fn upgrade(State(state): State<AppState>, req: Request) -> Response {
         Ok(ws) => ws,
         Err(e) => return e.into_response(),
     };
-    // Held from before the 101 is sent: the HTTP drain stops counting this connection at the
-    // upgrade, and a shutdown in between must still wait for the socket's 1001. If the upgrade
-    // fails, the closure and the hold are dropped.
-    let hold = state.shutdown.hold();
+    // Taken from before the 101 is sent: the HTTP drain stops counting this connection at the
+    // upgrade, and a shutdown in between must still wait for the socket's 1001; hyper also
+    // drops the connection's own share of its `max_client_connections` place then. If the
+    // upgrade fails, the closure and what it holds are dropped.
+    let holds = session::Holds {
+        shutdown: state.shutdown.hold(),
+        connection: parts.extensions.get::<ConnectionSlot>().cloned(),
+    };
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| session::run(state, socket, authority, hold))
+        .on_upgrade(move |socket| session::run(state, socket, authority, holds))
 }
 
 /// Tells every instance's subscribers of the resource's org that it changed.

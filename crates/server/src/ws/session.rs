@@ -42,13 +42,22 @@ impl End {
     }
 }
 
+/// What a socket keeps for as long as it is open.
+#[derive(Debug)]
+pub struct Holds {
+    /// Shutdown waits until the socket has closed.
+    pub shutdown: crate::shutdown::Hold,
+    /// The connection's place under `max_client_connections` (none outside the server's own
+    /// listener).
+    pub connection: Option<crate::listen::ConnectionSlot>,
+}
+
 /// Runs the socket until it ends; `authority` is set when the upgrade carried a valid token.
-/// `_hold` keeps shutdown waiting until the socket has closed.
 pub async fn run(
     state: AppState,
     mut socket: WebSocket,
     authority: Option<Authority>,
-    _hold: crate::shutdown::Hold,
+    _holds: Holds,
 ) {
     crate::metrics::ws_opened();
     // Subscribed before anything is checked: no revocation can slip between the check and
