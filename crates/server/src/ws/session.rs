@@ -3,6 +3,7 @@
 //! output of a running export. The loop owns the socket; nothing else writes to it.
 
 use super::auth::{self, Authority, Denied, Identity};
+use super::caps::Seat;
 use super::export::{self, Export, ExportOut};
 use super::messages::{ClientMessage, ErrorCode, ServerMessage};
 use super::operations::Operation;
@@ -52,24 +53,43 @@ pub struct Holds {
     pub connection: Option<crate::listen::ConnectionSlot>,
 }
 
-/// Runs the socket until it ends; `authority` is set when the upgrade carried a valid token.
-pub async fn run(
-    state: AppState,
-    mut socket: WebSocket,
-    authority: Option<Authority>,
-    _holds: Holds,
-) {
+/// How a socket starts, with its place under the caps of [`super::caps`].
+#[derive(Debug)]
+pub enum Opening {
+    /// The upgrade carried a valid token: one of the user's sockets.
+    Authenticated(Authority, Seat),
+    /// No token yet: one of the sockets waiting for their `auth` message.
+    Pending(Seat),
+}
+
+/// The user already has `ws.max_sockets_per_user` sockets open on this instance.
+const TOO_MANY_SOCKETS: End = End::Close {
+    code: close::RATE_LIMITED,
+    why: "too_many_sockets",
+};
+
+/// Runs the socket until it ends.
+pub async fn run(state: AppState, mut socket: WebSocket, opening: Opening, _holds: Holds) {
     crate::metrics::ws_opened();
     // Subscribed before anything is checked: no revocation can slip between the check and
     // the subscription.
     let events = state.sessions.bus().subscribe();
     let mut rate = Bucket::new();
-    let authority = match authority {
-        Some(a) => Ok(a),
-        None => handshake(&state, &mut socket, &mut rate).await,
+    let authenticated = match opening {
+        Opening::Authenticated(authority, seat) => Ok((authority, seat)),
+        Opening::Pending(waiting) => {
+            let authority = handshake(&state, &mut socket, &mut rate).await;
+            // No longer waiting, whatever the outcome.
+            drop(waiting);
+            authority.and_then(|a| match state.ws_caps.socket(a.principal.user_id()) {
+                Some(seat) => Ok((a, seat)),
+                None => Err(TOO_MANY_SOCKETS),
+            })
+        }
     };
-    let end = match authority {
-        Ok(authority) => {
+    let end = match authenticated {
+        // The user's seat is given back when the loop ends, before the close handshake.
+        Ok((authority, _seat)) => {
             let mut live = Live::new(state.clone(), authority, events, rate);
             live.run(&mut socket).await
         }
