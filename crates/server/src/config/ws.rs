@@ -1,4 +1,4 @@
-//! `[ws]`: how many WebSockets one instance keeps open. See
+//! `[ws]`: how many WebSockets (and exports over them) one instance keeps open. See
 //! docs/sessions.md, "Limits and close codes".
 
 use super::ConfigError;
@@ -13,6 +13,9 @@ pub struct WsConfig {
     /// Sockets on this instance that were upgraded without a token and have not sent their
     /// `auth` message yet; past it, a header-less upgrade is refused with 503.
     pub max_unauthenticated: u32,
+    /// Exports running at once for one user on this instance, across their sockets; past it,
+    /// an `export` gets error `too_many_exports`.
+    pub max_exports_per_user: u32,
 }
 
 impl Default for WsConfig {
@@ -20,6 +23,7 @@ impl Default for WsConfig {
         Self {
             max_sockets_per_user: 32,
             max_unauthenticated: 1000,
+            max_exports_per_user: 2,
         }
     }
 }
@@ -29,6 +33,7 @@ impl WsConfig {
         for (name, value) in [
             ("ws.max_sockets_per_user", self.max_sockets_per_user),
             ("ws.max_unauthenticated", self.max_unauthenticated),
+            ("ws.max_exports_per_user", self.max_exports_per_user),
         ] {
             if value == 0 {
                 return Err(ConfigError::setting(name, "must be at least 1"));
@@ -49,15 +54,24 @@ mod tests {
         Jail::expect_with(|jail| {
             let c = load(Profile::Standard, None).expect("defaults are valid");
             assert_eq!(
-                (c.ws.max_sockets_per_user, c.ws.max_unauthenticated),
-                (32, 1000)
+                (
+                    c.ws.max_sockets_per_user,
+                    c.ws.max_unauthenticated,
+                    c.ws.max_exports_per_user
+                ),
+                (32, 1000, 2)
             );
             jail.set_env("PORTCULLIS_WS__MAX_SOCKETS_PER_USER", "4");
             jail.set_env("PORTCULLIS_WS__MAX_UNAUTHENTICATED", "50");
+            jail.set_env("PORTCULLIS_WS__MAX_EXPORTS_PER_USER", "1");
             let c = load(Profile::Standard, None).expect("valid");
             assert_eq!(
-                (c.ws.max_sockets_per_user, c.ws.max_unauthenticated),
-                (4, 50)
+                (
+                    c.ws.max_sockets_per_user,
+                    c.ws.max_unauthenticated,
+                    c.ws.max_exports_per_user
+                ),
+                (4, 50, 1)
             );
             Ok(())
         });
@@ -68,6 +82,7 @@ mod tests {
         for var in [
             "PORTCULLIS_WS__MAX_SOCKETS_PER_USER",
             "PORTCULLIS_WS__MAX_UNAUTHENTICATED",
+            "PORTCULLIS_WS__MAX_EXPORTS_PER_USER",
         ] {
             Jail::expect_with(|jail| {
                 jail.set_env(var, "0");

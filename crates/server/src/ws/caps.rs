@@ -1,6 +1,7 @@
-//! This instance's caps on sockets (`[ws]`): open sockets per user, and sockets still waiting
-//! for their `auth` message. Each admitted socket holds a [`Seat`], which gives its place back
-//! when dropped, however the socket ends (closed, refused, aborted, panicked).
+//! This instance's caps on sockets and exports (`[ws]`): open sockets per user, sockets still
+//! waiting for their `auth` message, and running exports per user. Each admitted socket or
+//! export holds a [`Seat`], which gives its place back when dropped, however the socket or
+//! export ends (closed, refused, aborted, panicked).
 
 use crate::config::WsConfig;
 use portcullis_store::UserId;
@@ -15,6 +16,7 @@ pub struct Caps(Arc<Inner>);
 struct Inner {
     max_unauthenticated: usize,
     max_sockets_per_user: usize,
+    max_exports_per_user: usize,
     counts: Mutex<Counts>,
 }
 
@@ -22,12 +24,14 @@ struct Inner {
 struct Counts {
     unauthenticated: usize,
     sockets: HashMap<UserId, usize>,
+    exports: HashMap<UserId, usize>,
 }
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
     Unauthenticated,
     Socket(UserId),
+    Export(UserId),
 }
 
 /// A place under one of the caps, given back on drop.
@@ -46,6 +50,7 @@ impl Caps {
         Self(Arc::new(Inner {
             max_unauthenticated: to_usize(config.max_unauthenticated),
             max_sockets_per_user: to_usize(config.max_sockets_per_user),
+            max_exports_per_user: to_usize(config.max_exports_per_user),
             counts: Mutex::new(Counts::default()),
         }))
     }
@@ -60,6 +65,11 @@ impl Caps {
         self.take(Kind::Socket(user))
     }
 
+    /// A running export of `user`, on any of their sockets.
+    pub fn export(&self, user: UserId) -> Option<Seat> {
+        self.take(Kind::Export(user))
+    }
+
     fn take(&self, kind: Kind) -> Option<Seat> {
         let inner = &self.0;
         let mut counts = inner.lock();
@@ -68,6 +78,10 @@ impl Caps {
             Kind::Socket(user) => (
                 counts.sockets.entry(user).or_default(),
                 inner.max_sockets_per_user,
+            ),
+            Kind::Export(user) => (
+                counts.exports.entry(user).or_default(),
+                inner.max_exports_per_user,
             ),
         };
         if *count >= max {
@@ -106,6 +120,7 @@ impl Drop for Seat {
                 counts.unauthenticated = counts.unauthenticated.saturating_sub(1);
             }
             Kind::Socket(user) => release(&mut counts.sockets, user),
+            Kind::Export(user) => release(&mut counts.exports, user),
         }
     }
 }
@@ -118,6 +133,7 @@ mod tests {
         Caps::new(&WsConfig {
             max_sockets_per_user: 2,
             max_unauthenticated: 1,
+            max_exports_per_user: 1,
         })
     }
 
@@ -137,14 +153,17 @@ mod tests {
     }
 
     #[test]
-    fn unauthenticated_sockets_have_their_own_cap() {
+    fn unauthenticated_sockets_and_exports_have_their_own_caps() {
         let caps = caps();
         let alice = UserId::new();
         let waiting = caps.unauthenticated().expect("first");
         assert!(caps.unauthenticated().is_none());
+        let export = caps.export(alice).expect("export");
+        assert!(caps.export(alice).is_none());
         assert!(caps.socket(alice).is_some(), "sockets are counted apart");
-        drop(waiting);
+        drop((waiting, export));
         assert!(caps.unauthenticated().is_some());
+        assert!(caps.export(alice).is_some());
     }
 
     #[test]

@@ -122,6 +122,9 @@ pub enum ErrorCode {
     RefreshRefused,
     /// An export is already running on this socket.
     ExportBusy,
+    /// The user has `ws.max_exports_per_user` exports running already, on any of their
+    /// sockets on this instance; retry once one is done.
+    TooManyExports,
     /// `page_size` outside 1..=100.
     InvalidPageSize,
     /// The export stopped before its end (its token was refused, or the database failed).

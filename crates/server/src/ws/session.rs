@@ -407,11 +407,15 @@ impl Live {
         if let Err(code) = auth::may_use(&self.state, principal, org_id, Operation::Export).await {
             return ServerMessage::org_error(code, org_id);
         }
+        let Some(seat) = self.state.ws_caps.export(principal.user_id()) else {
+            return ServerMessage::org_error(ErrorCode::TooManyExports, org_id);
+        };
         self.export = Some(export::start(
             self.state.clone(),
             self.authority.clone(),
             org_id,
             page_size,
+            seat,
         ));
         ServerMessage::ExportStarted { org_id }
     }

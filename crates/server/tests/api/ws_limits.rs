@@ -1,10 +1,10 @@
 //! The caps on WebSockets (`[ws]`): open sockets per user (429 before the upgrade with a
-//! header token, 4429 after a first-message `auth`), and sockets waiting for their `auth` (503
-//! before the upgrade).
+//! header token, 4429 after a first-message `auth`), sockets waiting for their `auth` (503
+//! before the upgrade), and exports per user across their sockets.
 
 use crate::helpers::test_config;
 use crate::tenant::{self, Tenant};
-use crate::websocket::{Ws, connect, try_connect};
+use crate::websocket::{Frame, Ws, connect, try_connect};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Error as WsError;
@@ -108,4 +108,62 @@ async fn sockets_waiting_for_auth_are_capped() {
     let mut next = try_connect(&t.app, "", None).await.expect("upgrade");
     authenticate(&mut next, &t.token("carol")).await;
     next.expect("ready").await;
+}
+
+/// Reads the socket until `export_done`, returning how many were exported.
+async fn read_to_done(ws: &mut Ws) -> u64 {
+    loop {
+        match ws.next().await {
+            Frame::Json(v) if v["type"] == "export_done" => {
+                return v["exported"].as_u64().expect("exported");
+            }
+            Frame::Json(v) => assert!(
+                ["export_items", "export_progress"].contains(&v["type"].as_str().unwrap_or("")),
+                "unexpected {v}"
+            ),
+            Frame::Closed(code) => panic!("closed with {code}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn exports_per_user_are_capped_across_their_sockets() {
+    let t = start(|ws| ws.max_exports_per_user = 2).await;
+    let alice = t.token("alice");
+    let org = t.create_org(&alice, "Exported").await;
+    // One resource a page, paced between pages: each export runs well over a second.
+    for i in 0..60 {
+        let path = format!("/v1/orgs/{org}/resources");
+        let body = json!({ "kind": "doc", "name": format!("r{i}") });
+        t.ok(&alice, reqwest::Method::POST, &path, Some(body), 201)
+            .await;
+    }
+    let export = json!({"type": "export", "org_id": org, "page_size": 1});
+    let mut sockets = Vec::new();
+    for _ in 0..3 {
+        sockets.push(connect(&t.app, &alice).await.0);
+    }
+    for ws in &mut sockets[..2] {
+        ws.send(export.clone()).await;
+        ws.expect("export_started").await;
+    }
+    let third = &mut sockets[2];
+    third.send(export.clone()).await;
+    let err = third.expect("error").await;
+    assert_eq!(err["code"], "too_many_exports");
+    assert_eq!(err["org_id"], org.as_str());
+    // Refused, not closed.
+    third.send(json!({"type": "ping"})).await;
+    third.expect("pong").await;
+    // Another user's export is counted apart.
+    let bob = t.token("bob");
+    let bobs = t.create_org(&bob, "Bob's").await;
+    let (mut bob_ws, _) = connect(&t.app, &bob).await;
+    bob_ws.send(json!({"type": "export", "org_id": bobs})).await;
+    bob_ws.expect("export_started").await;
+    // A finished export frees its place by the time its `export_done` arrives.
+    assert_eq!(read_to_done(&mut sockets[0]).await, 60);
+    let third = &mut sockets[2];
+    third.send(export).await;
+    third.expect("export_started").await;
 }
