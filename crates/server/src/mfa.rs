@@ -160,9 +160,8 @@ fn now(state: &AppState) -> i64 {
     state.clock.now().timestamp()
 }
 
-/// For every authenticated request (`CallerPrincipal`): the route templates of `mfa.routes`,
-/// `platform_admin` in `mfa.required_roles`, and, on routes outside any org, the global
-/// `mfa.required`. Org routes leave the org-dependent checks to [`enforce_org`].
+/// For every authenticated request (`CallerPrincipal`): [`check_caller`] for the matched
+/// route. Org routes leave the org-dependent checks to [`enforce_org`].
 pub fn enforce_caller(
     state: &AppState,
     parts: &Parts,
@@ -173,17 +172,34 @@ pub fn enforce_caller(
         .get::<MatchedPath>()
         .map(MatchedPath::as_str);
     let org_route = route.is_some_and(|r| r.contains("{org_id}"));
-    let required = route.is_some_and(|r| state.mfa.route_requires(r))
-        || (!org_route && state.flags.mfa_required(None))
+    check_caller(state, principal, route.as_slice(), org_route)
+        .map_err(|why| ApiError::StepUp(state.mfa.challenge(why)))
+}
+
+/// The caller-level rule, for a call that exposes the data of the route templates `routes`:
+/// MFA proof is needed when one of them is listed in `mfa.routes`, when the caller is a platform
+/// admin and `mfa.required_roles` names that role, and, for calls outside any org (`in_org`
+/// false), when the global `mfa.required` is on (in an org, the global value is only the org's
+/// default, applied by [`enforce_org`]). WebSocket operations name the routes whose data they
+/// hand out, so requests and sockets share this one rule.
+pub fn check_caller(
+    state: &AppState,
+    principal: &Principal,
+    routes: &[&str],
+    in_org: bool,
+) -> Result<(), Shortfall> {
+    let required = routes.iter().any(|r| state.mfa.route_requires(r))
+        || (!in_org && state.flags.mfa_required(None))
         || (principal.platform_admin && state.flags.mfa_required_for_role(MfaRole::PlatformAdmin));
     if required {
-        state.mfa.require(&principal.token.claims, now(state))?;
+        state.mfa.satisfied(&principal.token.claims, now(state))?;
     }
     Ok(())
 }
 
-/// For org routes (the guard), once the caller is known to have access: the org's
-/// `mfa.required` (or the global value) and the caller's role in `mfa.required_roles`.
+/// For org routes (the guard, and the handlers of org routes outside it), once the caller is
+/// known to have access: the org's `mfa.required` (or the global value) and the caller's role
+/// in `mfa.required_roles`.
 pub fn enforce_org(
     state: &AppState,
     principal: &Principal,

@@ -128,6 +128,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         flags,
         mfa: Arc::new(crate::mfa::MfaPolicy::from_config(&config.mfa)),
         shutdown: shutdown.clone(),
+        ws_caps: crate::ws::caps::Caps::new(&config.ws),
     });
     let metrics_router = metrics::router(Arc::clone(&state.verifier));
     let settings = HttpSettings {

@@ -7,11 +7,13 @@ mod error;
 mod list;
 mod mfa;
 mod secret;
+mod ws;
 
 pub use cluster::{ClusterConfig, ClusterSecret};
 pub use error::ConfigError;
 pub use mfa::{FlagsConfig, MfaConfig};
 pub use secret::{DatabaseUrl, RedisUrl, SecretUrl};
+pub use ws::WsConfig;
 
 use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
@@ -60,6 +62,8 @@ pub struct Config {
     pub mfa: MfaConfig,
     /// Defaults of the other runtime flags.
     pub flags: FlagsConfig,
+    /// WebSocket and export caps per instance.
+    pub ws: WsConfig,
 }
 
 impl Default for Config {
@@ -83,6 +87,7 @@ impl Default for Config {
             data_dir: std::path::PathBuf::from("./.portcullis"),
             mfa: MfaConfig::default(),
             flags: FlagsConfig::default(),
+            ws: WsConfig::default(),
         }
     }
 }
@@ -267,6 +272,7 @@ impl Config {
         self.cluster.validate()?;
         self.mfa.validate()?;
         self.flags.validate()?;
+        self.ws.validate()?;
         Ok(())
     }
 

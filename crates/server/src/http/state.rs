@@ -46,6 +46,8 @@ pub struct AppStateInner {
     pub mfa: Arc<crate::mfa::MfaPolicy>,
     /// Long-lived work (WebSockets) ends itself when this triggers.
     pub shutdown: crate::shutdown::Shutdown,
+    /// WebSockets and exports open on this instance, against `[ws]`'s caps.
+    pub ws_caps: crate::ws::caps::Caps,
 }
 
 impl AppState {

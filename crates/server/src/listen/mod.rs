@@ -15,7 +15,8 @@
 //! open at once per listener (`max_client_connections`): past that, the loop stops accepting
 //! and new connections wait in the kernel's accept queue, so a flood of idle or stalled
 //! connections costs bounded memory, and the metrics listener, which has its own limit, stays
-//! reachable.
+//! reachable. A connection upgraded to a WebSocket counts until the socket closes
+//! ([`ConnectionSlot`]).
 
 mod send_timeout;
 
@@ -32,6 +33,15 @@ use std::time::Duration;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tower::ServiceExt;
+
+/// A connection's place under `max_client_connections`, shared by the connection's task and
+/// each of its requests (an extension). hyper lets go of a connection at its upgrade, ending
+/// the task's share, so the WebSocket takes the upgrade request's share and the place stays
+/// taken until the socket closes.
+#[derive(Debug, Clone)]
+pub struct ConnectionSlot {
+    _permit: Arc<OwnedSemaphorePermit>,
+}
 
 /// How [`serve`] treats connections.
 #[derive(Debug, Clone, Copy)]
@@ -51,7 +61,8 @@ pub struct ServeSettings {
 /// once all have, or after `settings.grace`, whichever is first. Connections still open at that
 /// point run on their own tasks and are cut when the runtime shuts down, which in the binary is
 /// right after `run` returns. Upgraded connections (WebSockets) leave hyper at the upgrade and
-/// are not waited for; the WebSocket module closes them on shutdown itself.
+/// are not waited for; the WebSocket module closes them on shutdown itself. They keep their
+/// place under `max_connections` until they close.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -92,7 +103,12 @@ pub async fn serve(
             http.clone(),
             settings.send_timeout,
             shutdown.clone(),
-            (alive.clone(), slot),
+            (
+                alive.clone(),
+                ConnectionSlot {
+                    _permit: Arc::new(slot),
+                },
+            ),
         ));
     }
     drop(listener);
@@ -113,8 +129,9 @@ async fn connection(
     http: hyper::server::conn::http1::Builder,
     send_timeout: Duration,
     shutdown: Shutdown,
-    // Both released when the connection ends.
-    _held: (mpsc::Sender<()>, OwnedSemaphorePermit),
+    // Both released when the connection ends (the slot is shared with its requests, see
+    // `ConnectionSlot`).
+    (_alive, slot): (mpsc::Sender<()>, ConnectionSlot),
 ) {
     // Responses are written in one go; Nagle would only hold back the last segment.
     if let Err(e) = stream.set_nodelay(true) {
@@ -123,6 +140,7 @@ async fn connection(
     // The peer address is what the per-IP rate limit keys on.
     let service = router.map_request(move |mut req: axum::http::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
+        req.extensions_mut().insert(slot.clone());
         req
     });
     let conn = http

@@ -5,6 +5,8 @@
 //! clock-skew leeway is for requests in flight, not for a session that can refresh in-band.
 
 use super::close;
+use super::messages::ErrorCode;
+use super::operations::Operation;
 use crate::access::{Freshness, NotAdmitted, resolve_principal};
 use crate::http::AppState;
 use crate::principal::Principal;
@@ -188,42 +190,63 @@ async fn principal(
     Ok(principal)
 }
 
-/// MFA step-up as for any request to `/v1/ws` (`crate::mfa::enforce_caller`): the route in
-/// `mfa.routes`, the global `mfa.required`, or a platform admin when that role requires it.
-/// A socket whose token lacks the proof is refused (4401: sign in again with MFA).
+/// MFA step-up as for any request to `/v1/ws` (`crate::mfa::check_caller`, the rule requests
+/// go through): the route in `mfa.routes`, the global `mfa.required`, or a platform admin when
+/// that role requires it. A socket whose token lacks the proof is refused (4401: sign in again
+/// with MFA).
 fn require_mfa(state: &AppState, principal: &Principal) -> Result<(), Denied> {
-    let required = state.mfa.route_requires("/v1/ws")
-        || state.flags.mfa_required(None)
-        || (principal.platform_admin
-            && state
-                .flags
-                .mfa_required_for_role(crate::mfa::MfaRole::PlatformAdmin));
-    if required
-        && state
-            .mfa
-            .satisfied(&principal.token.claims, state.clock.now().timestamp())
-            .is_err()
-    {
-        return Err(Denied::MfaRequired);
+    crate::mfa::check_caller(state, principal, &["/v1/ws"], false).map_err(|_| Denied::MfaRequired)
+}
+
+/// MFA step-up for `op`: the caller-level rule of the routes whose data it exposes, as a
+/// request to them would meet it. The org's own policy is part of [`may_read`].
+pub fn require_mfa_for(
+    state: &AppState,
+    principal: &Principal,
+    op: Operation,
+) -> Result<(), Denied> {
+    crate::mfa::check_caller(state, principal, op.routes(), true).map_err(|_| Denied::MfaRequired)
+}
+
+/// Whether the token may perform `op` in `org`: read permission there ([`may_read`], so
+/// `not_found` comes first and the answer is no oracle for which orgs exist), then the MFA rule
+/// of the routes the operation exposes.
+pub async fn may_use(
+    state: &AppState,
+    principal: &Principal,
+    org: OrgId,
+    op: Operation,
+) -> Result<(), ErrorCode> {
+    match may_read(state, principal, org).await {
+        Ok(true) => {}
+        Ok(false) => return Err(ErrorCode::NotFound),
+        Err(_) => return Err(ErrorCode::Unavailable),
     }
-    Ok(())
+    require_mfa_for(state, principal, op).map_err(|_| ErrorCode::InsufficientUserAuthentication)
 }
 
 /// Checks the socket's current token again: re-verified (signature, key still published,
-/// expiry), the user reloaded from `source`, the session checks, and read permission in every
-/// org of `orgs`. Returns the authority with the reloaded identity.
+/// expiry), the user reloaded from `source`, the session checks, read permission in every org
+/// of `orgs`, and, when there is any, the MFA rule of `op` (proof too old by now:
+/// [`Denied::MfaRequired`]). Returns the authority with the reloaded identity.
 pub async fn recheck(
     state: &AppState,
     current: &Authority,
     source: Identity,
+    op: Operation,
     orgs: impl IntoIterator<Item = OrgId>,
 ) -> Result<Authority, Denied> {
     let verified = verify(state, &current.token).await?;
     let principal = principal(state, verified, source).await?;
+    let mut any = false;
     for org in orgs {
         if !may_read(state, &principal, org).await? {
             return Err(Denied::Forbidden);
         }
+        any = true;
+    }
+    if any {
+        require_mfa_for(state, &principal, op)?;
     }
     Ok(current.with_principal(principal))
 }

@@ -9,7 +9,9 @@
 //! shares the database with live traffic instead of monopolising a connection.
 
 use super::auth::{self, Authority, Denied, Identity};
+use super::caps::Seat;
 use super::messages::{ErrorCode, ServerMessage};
+use super::operations::Operation;
 use crate::http::AppState;
 use portcullis_store::{OrgId, PageRequest, ResourceFilter};
 use std::time::Duration;
@@ -61,11 +63,19 @@ impl Export {
     }
 }
 
-pub fn start(state: AppState, initiating: Authority, org: OrgId, page_size: u32) -> Export {
+/// Starts the export; `seat` is its place under `ws.max_exports_per_user`, given back as soon
+/// as it has read its last page (before `export_done`), or when it is stopped or dropped.
+pub fn start(
+    state: AppState,
+    initiating: Authority,
+    org: OrgId,
+    page_size: u32,
+    seat: Seat,
+) -> Export {
     // Small: the export runs at most a couple of pages ahead of what the socket has sent.
     let (tx, out) = mpsc::channel(2);
     let (current, current_rx) = watch::channel(initiating.clone());
-    let task = tokio::spawn(run(state, initiating, current_rx, org, page_size, tx));
+    let task = tokio::spawn(run(state, initiating, current_rx, org, page_size, tx, seat));
     Export {
         org,
         out,
@@ -81,6 +91,7 @@ async fn run(
     org: OrgId,
     page_size: u32,
     tx: mpsc::Sender<ExportOut>,
+    seat: Seat,
 ) {
     let stopped = |tx: mpsc::Sender<ExportOut>| async move {
         let _ = tx
@@ -117,6 +128,8 @@ async fn run(
             Ok(page) => page,
             Err(e) => {
                 tracing::warn!(error = %e, "websocket export failed reading a page");
+                // The socket stays open, and the client may retry at once.
+                drop(seat);
                 return stopped(tx).await;
             }
         };
@@ -137,6 +150,8 @@ async fn run(
         match page.next {
             Some(next) => after = Some(next),
             None => {
+                // A client that reads `export_done` may start its next export at once.
+                drop(seat);
                 let done = ServerMessage::ExportDone {
                     org_id: org,
                     exported,
@@ -151,7 +166,8 @@ async fn run(
 }
 
 /// The initiating token still stands (not revoked, its user not disabled or signed out), and
-/// the socket's current token passes every check, with read permission in the org.
+/// the socket's current token passes every check, with read permission in the org and the MFA
+/// proof an export needs.
 async fn check(
     state: &AppState,
     initiating: &Authority,
@@ -160,6 +176,6 @@ async fn check(
 ) -> Result<(), Denied> {
     state.sessions.check(&initiating.principal).await?;
     let current = current.borrow().clone();
-    auth::recheck(state, &current, Identity::Cached, [org]).await?;
+    auth::recheck(state, &current, Identity::Cached, Operation::Export, [org]).await?;
     Ok(())
 }

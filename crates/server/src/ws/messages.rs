@@ -122,10 +122,17 @@ pub enum ErrorCode {
     RefreshRefused,
     /// An export is already running on this socket.
     ExportBusy,
+    /// The user has `ws.max_exports_per_user` exports running already, on any of their
+    /// sockets on this instance; retry once one is done.
+    TooManyExports,
     /// `page_size` outside 1..=100.
     InvalidPageSize,
     /// The export stopped before its end (its token was refused, or the database failed).
     ExportStopped,
+    /// The operation exposes data of routes that need MFA proof (`mfa.routes`), and the
+    /// token has none (or too old a one): sign in again with MFA, `refresh`, and retry. The
+    /// error name of RFC 9470's step-up challenge.
+    InsufficientUserAuthentication,
     /// The database could not answer; try again.
     Unavailable,
 }

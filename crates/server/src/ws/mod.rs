@@ -3,26 +3,36 @@
 //! - [`upgrade`] (this file): the handshake. A token in the query string is refused with 401
 //!   before any upgrade; a token in the `Authorization` header is checked like any request's
 //!   (401 before the upgrade if refused); without one the socket must send
-//!   `{"type":"auth","token":...}` within [`AUTH_TIMEOUT`] or is closed with 4408.
+//!   `{"type":"auth","token":...}` within [`AUTH_TIMEOUT`] or is closed with 4408. The caps of
+//!   [`caps`] are applied here too: a user with `ws.max_sockets_per_user` sockets open gets
+//!   429, and past `ws.max_unauthenticated` sockets waiting for their `auth`, a header-less
+//!   upgrade gets 503.
 //! - [`session`]: the socket's loop: client messages, pushed events from the bus, periodic
 //!   re-validation, `token_expiring` and the close at `exp`.
 //! - [`auth`]: the checks, shared with HTTP.
+//! - [`caps`]: sockets per user, sockets waiting to authenticate, and exports per user.
 //! - [`export`]: an org export streamed with progress, re-checked between pages.
+//! - [`operations`]: which HTTP routes' data each socket operation exposes (for `mfa.routes`).
 //! - [`messages`]: the JSON messages.
 //!
 //! `docs/sessions.md` ("WebSockets") describes the protocol for clients.
 
 pub mod auth;
+pub mod caps;
 pub mod export;
 pub mod messages;
+pub mod operations;
 pub mod session;
 
 use crate::events::ResourceAction;
 use crate::http::extract::CallerPrincipal;
+use crate::http::problem::Problem;
 use crate::http::{ApiError, AppState};
+use crate::listen::ConnectionSlot;
 use crate::sessions::Refusal;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portcullis_auth::Rejection;
 use portcullis_auth::bearer::bearer_token;
@@ -46,7 +56,8 @@ pub mod close {
     /// No `auth` message within [`super::AUTH_TIMEOUT`].
     pub const AUTH_TIMEOUT: u16 = 4408;
     /// More than [`super::RATE_BURST`] messages at once, or a sustained
-    /// [`super::RATE_PER_SEC`] per second.
+    /// [`super::RATE_PER_SEC`] per second; or, right after `auth`, the user has
+    /// `ws.max_sockets_per_user` sockets open already.
     pub const RATE_LIMITED: u16 = 4429;
 
     /// A fixed, generic reason per code.
@@ -124,13 +135,41 @@ pub async fn upgrade(State(state): State<AppState>, req: Request) -> Response {
         Ok(ws) => ws,
         Err(e) => return e.into_response(),
     };
-    // Held from before the 101 is sent: the HTTP drain stops counting this connection at the
-    // upgrade, and a shutdown in between must still wait for the socket's 1001. If the upgrade
-    // fails, the closure and the hold are dropped.
-    let hold = state.shutdown.hold();
+    // Counted from before the 101, so that no number of concurrent upgrades gets past a cap.
+    let opening = match authority {
+        Some(authority) => match state.ws_caps.socket(authority.principal.user_id()) {
+            Some(seat) => session::Opening::Authenticated(authority, seat),
+            None => return refused(StatusCode::TOO_MANY_REQUESTS, TOO_MANY_SOCKETS),
+        },
+        None => match state.ws_caps.unauthenticated() {
+            Some(seat) => session::Opening::Pending(seat),
+            None => return refused(StatusCode::SERVICE_UNAVAILABLE, TOO_MANY_WAITING),
+        },
+    };
+    // Taken from before the 101 is sent: the HTTP drain stops counting this connection at the
+    // upgrade, and a shutdown in between must still wait for the socket's 1001; hyper also
+    // drops the connection's own share of its `max_client_connections` place then. If the
+    // upgrade fails, the closure and what it holds are dropped.
+    let holds = session::Holds {
+        shutdown: state.shutdown.hold(),
+        connection: parts.extensions.get::<ConnectionSlot>().cloned(),
+    };
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
-        .on_upgrade(move |socket| session::run(state, socket, authority, hold))
+        .on_upgrade(move |socket| session::run(state, socket, opening, holds))
+}
+
+const TOO_MANY_SOCKETS: &str =
+    "Too many WebSockets are open for this user. Close one, or reuse an open one.";
+const TOO_MANY_WAITING: &str = "Too many WebSockets are waiting to authenticate. Retry later, or send the token in the Authorization header.";
+
+/// An upgrade refused by a cap: a problem document with a fixed sentence, as any refusal.
+fn refused(status: StatusCode, detail: &'static str) -> Response {
+    tracing::info!(
+        status = status.as_u16(),
+        "websocket upgrade refused: socket cap reached"
+    );
+    Problem::new(status).with_detail(detail).into_response()
 }
 
 /// Tells every instance's subscribers of the resource's org that it changed.

@@ -3,8 +3,10 @@
 //! output of a running export. The loop owns the socket; nothing else writes to it.
 
 use super::auth::{self, Authority, Denied, Identity};
+use super::caps::Seat;
 use super::export::{self, Export, ExportOut};
 use super::messages::{ClientMessage, ErrorCode, ServerMessage};
+use super::operations::Operation;
 use super::{
     AUTH_TIMEOUT, EXPIRY_WARNING, MAX_SUBSCRIPTIONS, RATE_BURST, RATE_PER_SEC, SEND_TIMEOUT, close,
 };
@@ -41,25 +43,53 @@ impl End {
     }
 }
 
-/// Runs the socket until it ends; `authority` is set when the upgrade carried a valid token.
-/// `_hold` keeps shutdown waiting until the socket has closed.
-pub async fn run(
-    state: AppState,
-    mut socket: WebSocket,
-    authority: Option<Authority>,
-    _hold: crate::shutdown::Hold,
-) {
+/// What a socket keeps for as long as it is open.
+#[derive(Debug)]
+pub struct Holds {
+    /// Shutdown waits until the socket has closed.
+    pub shutdown: crate::shutdown::Hold,
+    /// The connection's place under `max_client_connections` (none outside the server's own
+    /// listener).
+    pub connection: Option<crate::listen::ConnectionSlot>,
+}
+
+/// How a socket starts, with its place under the caps of [`super::caps`].
+#[derive(Debug)]
+pub enum Opening {
+    /// The upgrade carried a valid token: one of the user's sockets.
+    Authenticated(Authority, Seat),
+    /// No token yet: one of the sockets waiting for their `auth` message.
+    Pending(Seat),
+}
+
+/// The user already has `ws.max_sockets_per_user` sockets open on this instance.
+const TOO_MANY_SOCKETS: End = End::Close {
+    code: close::RATE_LIMITED,
+    why: "too_many_sockets",
+};
+
+/// Runs the socket until it ends.
+pub async fn run(state: AppState, mut socket: WebSocket, opening: Opening, _holds: Holds) {
     crate::metrics::ws_opened();
     // Subscribed before anything is checked: no revocation can slip between the check and
     // the subscription.
     let events = state.sessions.bus().subscribe();
     let mut rate = Bucket::new();
-    let authority = match authority {
-        Some(a) => Ok(a),
-        None => handshake(&state, &mut socket, &mut rate).await,
+    let authenticated = match opening {
+        Opening::Authenticated(authority, seat) => Ok((authority, seat)),
+        Opening::Pending(waiting) => {
+            let authority = handshake(&state, &mut socket, &mut rate).await;
+            // No longer waiting, whatever the outcome.
+            drop(waiting);
+            authority.and_then(|a| match state.ws_caps.socket(a.principal.user_id()) {
+                Some(seat) => Ok((a, seat)),
+                None => Err(TOO_MANY_SOCKETS),
+            })
+        }
     };
-    let end = match authority {
-        Ok(authority) => {
+    let end = match authenticated {
+        // The user's seat is given back when the loop ends, before the close handshake.
+        Ok((authority, _seat)) => {
             let mut live = Live::new(state.clone(), authority, events, rate);
             live.run(&mut socket).await
         }
@@ -262,9 +292,15 @@ impl Live {
     /// Checks the current token again and, if it still holds, keeps the reloaded identity.
     async fn recheck(&mut self, source: Identity) -> Result<(), End> {
         let orgs = self.subscriptions.iter().copied().collect::<Vec<_>>();
-        let authority = auth::recheck(&self.state, &self.authority, source, orgs)
-            .await
-            .map_err(End::denied)?;
+        let authority = auth::recheck(
+            &self.state,
+            &self.authority,
+            source,
+            Operation::Subscribe,
+            orgs,
+        )
+        .await
+        .map_err(End::denied)?;
         self.set_authority(authority);
         Ok(())
     }
@@ -310,22 +346,23 @@ impl Live {
         if self.subscriptions.len() >= MAX_SUBSCRIPTIONS {
             return ServerMessage::org_error(ErrorCode::TooManySubscriptions, org_id);
         }
-        match auth::may_read(&self.state, &self.authority.principal, org_id).await {
-            Ok(true) => {
+        let principal = &self.authority.principal;
+        match auth::may_use(&self.state, principal, org_id, Operation::Subscribe).await {
+            Ok(()) => {
                 self.subscriptions.insert(org_id);
                 ServerMessage::Subscribed { org_id }
             }
-            Ok(false) => ServerMessage::org_error(ErrorCode::NotFound, org_id),
-            Err(_) => ServerMessage::org_error(ErrorCode::Unavailable, org_id),
+            Err(code) => ServerMessage::org_error(code, org_id),
         }
     }
 
     /// A refused refresh leaves the socket on its current token (which still closes at its
-    /// own `exp`); a token of another subject never switches the socket's identity. A refresh
-    /// that loses read permission in a subscribed org (platform admin group dropped) closes
-    /// with 4403, as a re-validation would.
+    /// own `exp`); a token of another subject never switches the socket's identity, nor does
+    /// one without the MFA proof that the open subscriptions or the running export need. A
+    /// refresh that loses read permission in a subscribed org (platform admin group dropped)
+    /// closes with 4403, as a re-validation would.
     async fn refresh(&mut self, token: &str) -> Result<ServerMessage, End> {
-        let authority = match auth::authorize_as(&self.state, token, &self.authority).await {
+        let authority = match self.authorize_refresh(token).await {
             Ok(a) => a,
             Err(d) => {
                 tracing::info!(reason = d.reason(), "websocket refresh refused");
@@ -346,6 +383,18 @@ impl Live {
         })
     }
 
+    async fn authorize_refresh(&self, token: &str) -> Result<Authority, Denied> {
+        let authority = auth::authorize_as(&self.state, token, &self.authority).await?;
+        let principal = &authority.principal;
+        if !self.subscriptions.is_empty() {
+            auth::require_mfa_for(&self.state, principal, Operation::Subscribe)?;
+        }
+        if self.export.is_some() {
+            auth::require_mfa_for(&self.state, principal, Operation::Export)?;
+        }
+        Ok(authority)
+    }
+
     async fn export(&mut self, org_id: OrgId, page_size: Option<u32>) -> ServerMessage {
         if self.export.is_some() {
             return ServerMessage::org_error(ErrorCode::ExportBusy, org_id);
@@ -354,16 +403,19 @@ impl Live {
         if !(1..=export::MAX_PAGE_SIZE).contains(&page_size) {
             return ServerMessage::org_error(ErrorCode::InvalidPageSize, org_id);
         }
-        match auth::may_read(&self.state, &self.authority.principal, org_id).await {
-            Ok(true) => {}
-            Ok(false) => return ServerMessage::org_error(ErrorCode::NotFound, org_id),
-            Err(_) => return ServerMessage::org_error(ErrorCode::Unavailable, org_id),
+        let principal = &self.authority.principal;
+        if let Err(code) = auth::may_use(&self.state, principal, org_id, Operation::Export).await {
+            return ServerMessage::org_error(code, org_id);
         }
+        let Some(seat) = self.state.ws_caps.export(principal.user_id()) else {
+            return ServerMessage::org_error(ErrorCode::TooManyExports, org_id);
+        };
         self.export = Some(export::start(
             self.state.clone(),
             self.authority.clone(),
             org_id,
             page_size,
+            seat,
         ));
         ServerMessage::ExportStarted { org_id }
     }

@@ -1,7 +1,9 @@
 //! `max_client_connections`: with the limit reached, a new connection is not served until an
-//! open one closes, and then it is.
+//! open one closes, and then it is. A connection upgraded to a WebSocket counts until the
+//! socket closes.
 
 use crate::helpers::{spawn_with, test_config};
+use crate::websocket::connect;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -38,6 +40,31 @@ async fn past_the_limit_connections_wait_until_one_closes() {
     drop(held);
     let late = answer_within(&mut third, Duration::from_secs(5)).await;
     // The request was sent before the slot freed; it is read and answered once accepted.
+    let late = late.unwrap_or_default();
+    assert!(late.starts_with("HTTP/1.1 200"), "{late:?}");
+}
+
+#[tokio::test]
+async fn open_websockets_keep_their_connection_slots() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = test_config(&format!("sqlite://{}/p.db", dir.path().display()));
+    config.data_dir = dir.path().to_owned();
+    config.max_client_connections = 2;
+    // Tokens are minted on the test side: no HTTP call takes a slot before the sockets do.
+    let t = crate::tenant::start_with(config, dir).await;
+    let (first, _) = connect(&t.app, &t.token("alice")).await;
+    let (mut second, _) = connect(&t.app, &t.token("bob")).await;
+    let mut third = TcpStream::connect(t.app.app.addr)
+        .await
+        .expect("queued by the kernel");
+    third.write_all(HEALTHZ).await.expect("request");
+    let early = answer_within(&mut third, Duration::from_millis(800)).await;
+    assert_eq!(early, None, "served while two sockets held both slots");
+    // Both sockets are live, not half-closed connections.
+    second.send(serde_json::json!({"type": "ping"})).await;
+    second.expect("pong").await;
+    drop(first);
+    let late = answer_within(&mut third, Duration::from_secs(5)).await;
     let late = late.unwrap_or_default();
     assert!(late.starts_with("HTTP/1.1 200"), "{late:?}");
 }

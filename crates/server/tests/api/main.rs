@@ -27,3 +27,4 @@ mod slow_clients;
 mod tenant;
 mod token_rejections;
 mod websocket;
+mod ws_limits;

@@ -5,6 +5,7 @@
 
 use crate::helpers::{assert_problem, test_config};
 use crate::tenant::{self, Tenant};
+use crate::websocket::connect;
 use portcullis_dev_issuer::TokenSpec;
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -268,4 +269,83 @@ async fn max_age_refuses_an_old_auth_time_and_the_challenge_carries_acr_values_a
         r#"Bearer error="insufficient_user_authentication", error_description="A different authentication level is required", acr_values="phr", max_age="300""#,
     )
     .await;
+}
+
+#[tokio::test]
+async fn global_flag_covers_the_restore_of_a_deleted_org() {
+    let t = start(|c| c.mfa.required = true).await;
+    let owner = with_mfa(&t, "olga");
+    let org = create_org(&t, &owner, "Acme").await;
+    let path = format!("/v1/orgs/{org}");
+    assert_eq!(status(&t, &owner, Method::DELETE, &path).await, 204);
+    let restore = format!("/v1/orgs/{org}/restore");
+    assert_step_up(&t, &t.admin_token("root"), Method::POST, &restore, LEVEL).await;
+    assert_eq!(
+        status(&t, &owner, Method::GET, &path).await,
+        404,
+        "the refused restore left the org deleted"
+    );
+    assert_eq!(
+        status(&t, &admin_with_mfa(&t), Method::POST, &restore).await,
+        200
+    );
+    assert_eq!(status(&t, &owner, Method::GET, &path).await, 200);
+}
+
+/// The resource routes in `mfa.routes` protect the same data over `/v1/ws`: subscribing to the
+/// org's resource events and exporting its resources need the proof too.
+#[tokio::test]
+async fn websocket_subscribe_and_export_obey_the_resource_routes() {
+    let t = start(|c| {
+        c.mfa.routes = vec![
+            "/v1/orgs/{org_id}/resources".into(),
+            "/v1/orgs/{org_id}/resources/{id}".into(),
+        ];
+    })
+    .await;
+    let proven = with_mfa(&t, "olga");
+    let org = create_org(&t, &proven, "Acme").await;
+    let res = t
+        .call(
+            Some(&proven),
+            Method::POST,
+            &format!("/v1/orgs/{org}/resources"),
+            Some(json!({ "kind": "doc", "name": "secret" })),
+        )
+        .await;
+    assert_eq!(res.status(), 201);
+    let plain = t.token("olga");
+    let resources = format!("/v1/orgs/{org}/resources");
+    assert_step_up(&t, &plain, Method::GET, &resources, LEVEL).await;
+
+    let (mut ws, _) = connect(&t.app, &plain).await;
+    for ty in ["subscribe", "export"] {
+        ws.send(json!({ "type": ty, "org_id": org })).await;
+        let err = ws.expect("error").await;
+        assert_eq!(err["code"], "insufficient_user_authentication", "{ty}");
+        assert_eq!(err["org_id"], org.as_str(), "{ty}");
+    }
+    // Refused, not closed.
+    ws.send(json!({ "type": "ping" })).await;
+    ws.expect("pong").await;
+    // Signing in again with MFA and refreshing opens the way.
+    ws.send(json!({ "type": "refresh", "token": proven })).await;
+    ws.expect("refreshed").await;
+    ws.send(json!({ "type": "subscribe", "org_id": org })).await;
+    ws.expect("subscribed").await;
+
+    let (mut ws, _) = connect(&t.app, &proven).await;
+    ws.send(json!({ "type": "subscribe", "org_id": org })).await;
+    ws.expect("subscribed").await;
+    ws.send(json!({ "type": "export", "org_id": org })).await;
+    ws.expect("export_started").await;
+    let items = ws.expect("export_items").await;
+    assert_eq!(items["items"][0]["name"], "secret");
+    ws.expect("export_progress").await;
+    assert_eq!(ws.expect("export_done").await["exported"], 1);
+    // A token without the proof cannot take over a socket that holds a subscription.
+    ws.send(json!({ "type": "refresh", "token": plain })).await;
+    assert_eq!(ws.expect("error").await["code"], "refresh_refused");
+    ws.send(json!({ "type": "ping" })).await;
+    ws.expect("pong").await;
 }

@@ -20,12 +20,12 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 /// What the server sent next.
 #[derive(Debug)]
-enum Frame {
+pub enum Frame {
     Json(Value),
     Closed(u16),
 }
 
-struct Ws {
+pub struct Ws {
     stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
 }
 
@@ -34,7 +34,7 @@ fn ws_url(app: &TestApp, path_and_query: &str) -> String {
 }
 
 /// Opens `/v1/ws{query}`, with the token in the `Authorization` header when given.
-async fn try_connect(app: &TestApp, query: &str, token: Option<&str>) -> Result<Ws, WsError> {
+pub async fn try_connect(app: &TestApp, query: &str, token: Option<&str>) -> Result<Ws, WsError> {
     let mut req = ws_url(app, &format!("/v1/ws{query}"))
         .into_client_request()
         .expect("request");
@@ -49,14 +49,14 @@ async fn try_connect(app: &TestApp, query: &str, token: Option<&str>) -> Result<
 }
 
 /// Connects with the token in the header and waits for `ready`.
-async fn connect(app: &TestApp, token: &str) -> (Ws, Value) {
+pub async fn connect(app: &TestApp, token: &str) -> (Ws, Value) {
     let mut ws = try_connect(app, "", Some(token)).await.expect("upgrade");
     let ready = ws.expect("ready").await;
     (ws, ready)
 }
 
 impl Ws {
-    async fn send(&mut self, v: Value) {
+    pub async fn send(&mut self, v: Value) {
         self.stream
             .send(Message::Text(v.to_string().into()))
             .await
@@ -64,13 +64,13 @@ impl Ws {
     }
 
     /// The next message or close, within 10 s.
-    async fn next(&mut self) -> Frame {
+    pub async fn next(&mut self) -> Frame {
         self.next_within(Duration::from_secs(10))
             .await
             .expect("the server sent nothing within 10 s")
     }
 
-    async fn next_within(&mut self, limit: Duration) -> Option<Frame> {
+    pub async fn next_within(&mut self, limit: Duration) -> Option<Frame> {
         let deadline = tokio::time::Instant::now() + limit;
         loop {
             let msg = tokio::time::timeout_at(deadline, self.stream.next())
@@ -91,7 +91,7 @@ impl Ws {
     }
 
     /// The next frame must be a message of type `ty`.
-    async fn expect(&mut self, ty: &str) -> Value {
+    pub async fn expect(&mut self, ty: &str) -> Value {
         match self.next().await {
             Frame::Json(v) if v["type"] == ty => v,
             other => panic!("expected {ty}, got {other:?}"),
@@ -100,7 +100,7 @@ impl Ws {
 
     /// Reads until the close frame (failing on `forbidden` message types), returning its code
     /// and how long it took.
-    async fn closed(&mut self, forbidden: &[&str]) -> (u16, Duration) {
+    pub async fn closed(&mut self, forbidden: &[&str]) -> (u16, Duration) {
         let start = Instant::now();
         loop {
             match self.next().await {

@@ -163,6 +163,8 @@ impl<S: Send + Sync> FromRequestParts<S> for OrgPath {
 }
 
 /// Deleted orgs are invisible to their former members, so only platform admins restore them.
+/// The org's MFA policy applies as on every org route: this one skips the org guard (the org
+/// is deleted), so the handler applies it itself.
 #[utoipa::path(post, path = "/v1/orgs/{org_id}/restore", tag = "orgs", params(doc::OrgParams),
     responses(
         (status = 200, description = "Restored (platform admins only).", body = OrgView),
@@ -175,6 +177,7 @@ pub async fn restore(
     PlatformAdmin(admin): PlatformAdmin,
     OrgPath(org): OrgPath,
 ) -> Result<Json<OrgView>, ApiError> {
+    crate::mfa::enforce_org(&state, &admin, org, admin.role_in(org))?;
     let org = state
         .store
         .restore_org(&context(&state, &admin), org)
