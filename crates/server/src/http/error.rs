@@ -147,6 +147,7 @@ impl ApiError {
     pub fn from_shared_store_error(e: std::sync::Arc<StoreError>) -> Self {
         match &*e {
             StoreError::NotFound => Self::NotFound,
+            StoreError::Forbidden(_) => Self::Forbidden,
             StoreError::Conflict(why) => Self::Conflict(why),
             StoreError::VersionMismatch { .. } => Self::PreconditionFailed,
             StoreError::Invalid(why) => Self::Unprocessable(why),
@@ -185,6 +186,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::NotFound,
+            StoreError::Forbidden(_) => Self::Forbidden,
             StoreError::Conflict(why) => Self::Conflict(why),
             StoreError::VersionMismatch { .. } => Self::PreconditionFailed,
             StoreError::Invalid(why) => Self::Unprocessable(why),
@@ -202,6 +204,7 @@ mod tests {
     fn store_errors_map_to_statuses() {
         let cases = [
             (StoreError::NotFound, 404),
+            (StoreError::Forbidden("role"), 403),
             (StoreError::Conflict("dup"), 409),
             (StoreError::VersionMismatch { current: 3 }, 412),
             (StoreError::Invalid("bad"), 422),

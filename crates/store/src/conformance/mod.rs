@@ -41,6 +41,7 @@ macro_rules! conformance_suite {
             memberships_add_change_remove,
             members_page_in_user_id_order,
             the_last_owner_cannot_leave_or_be_demoted,
+            member_changes_are_decided_on_locked_rows,
             resources_round_trip_exactly,
             resource_versions_guard_concurrent_edits,
             resources_are_isolated_per_org,

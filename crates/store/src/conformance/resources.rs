@@ -267,9 +267,15 @@ pub async fn resource_filters_select_kind_and_owner<S: Store + 'static>(h: &Harn
     let s = &*h.store;
     let (owner, org) = org_with_owner(s, "acme").await;
     let other = user(s, "other").await;
-    s.add_member(&ctx(Some(owner.id), 1), org.id, other.id, Role::Member)
-        .await
-        .expect("add");
+    s.add_member(
+        &ctx(Some(owner.id), 1),
+        crate::MemberManager::Member(owner.id),
+        org.id,
+        other.id,
+        Role::Member,
+    )
+    .await
+    .expect("add");
     let mut docs = Vec::new();
     for (i, (kind, who)) in [
         ("doc", &owner),
