@@ -33,6 +33,7 @@ macro_rules! conformance_suite {
             upsert_creates_once_then_updates,
             concurrent_first_upserts_share_one_row,
             preprovisioned_user_has_no_last_seen,
+            user_fields_are_bounded,
             disabling_a_user_is_audited,
             creating_an_org_makes_the_creator_owner,
             soft_deleted_orgs_are_hidden_until_restored,

@@ -86,7 +86,8 @@ pub async fn list(
     Ok(Json(id_list(page, &scope, MemberView::from)))
 }
 
-/// Exactly one of `sub` (a user of the caller's issuer, provisioned if never seen) and `user_id`.
+/// Exactly one of `sub` (a user of the caller's issuer, provisioned if never seen; at most 255
+/// bytes) and `user_id`. While `jit.provisioning` is off, only platform admins provision.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
@@ -119,18 +120,35 @@ pub async fn add(
     let now = state.clock.now();
     let user: User = match (add.sub, add.user_id) {
         (Some(sub), None) => {
+            portcullis_store::validate::sub(&sub).map_err(|_| ApiError::InvalidField {
+                pointer: "/sub",
+                detail: "must be 1 to 255 bytes without NUL characters",
+            })?;
             // Same issuer as the caller: a sub only names a user together with its issuer.
-            let new = NewUser {
-                issuer: access.principal.token.claims.iss.clone(),
-                sub,
-                username: None,
-                email: None,
-                seen: false,
-            };
-            let upserted = state.store.upsert_user(&new, now).await?;
-            // Not a first sight of a token's subject: an existing row is no race here.
-            crate::metrics::user_upserted(&upserted, now, false);
-            upserted.user
+            let issuer = &access.principal.token.claims.iss;
+            if state.flags.jit_provisioning() || access.principal.platform_admin {
+                let new = NewUser {
+                    issuer: issuer.clone(),
+                    sub,
+                    username: None,
+                    email: None,
+                    seen: false,
+                };
+                let upserted = state.store.upsert_user(&new, now).await?;
+                // Not a first sight of a token's subject: an existing row is no race here.
+                crate::metrics::user_upserted(&upserted, now, false);
+                upserted.user
+            } else {
+                // Sign-up is closed: creating a user row is what would let a new subject in, and
+                // anyone may create an org to be its owner, so only platform admins do that.
+                state
+                    .store
+                    .find_user(issuer, &sub)
+                    .await?
+                    .ok_or(ApiError::ForbiddenBy(
+                        "While sign-up is closed (jit.provisioning is off), only platform admins may pre-provision users who have never signed in.",
+                    ))?
+            }
         }
         (None, Some(id)) => state
             .store
