@@ -45,6 +45,7 @@ macro_rules! conformance_suite {
             member_changes_are_decided_on_locked_rows,
             resources_round_trip_exactly,
             resource_versions_guard_concurrent_edits,
+            resource_audit_rows_keep_a_diff_not_copies,
             resources_are_isolated_per_org,
             resource_pages_are_ordered_without_gaps_or_duplicates,
             resource_paging_is_stable_under_concurrent_inserts,
