@@ -54,8 +54,16 @@ async fn load(
     let new = NewUser {
         issuer: c.iss.clone(),
         sub: c.sub.clone(),
-        username: c.username.clone(),
-        email: c.email.clone(),
+        // Profile claims over the store's bounds are kept as absent: they describe the user, and
+        // a verified token must not fail for them.
+        username: c
+            .username
+            .clone()
+            .filter(|u| portcullis_store::validate::username(u).is_ok()),
+        email: c
+            .email
+            .clone()
+            .filter(|e| portcullis_store::validate::email(e).is_ok()),
         seen: true,
     };
     let upserted = store.upsert_user(&new, now).await?;

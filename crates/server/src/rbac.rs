@@ -51,14 +51,10 @@ pub fn allowed(role: Option<Role>, platform_admin: bool, action: Action) -> bool
 }
 
 /// Which roles a caller may grant (or take away) in an org: admins manage the roles below
-/// their own, owners every role.
+/// their own, owners every role ([`Role::may_assign`], the rule the store applies again with
+/// the rows locked when it makes the change).
 pub fn may_assign(role: Option<Role>, platform_admin: bool, target: Role) -> bool {
-    if target == Role::Owner {
-        return allowed(role, platform_admin, Action::Own);
-    }
-    platform_admin
-        || matches!(role, Some(Role::Owner))
-        || matches!(role, Some(r) if allowed(Some(r), false, Action::ManageMembers) && target < r)
+    platform_admin || role.is_some_and(|r| r.may_assign(target))
 }
 
 #[cfg(test)]

@@ -12,8 +12,43 @@ async fn membership_in(tx: &mut Tx, org: OrgId, user: UserId) -> StoreResult<Opt
     row.as_ref().map(membership_from).transpose()
 }
 
-/// Refuses to leave an org without an owner. The org row is locked first (PostgreSQL; SQLite
-/// writes are serialized anyway), so two owners demoting each other at once cannot both win.
+/// Opens a membership change: locks the org row (PostgreSQL; SQLite's write transaction is
+/// exclusive already) before anything is read, so every role read below, and the decision
+/// taken on it, holds until the change commits. Concurrent changes to the org wait in line.
+async fn lock_live_org(tx: &mut Tx, org: OrgId) -> StoreResult<()> {
+    sqlx::query(Backend::LOCK_ORG)
+        .bind(org.0)
+        .execute(&mut **tx)
+        .await
+        .map_err(db_err)?;
+    require_live_org(tx, org).await
+}
+
+/// The role `by` holds, read under the org lock (`None`: a platform admin). A caller who is no
+/// longer a member is answered as if the org did not exist, as the HTTP guard would.
+async fn manager_role(tx: &mut Tx, org: OrgId, by: MemberManager) -> StoreResult<Option<Role>> {
+    match by {
+        MemberManager::PlatformAdmin => Ok(None),
+        MemberManager::Member(user) => match membership_in(tx, org, user).await? {
+            Some(m) => Ok(Some(m.role)),
+            None => Err(StoreError::NotFound),
+        },
+    }
+}
+
+/// Whether a manager with `role` (`None`: a platform admin) may grant, change or take away
+/// `held`.
+fn may_assign(role: Option<Role>, held: Role) -> StoreResult<()> {
+    match role {
+        Some(r) if !r.may_assign(held) => Err(StoreError::Forbidden(
+            "the caller's role does not allow managing this role",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses to leave an org without an owner. Runs after [`lock_live_org`], so two owners
+/// demoting each other at once cannot both win, and `before` is the role as it is now.
 async fn keep_an_owner(
     tx: &mut Tx,
     org: OrgId,
@@ -23,11 +58,6 @@ async fn keep_an_owner(
     if before != Role::Owner || after == Some(Role::Owner) {
         return Ok(());
     }
-    sqlx::query(Backend::LOCK_ORG)
-        .bind(org.0)
-        .execute(&mut **tx)
-        .await
-        .map_err(db_err)?;
     let row =
         sqlx::query("SELECT COUNT(*) AS n FROM memberships WHERE org_id = $1 AND role = 'owner'")
             .bind(org.0)
@@ -38,6 +68,29 @@ async fn keep_an_owner(
         return Err(StoreError::Conflict("an org must keep at least one owner"));
     }
     Ok(())
+}
+
+/// Locks the org, reads the manager's role and the target's membership, then checks that the
+/// manager may change the target's current role (and grant `after`, if given) and that the
+/// org keeps an owner. Returns the target's membership as it was.
+async fn authorize_change(
+    tx: &mut Tx,
+    by: MemberManager,
+    org: OrgId,
+    user: UserId,
+    after: Option<Role>,
+) -> StoreResult<Membership> {
+    lock_live_org(tx, org).await?;
+    let manager = manager_role(tx, org, by).await?;
+    let before = membership_in(tx, org, user)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+    may_assign(manager, before.role)?;
+    if let Some(role) = after {
+        may_assign(manager, role)?;
+    }
+    keep_an_owner(tx, org, before.role, after).await?;
+    Ok(before)
 }
 
 /// Membership changes are only made in live orgs.
@@ -68,12 +121,15 @@ impl MembershipStore for Backend {
     async fn add_member(
         &self,
         ctx: &ChangeContext,
+        by: MemberManager,
         org: OrgId,
         user: UserId,
         role: Role,
     ) -> StoreResult<Membership> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
-        require_live_org(&mut tx, org).await?;
+        lock_live_org(&mut tx, org).await?;
+        let manager = manager_role(&mut tx, org, by).await?;
+        may_assign(manager, role)?;
         let row = sqlx::query(
             "INSERT INTO memberships (org_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING org_id, user_id, role, created_at",
@@ -100,16 +156,13 @@ impl MembershipStore for Backend {
     async fn set_member_role(
         &self,
         ctx: &ChangeContext,
+        by: MemberManager,
         org: OrgId,
         user: UserId,
         role: Role,
     ) -> StoreResult<Membership> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
-        require_live_org(&mut tx, org).await?;
-        let before = membership_in(&mut tx, org, user)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        keep_an_owner(&mut tx, org, before.role, Some(role)).await?;
+        let before = authorize_change(&mut tx, by, org, user, Some(role)).await?;
         let row = sqlx::query(
             "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2 \
              RETURNING org_id, user_id, role, created_at",
@@ -138,15 +191,12 @@ impl MembershipStore for Backend {
     async fn remove_member(
         &self,
         ctx: &ChangeContext,
+        by: MemberManager,
         org: OrgId,
         user: UserId,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await.map_err(db_err)?;
-        require_live_org(&mut tx, org).await?;
-        let before = membership_in(&mut tx, org, user)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        keep_an_owner(&mut tx, org, before.role, None).await?;
+        let before = authorize_change(&mut tx, by, org, user, None).await?;
         sqlx::query("DELETE FROM memberships WHERE org_id = $1 AND user_id = $2")
             .bind(org.0)
             .bind(user.0)

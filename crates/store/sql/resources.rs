@@ -1,14 +1,38 @@
 // Shared by both backends (see README.md beside this file).
 
+/// A resource as its audit rows show it; `data` is compacted (a large value is kept as its
+/// digest and size, `portcullis_store::diff::compact`).
 fn resource_json(r: &Resource) -> serde_json::Value {
     json!({
         "kind": r.kind,
         "name": r.name,
-        "data": r.data,
+        "data": portcullis_store::diff::compact(&r.data),
         "version": r.version,
         "deleted_at": r.deleted_at,
         "deleted_by": r.deleted_by,
     })
+}
+
+/// What an update, delete or restore changed: the fields around `data` that differ, and for
+/// `data` only its changed top-level fields (`portcullis_store::diff::data_changes`).
+fn resource_changes(before: &Resource, after: &Resource) -> serde_json::Value {
+    let meta = |r: &Resource| {
+        json!({
+            "kind": r.kind,
+            "name": r.name,
+            "version": r.version,
+            "deleted_at": r.deleted_at,
+            "deleted_by": r.deleted_by,
+        })
+    };
+    let mut changes = portcullis_store::diff::changed_fields(&meta(before), &meta(after));
+    if let (Some(map), Some(data)) = (
+        changes.as_object_mut(),
+        portcullis_store::diff::data_changes(&before.data, &after.data),
+    ) {
+        map.insert("data".into(), data);
+    }
+    changes
 }
 
 fn resource_event(
@@ -74,8 +98,7 @@ async fn set_resource_deleted(
     .await
     .map_err(db_err)?;
     let after = resource_from(&row)?;
-    let changes =
-        portcullis_store::diff::changed_fields(&resource_json(&before), &resource_json(&after));
+    let changes = resource_changes(&before, &after);
     let action = if delete {
         "resource.delete"
     } else {
@@ -115,7 +138,10 @@ impl ResourceStore for Backend {
         .map_err(db_err)?;
         let r = resource_from(&row)?;
         let changes = portcullis_store::diff::created(&json!({
-            "kind": r.kind, "name": r.name, "data": r.data, "owner_id": r.owner_id,
+            "kind": r.kind,
+            "name": r.name,
+            "data": portcullis_store::diff::compact(&r.data),
+            "owner_id": r.owner_id,
         }));
         append_in(&mut tx, ctx, resource_event(&r, "resource.create", changes)).await?;
         commit(tx).await?;
@@ -227,8 +253,7 @@ impl ResourceStore for Backend {
             });
         };
         let after = resource_from(&row)?;
-        let changes =
-            portcullis_store::diff::changed_fields(&resource_json(&before), &resource_json(&after));
+        let changes = resource_changes(&before, &after);
         append_in(
             &mut tx,
             ctx,

@@ -3,19 +3,16 @@
 #[async_trait::async_trait]
 impl UserStore for Backend {
     async fn upsert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<Upserted> {
-        for s in [
-            Some(&user.issuer),
-            Some(&user.sub),
-            user.username.as_ref(),
-            user.email.as_ref(),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            portcullis_store::validate::text(s)?;
+        portcullis_store::validate::text(&user.issuer)?;
+        if user.issuer.is_empty() {
+            return Err(StoreError::Invalid("issuer must not be empty"));
         }
-        if user.issuer.is_empty() || user.sub.is_empty() {
-            return Err(StoreError::Invalid("issuer and sub must not be empty"));
+        portcullis_store::validate::sub(&user.sub)?;
+        if let Some(username) = &user.username {
+            portcullis_store::validate::username(username)?;
+        }
+        if let Some(email) = &user.email {
+            portcullis_store::validate::email(email)?;
         }
         let at = portcullis_store::context::truncate_to_micros(at);
         let id = UserId::new();

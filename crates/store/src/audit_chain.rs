@@ -1,6 +1,6 @@
 //! Tamper evidence for the audit log: every row carries the SHA-256 of its own fields and of the
 //! row before it. Editing, removing or reordering rows directly in the database breaks the chain
-//! at the first affected row, which `verify` reports.
+//! at each affected row, and `verify` reports every such row.
 
 use crate::ids::{AuditId, OrgId, UserId};
 use crate::model::AuditEntry;
@@ -120,7 +120,7 @@ fn write_canonical(v: &Value, out: &mut String) {
     }
 }
 
-/// Why the chain broke at a row.
+/// Why the chain breaks at a row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainBreak {
     /// The row's content no longer matches its hash: it was edited.
@@ -130,6 +130,16 @@ pub enum ChainBreak {
     /// The row's `prev_hash` does not name the row before it: rows were removed or reordered
     /// and the survivors re-hashed by hand.
     Unlinked { seq: i64 },
+}
+
+impl ChainBreak {
+    /// The first row that is not what it should be.
+    pub fn seq(&self) -> i64 {
+        match self {
+            ChainBreak::Altered { seq } | ChainBreak::Unlinked { seq } => *seq,
+            ChainBreak::Gap { expected_seq, .. } => *expected_seq,
+        }
+    }
 }
 
 impl std::fmt::Display for ChainBreak {
@@ -150,11 +160,76 @@ impl std::fmt::Display for ChainBreak {
     }
 }
 
-/// Walks the log in `seq` order, one page at a time, remembering only the previous hash.
+/// A point in the chain: a row's `seq` and stored hash, written `<seq>:<hash>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for Head {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || {
+            format!(
+                "invalid head {s:?}: expected <seq>:<64 hex digits>, as `audit verify` prints it"
+            )
+        };
+        let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
+        let seq: i64 = seq.parse().map_err(|_| bad())?;
+        if seq < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        Ok(Self {
+            seq,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
+}
+
+/// What a walk over the whole log found.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ChainReport {
+    /// Rows read.
+    pub rows: i64,
+    /// The last row read; `None` for an empty log.
+    pub head: Option<Head>,
+    /// Every break, oldest row first. One row may break in two ways (re-linked and edited).
+    pub breaks: Vec<ChainBreak>,
+}
+
+impl ChainReport {
+    pub fn is_intact(&self) -> bool {
+        self.breaks.is_empty()
+    }
+
+    /// The last `seq` of the unbroken prefix of the log (0 when the first row is broken or the
+    /// log is empty): everything up to it is vouched for by the chain.
+    pub fn verified_up_to(&self) -> i64 {
+        match self.breaks.first() {
+            Some(b) => b.seq() - 1,
+            None => self.head.as_ref().map_or(0, |h| h.seq),
+        }
+    }
+}
+
+/// Walks the log in `seq` order, one page at a time, remembering only the previous row.
+///
+/// A break does not stop the walk: each later row is still checked against its own stored
+/// `prev_hash` and `hash`, so tampering further on is reported too instead of hiding behind
+/// the first break.
 #[derive(Debug, Clone)]
 pub struct ChainVerifier {
     expected_seq: i64,
     prev_hash: String,
+    report: ChainReport,
 }
 
 impl Default for ChainVerifier {
@@ -162,54 +237,64 @@ impl Default for ChainVerifier {
         Self {
             expected_seq: 1,
             prev_hash: GENESIS_HASH.to_owned(),
+            report: ChainReport::default(),
         }
     }
 }
 
 impl ChainVerifier {
-    /// Checks the next row; the first error is the first row that was tampered with.
-    pub fn check(&mut self, e: &AuditEntry) -> Result<(), ChainBreak> {
+    /// Checks the next row and returns what is wrong with it (nothing for an intact row).
+    pub fn check(&mut self, e: &AuditEntry) -> Vec<ChainBreak> {
+        let mut found = Vec::new();
         if e.seq != self.expected_seq {
-            return Err(ChainBreak::Gap {
+            found.push(ChainBreak::Gap {
                 expected_seq: self.expected_seq,
                 found_seq: e.seq,
             });
-        }
-        if e.prev_hash != self.prev_hash {
-            return Err(ChainBreak::Unlinked { seq: e.seq });
+        } else if e.prev_hash != self.prev_hash {
+            // After a gap the predecessor is gone, so its link cannot be judged: the gap is
+            // the finding.
+            found.push(ChainBreak::Unlinked { seq: e.seq });
         }
         if row_hash(&e.prev_hash, &ChainFields::from(e)) != e.hash {
-            return Err(ChainBreak::Altered { seq: e.seq });
+            found.push(ChainBreak::Altered { seq: e.seq });
         }
-        self.expected_seq += 1;
+        self.expected_seq = e.seq.saturating_add(1);
         self.prev_hash.clone_from(&e.hash);
-        Ok(())
+        self.report.rows += 1;
+        self.report.head = Some(Head {
+            seq: e.seq,
+            hash: e.hash.clone(),
+        });
+        self.report.breaks.extend(found.iter().cloned());
+        found
     }
 
-    /// Number of rows checked so far.
-    pub fn verified(&self) -> i64 {
-        self.expected_seq - 1
+    /// Everything found so far.
+    pub fn report(&self) -> &ChainReport {
+        &self.report
+    }
+
+    pub fn finish(self) -> ChainReport {
+        self.report
     }
 }
 
-/// Reads the whole log in `seq` order, a page at a time, and returns how many rows verified,
-/// or the first row where the chain breaks.
+/// Reads the whole log in `seq` order, a page at a time, and reports every break in it.
 pub async fn verify_log<S: crate::AuditStore + ?Sized>(
     store: &S,
-) -> crate::StoreResult<Result<i64, ChainBreak>> {
+) -> crate::StoreResult<ChainReport> {
     const BATCH: u32 = 500;
     let mut verifier = ChainVerifier::default();
     let mut after = 0;
     loop {
         let rows = store.audit_after(after, BATCH).await?;
         for row in &rows {
-            if let Err(b) = verifier.check(row) {
-                return Ok(Err(b));
-            }
+            verifier.check(row);
         }
         match rows.last() {
             Some(last) if rows.len() == BATCH as usize => after = last.seq,
-            _ => return Ok(Ok(verifier.verified())),
+            _ => return Ok(verifier.finish()),
         }
     }
 }
@@ -250,9 +335,16 @@ mod tests {
         rows
     }
 
-    fn first_break(rows: &[AuditEntry]) -> Option<ChainBreak> {
+    fn breaks(rows: &[AuditEntry]) -> Vec<ChainBreak> {
         let mut v = ChainVerifier::default();
-        rows.iter().find_map(|e| v.check(e).err())
+        for e in rows {
+            v.check(e);
+        }
+        v.finish().breaks
+    }
+
+    fn first_break(rows: &[AuditEntry]) -> Option<ChainBreak> {
+        breaks(rows).into_iter().next()
     }
 
     #[test]
@@ -290,6 +382,78 @@ mod tests {
             first_break(&rows),
             Some(ChainBreak::Unlinked { seq: 2 })
         ));
+    }
+
+    #[test]
+    fn every_break_is_reported_not_only_the_first() {
+        let mut rows = chain(8);
+        rows[1].action = "resource.delete".into();
+        rows[5].request_id = "forged".into();
+        rows.remove(6);
+        assert_eq!(
+            breaks(&rows),
+            [
+                ChainBreak::Altered { seq: 2 },
+                ChainBreak::Altered { seq: 6 },
+                ChainBreak::Gap {
+                    expected_seq: 7,
+                    found_seq: 8
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn the_report_names_the_verified_prefix_and_the_head() {
+        let mut v = ChainVerifier::default();
+        let mut rows = chain(4);
+        for e in &rows {
+            v.check(e);
+        }
+        let report = v.finish();
+        assert!(report.is_intact());
+        assert_eq!(report.verified_up_to(), 4);
+        assert_eq!(
+            report.head,
+            Some(Head {
+                seq: 4,
+                hash: rows[3].hash.clone()
+            })
+        );
+        rows[2].action = "x".into();
+        let mut v = ChainVerifier::default();
+        for e in &rows {
+            v.check(e);
+        }
+        let report = v.finish();
+        assert_eq!(report.verified_up_to(), 2);
+        assert_eq!(report.rows, 4);
+    }
+
+    #[test]
+    fn heads_round_trip_and_reject_garbage() {
+        let hash = "ab".repeat(32);
+        let head: Head = format!("12:{}", hash.to_uppercase()).parse().expect("head");
+        assert_eq!(
+            head,
+            Head {
+                seq: 12,
+                hash: hash.clone()
+            }
+        );
+        assert_eq!(head.to_string(), format!("12:{hash}"));
+        for bad in [
+            "",
+            "12",
+            "12:",
+            "x:ab",
+            "0:ab",
+            &format!("-1:{hash}"),
+            &format!("3:{}", &hash[1..]),
+            &format!("3:{}zz", &hash[2..]),
+        ] {
+            assert!(bad.parse::<Head>().is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -12,6 +12,9 @@ pub enum StoreError {
     /// The row does not exist, belongs to another org, or is soft-deleted.
     #[error("not found")]
     NotFound,
+    /// The caller's role, read with the rows concerned locked, does not allow the change.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
     /// A uniqueness rule would be broken (for example a membership that already exists).
     #[error("conflict: {0}")]
     Conflict(&'static str),

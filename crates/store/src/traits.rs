@@ -47,23 +47,35 @@ pub trait OrgStore: Send + Sync {
 
 #[async_trait]
 pub trait MembershipStore: Send + Sync {
-    /// Fails with `Conflict` if the user is already a member.
+    /// Adds `user` with `role`. Fails with `Conflict` if the user is already a member, and with
+    /// `Forbidden` unless `by` may grant `role` (see [`Role::may_assign`]).
     async fn add_member(
         &self,
         ctx: &ChangeContext,
+        by: MemberManager,
         org: OrgId,
         user: UserId,
         role: Role,
     ) -> StoreResult<Membership>;
+    /// Changes a member's role. `by` must be allowed to manage both the member's current role
+    /// and the new one (`Forbidden` otherwise); an org is never left without an owner
+    /// (`Conflict`). Both rules are checked on rows read with the org locked.
     async fn set_member_role(
         &self,
         ctx: &ChangeContext,
+        by: MemberManager,
         org: OrgId,
         user: UserId,
         role: Role,
     ) -> StoreResult<Membership>;
-    async fn remove_member(&self, ctx: &ChangeContext, org: OrgId, user: UserId)
-    -> StoreResult<()>;
+    /// Removes a member, under the same rules as [`MembershipStore::set_member_role`].
+    async fn remove_member(
+        &self,
+        ctx: &ChangeContext,
+        by: MemberManager,
+        org: OrgId,
+        user: UserId,
+    ) -> StoreResult<()>;
     async fn get_membership(&self, org: OrgId, user: UserId) -> StoreResult<Option<Membership>>;
     /// Members of a live org, by user id.
     async fn list_members(&self, org: OrgId, page: &PageRequest) -> StoreResult<Page<Member>>;

@@ -7,6 +7,11 @@ use serde_json::Value;
 
 pub const MAX_NAME_CHARS: usize = 200;
 pub const MAX_KIND_CHARS: usize = 64;
+/// OpenID Connect Core 1.0, section 2: `sub` "MUST NOT exceed 255 ASCII characters".
+pub const MAX_SUB_BYTES: usize = 255;
+pub const MAX_USERNAME_BYTES: usize = 128;
+/// A 64-byte local part, `@` and a 255-byte domain (RFC 3696, errata 1690).
+pub const MAX_EMAIL_BYTES: usize = 320;
 /// Serialized size cap for a resource's `data`; the HTTP body cap (1 MiB) bounds it first.
 pub const MAX_DATA_BYTES: usize = 512 * 1024;
 
@@ -31,6 +36,30 @@ pub fn kind(s: &str) -> StoreResult<()> {
             "kind must be 1 to 64 of a-z, 0-9, '_', '.', '-'",
         ))
     }
+}
+
+/// A user's `sub`: 1 to 255 bytes, no NUL.
+pub fn sub(s: &str) -> StoreResult<()> {
+    if s.is_empty() || s.len() > MAX_SUB_BYTES {
+        return Err(StoreError::Invalid("sub must be 1 to 255 bytes"));
+    }
+    text(s)
+}
+
+/// A user's `username`: at most 128 bytes, no NUL.
+pub fn username(s: &str) -> StoreResult<()> {
+    if s.len() > MAX_USERNAME_BYTES {
+        return Err(StoreError::Invalid("username must be at most 128 bytes"));
+    }
+    text(s)
+}
+
+/// A user's `email`: at most 320 bytes, no NUL. The address itself is the IdP's business.
+pub fn email(s: &str) -> StoreResult<()> {
+    if s.len() > MAX_EMAIL_BYTES {
+        return Err(StoreError::Invalid("email must be at most 320 bytes"));
+    }
+    text(s)
 }
 
 pub fn text(s: &str) -> StoreResult<()> {
@@ -78,6 +107,17 @@ mod tests {
         assert!(kind("doc.v1").is_ok());
         assert!(kind("Doc").is_err());
         assert!(kind("a b").is_err());
+    }
+
+    #[test]
+    fn user_fields_are_bounded() {
+        assert!(sub(&"s".repeat(255)).is_ok());
+        assert!(sub(&"s".repeat(256)).is_err());
+        assert!(sub("").is_err());
+        assert!(username(&"u".repeat(128)).is_ok());
+        assert!(username(&"u".repeat(129)).is_err());
+        assert!(email(&"e".repeat(320)).is_ok());
+        assert!(email(&"e".repeat(321)).is_err());
     }
 
     #[test]

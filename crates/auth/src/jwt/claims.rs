@@ -58,7 +58,7 @@ impl Claims {
         };
         Ok(Claims {
             iss: required_string(p.iss)?,
-            sub: required_string(p.sub)?,
+            sub: subject(p.sub)?,
             exp,
             nbf: p.nbf.as_ref().map(date).transpose()?,
             iat: p.iat.as_ref().map(date).transpose()?,
@@ -97,6 +97,19 @@ fn take<T>(
     f: impl Fn(Slot) -> Result<T, Rejection>,
 ) -> Result<Option<T>, Rejection> {
     raw.remove(name).map(|v| f(Slot::from(&v))).transpose()
+}
+
+/// OpenID Connect Core 1.0, section 2: `sub` "MUST NOT exceed 255 ASCII characters".
+pub const MAX_SUB_BYTES: usize = 255;
+
+/// A longer `sub` is nothing a conforming provider issues, and no user can be stored under it:
+/// the token is invalid rather than a failure further on.
+fn subject(slot: Option<Slot>) -> Result<String, Rejection> {
+    let sub = required_string(slot)?;
+    if sub.len() > MAX_SUB_BYTES {
+        return Err(Rejection::BadClaims);
+    }
+    Ok(sub)
 }
 
 fn required_string(slot: Option<Slot>) -> Result<String, Rejection> {
@@ -195,6 +208,7 @@ mod tests {
             r#"{"iss":"i","sub":"s","exp":1,"scope":["a"]}"#,
             r#"{"iss":"i","sub":5,"exp":1}"#,
             r#"{"iss":"i","sub":"","exp":1}"#,
+            &format!(r#"{{"iss":"i","sub":"{}","exp":1}}"#, "s".repeat(256)),
             r#"{"iss":"i","exp":1}"#,
         ] {
             assert_eq!(parse(bad).map(|_| ()), Err(Rejection::BadClaims), "{bad}");

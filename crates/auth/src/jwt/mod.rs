@@ -6,7 +6,7 @@ mod header;
 mod json;
 mod payload;
 
-pub use claims::{Claims, NumericDate};
+pub use claims::{Claims, MAX_SUB_BYTES, NumericDate};
 pub use compact::{Compact, MAX_TOKEN_BYTES, split};
 pub use header::{Header, parse_header};
 pub use json::UniqueMap;

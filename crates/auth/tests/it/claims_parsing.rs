@@ -40,6 +40,9 @@ mod reference {
         };
         let iss = nonempty(take(&mut m, "iss", string)?)?;
         let sub = nonempty(take(&mut m, "sub", string)?)?;
+        if sub.len() > portcullis_auth::jwt::MAX_SUB_BYTES {
+            return Err(Rejection::BadClaims);
+        }
         Ok(Claims {
             iss,
             sub,

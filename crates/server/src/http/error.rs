@@ -2,7 +2,7 @@
 //! generic sentence; whatever caused it is logged under the request id and never sent to the
 //! client (no SQL, library message or claim value can leak through an error body).
 
-use super::problem::Problem;
+use super::problem::{FieldError, Problem};
 use super::request_id::RequestId;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -30,6 +30,9 @@ pub enum ApiError {
     InsufficientScope,
     #[error("forbidden")]
     Forbidden,
+    /// 403 whose fixed sentence tells the client which policy refused it (no value, no cause).
+    #[error("forbidden by policy: {0}")]
+    ForbiddenBy(&'static str),
     #[error("not found")]
     NotFound,
     #[error("conflict: {0}")]
@@ -42,6 +45,13 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("unprocessable: {0}")]
     Unprocessable(&'static str),
+    /// 422 naming the body field at fault (a JSON pointer such as `/sub`) and the rule it
+    /// breaks; both are fixed text, sent to the client as `errors`.
+    #[error("invalid field {pointer}: {detail}")]
+    InvalidField {
+        pointer: &'static str,
+        detail: &'static str,
+    },
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("unavailable: {0}")]
@@ -64,13 +74,13 @@ impl ApiError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) | Self::StepUp(_) => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope => StatusCode::FORBIDDEN,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::ForbiddenBy(_) => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable(_) | Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -118,7 +128,15 @@ fn chain(e: &(dyn StdError + 'static)) -> String {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
-        let mut res = Problem::new(self.status()).into_response();
+        let mut problem = Problem::new(self.status());
+        match &self {
+            Self::ForbiddenBy(detail) => problem = problem.with_detail(detail),
+            Self::InvalidField { pointer, detail } => {
+                problem = problem.with_errors(vec![FieldError { pointer, detail }]);
+            }
+            _ => {}
+        }
+        let mut res = problem.into_response();
         let headers = res.headers_mut();
         match &self {
             Self::Unauthorized(rejection) => {
@@ -147,6 +165,7 @@ impl ApiError {
     pub fn from_shared_store_error(e: std::sync::Arc<StoreError>) -> Self {
         match &*e {
             StoreError::NotFound => Self::NotFound,
+            StoreError::Forbidden(_) => Self::Forbidden,
             StoreError::Conflict(why) => Self::Conflict(why),
             StoreError::VersionMismatch { .. } => Self::PreconditionFailed,
             StoreError::Invalid(why) => Self::Unprocessable(why),
@@ -185,6 +204,7 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => Self::NotFound,
+            StoreError::Forbidden(_) => Self::Forbidden,
             StoreError::Conflict(why) => Self::Conflict(why),
             StoreError::VersionMismatch { .. } => Self::PreconditionFailed,
             StoreError::Invalid(why) => Self::Unprocessable(why),
@@ -202,6 +222,7 @@ mod tests {
     fn store_errors_map_to_statuses() {
         let cases = [
             (StoreError::NotFound, 404),
+            (StoreError::Forbidden("role"), 403),
             (StoreError::Conflict("dup"), 409),
             (StoreError::VersionMismatch { current: 3 }, 412),
             (StoreError::Invalid("bad"), 422),

@@ -20,6 +20,16 @@ pub struct Problem {
     pub status: u16,
     pub detail: &'static str,
     pub request_id: Option<String>,
+    /// The fields at fault in a 400/422, each named by a JSON pointer into the request body.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+/// One field at fault: where it is and which rule it breaks, never its value.
+#[derive(Debug, Clone, Serialize)]
+pub struct FieldError {
+    pub pointer: &'static str,
+    pub detail: &'static str,
 }
 
 impl Problem {
@@ -30,7 +40,13 @@ impl Problem {
             status: status.as_u16(),
             detail: detail_for(status),
             request_id: RequestId::current().map(|id| id.to_string()),
+            errors: Vec::new(),
         }
+    }
+
+    pub fn with_errors(mut self, errors: Vec<FieldError>) -> Self {
+        self.errors = errors;
+        self
     }
 
     pub fn with_detail(mut self, detail: &'static str) -> Self {

@@ -1,8 +1,9 @@
 //! `portcullis audit verify` and `portcullis audit export` (DESIGN.md P2-11).
 //!
 //! The audit log is a hash chain (`portcullis_store::audit_chain`): editing, removing or
-//! reordering rows breaks it at the first affected row. A chain cannot show that its newest
-//! rows were removed, though: what is left is still a valid chain. `verify` therefore prints
+//! reordering rows breaks it at each affected row, and `verify` names every one. A chain
+//! cannot show that its newest rows were removed, though: what is left is still a valid
+//! chain. `verify` therefore prints
 //! the head (last `seq` and its hash) for the operator to record somewhere the database's
 //! users cannot write, and `--expect-head` checks a recorded head against the log.
 
@@ -10,7 +11,7 @@ use crate::config::Config;
 use anyhow::Context;
 use chrono::{DateTime, Utc};
 use clap::Subcommand;
-use portcullis_store::audit_chain::{ChainBreak, ChainVerifier};
+use portcullis_store::audit_chain::{ChainBreak, ChainReport, ChainVerifier};
 use portcullis_store::{AuditEntry, AuditStore, OrgId};
 use std::fmt;
 use std::io::Write;
@@ -64,44 +65,13 @@ pub async fn run(config: &Config, command: AuditCommand) -> anyhow::Result<()> {
 const BATCH: u32 = 500;
 
 /// A point in the chain: `<seq>:<hash>`, as `verify` prints it and `--expect-head` takes it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Head {
-    pub seq: i64,
-    pub hash: String,
-}
+pub use portcullis_store::audit_chain::Head;
 
-impl fmt::Display for Head {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.seq, self.hash)
-    }
-}
-
-impl std::str::FromStr for Head {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || {
-            format!(
-                "invalid head {s:?}: expected <seq>:<64 hex digits>, as `audit verify` prints it"
-            )
-        };
-        let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
-        let seq: i64 = seq.parse().map_err(|_| bad())?;
-        if seq < 1 || hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(bad());
-        }
-        Ok(Self {
-            seq,
-            hash: hash.to_ascii_lowercase(),
-        })
-    }
-}
-
-/// Why `verify` failed.
+/// One thing `verify` found wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Broken {
-    /// The chain itself breaks; `verified` rows before it are intact.
-    Chain { at: ChainBreak, verified: i64 },
+    /// The chain itself breaks at a row.
+    Chain(ChainBreak),
     /// The recorded head's row is gone: rows were removed from the end of the log.
     HeadMissing { expected: Head, last: Option<i64> },
     /// The recorded head's row is there with another hash: the log was rewritten from there.
@@ -109,13 +79,10 @@ pub enum Broken {
 }
 
 impl Broken {
-    /// The first row that is not what it should be.
+    /// The row that is not what it should be.
     pub fn seq(&self) -> i64 {
         match self {
-            Broken::Chain { at, .. } => match at {
-                ChainBreak::Altered { seq } | ChainBreak::Unlinked { seq } => *seq,
-                ChainBreak::Gap { expected_seq, .. } => *expected_seq,
-            },
+            Broken::Chain(at) => at.seq(),
             Broken::HeadMissing { expected, .. } | Broken::HeadChanged { expected, .. } => {
                 expected.seq
             }
@@ -127,9 +94,7 @@ impl fmt::Display for Broken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "audit log broken at row {}: ", self.seq())?;
         match self {
-            Broken::Chain { at, verified } => {
-                write!(f, "{at} (rows before it verify: {verified})")
-            }
+            Broken::Chain(at) => write!(f, "{at}"),
             Broken::HeadMissing { expected, last } => {
                 write!(f, "row {} no longer exists (", expected.seq)?;
                 match last {
@@ -149,81 +114,100 @@ impl fmt::Display for Broken {
 
 impl std::error::Error for Broken {}
 
-/// A chain that verified.
+/// What `verify` read and found: the chain's own report, and every problem, the chain's
+/// breaks (oldest row first) followed by a mismatch with the expected head.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Intact {
-    pub rows: i64,
-    /// `None` for an empty log.
-    pub head: Option<Head>,
+pub struct Report {
+    pub chain: ChainReport,
+    pub problems: Vec<Broken>,
 }
 
-/// Walks the whole log oldest first with [`ChainVerifier`] (what `verify_log` does, keeping the
-/// last row's hash as the head), then checks `expect` against what it read. The outer error is
-/// a database failure; the inner one a log that does not verify.
+impl Report {
+    pub fn is_intact(&self) -> bool {
+        self.problems.is_empty()
+    }
+
+    /// Rows read.
+    pub fn rows(&self) -> i64 {
+        self.chain.rows
+    }
+
+    /// The last row read (`None` for an empty log).
+    pub fn head(&self) -> Option<&Head> {
+        self.chain.head.as_ref()
+    }
+
+    /// The last `seq` of the unbroken prefix of the log.
+    pub fn verified_up_to(&self) -> i64 {
+        self.chain.verified_up_to()
+    }
+}
+
+/// Walks the whole log oldest first with [`ChainVerifier`], which keeps going past a break so
+/// that every broken row is reported, then checks `expect` against what it read. The error is
+/// a database failure; a log that does not verify is a [`Report`] with problems.
 pub async fn verify(
     store: &dyn AuditStore,
     expect: Option<&Head>,
-) -> portcullis_store::StoreResult<Result<Intact, Broken>> {
+) -> portcullis_store::StoreResult<Report> {
     let mut verifier = ChainVerifier::default();
-    let mut head: Option<Head> = None;
     let mut expected_found: Option<String> = None;
     let mut after = 0;
     loop {
         let rows = store.audit_after(after, BATCH).await?;
         for row in &rows {
-            if let Err(at) = verifier.check(row) {
-                return Ok(Err(Broken::Chain {
-                    at,
-                    verified: verifier.verified(),
-                }));
-            }
+            verifier.check(row);
             if expect.is_some_and(|e| e.seq == row.seq) {
                 expected_found = Some(row.hash.clone());
             }
         }
         if let Some(last) = rows.last() {
             after = last.seq;
-            head = Some(Head {
-                seq: last.seq,
-                hash: last.hash.clone(),
-            });
         }
         if rows.len() < BATCH as usize {
             break;
         }
     }
+    let chain = verifier.finish();
+    let mut problems: Vec<Broken> = chain.breaks.iter().cloned().map(Broken::Chain).collect();
     if let Some(expected) = expect {
         match expected_found {
-            None => {
-                return Ok(Err(Broken::HeadMissing {
-                    expected: expected.clone(),
-                    last: head.map(|h| h.seq),
-                }));
-            }
-            Some(found) if found != expected.hash => {
-                return Ok(Err(Broken::HeadChanged {
-                    expected: expected.clone(),
-                    found,
-                }));
-            }
+            None => problems.push(Broken::HeadMissing {
+                expected: expected.clone(),
+                last: chain.head.as_ref().map(|h| h.seq),
+            }),
+            Some(found) if found != expected.hash => problems.push(Broken::HeadChanged {
+                expected: expected.clone(),
+                found,
+            }),
             Some(_) => {}
         }
     }
-    Ok(Ok(Intact {
-        rows: verifier.verified(),
-        head,
-    }))
+    Ok(Report { chain, problems })
 }
 
-/// `audit verify`: exit 0 with the row count and head, or an error (exit 1) naming the row.
+/// `audit verify`: exit 0 with the row count and head, or every problem on stderr, one line
+/// each, and exit 1.
 pub async fn run_verify(config: &Config, expect: Option<&Head>) -> anyhow::Result<()> {
     let db = super::open(config).await?;
     let store = db.store();
-    let intact = verify(store.as_ref(), expect)
+    let report = verify(store.as_ref(), expect)
         .await
-        .context("reading the audit log")??;
-    println!("audit log intact: {} rows verified", intact.rows);
-    match &intact.head {
+        .context("reading the audit log")?;
+    if !report.is_intact() {
+        for problem in &report.problems {
+            eprintln!("{problem}");
+        }
+        anyhow::bail!(
+            "the audit log does not verify: {} problem{} in {} rows read; rows up to {} verify",
+            report.problems.len(),
+            if report.problems.len() == 1 { "" } else { "s" },
+            report.rows(),
+            report.verified_up_to(),
+        );
+    }
+    println!("audit log intact: {} rows verified", report.rows());
+    match report.head() {
         Some(head) => {
             println!("head: {head}");
             match expect {
@@ -322,37 +306,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn heads_round_trip_and_reject_garbage() {
-        let hash = "ab".repeat(32);
-        let head: Head = format!("12:{}", hash.to_uppercase()).parse().expect("head");
-        assert_eq!(
-            head,
-            Head {
-                seq: 12,
-                hash: hash.clone()
-            }
-        );
-        assert_eq!(head.to_string(), format!("12:{hash}"));
-        for bad in [
-            "",
-            "12",
-            "12:",
-            "x:ab",
-            "0:ab",
-            &format!("-1:{hash}"),
-            &format!("3:{}", &hash[1..]),
-            &format!("3:{}zz", &hash[2..]),
-        ] {
-            assert!(bad.parse::<Head>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn break_messages_name_the_row() {
-        let b = Broken::Chain {
-            at: ChainBreak::Altered { seq: 4 },
-            verified: 3,
-        };
+        let b = Broken::Chain(ChainBreak::Altered { seq: 4 });
         assert!(
             b.to_string()
                 .starts_with("audit log broken at row 4: row 4 was altered")

@@ -400,13 +400,13 @@ async fn jit_provisioning_off_refuses_new_users_only() {
     let stranger = t.token("stranger");
     assert_eq!(status(app, Method::GET, "/v1/me", &stranger).await, 403);
     assert_eq!(status(app, Method::GET, "/v1/me", &stranger).await, 403);
-    // Known users, and users pre-provisioned by an admin, still sign in.
+    // Known users, and users pre-provisioned by a platform admin, still sign in.
     assert_eq!(status(app, Method::GET, "/v1/me", &known).await, 200);
     let res = send(
         app,
         Method::POST,
         &format!("/v1/orgs/{org_id}/members"),
-        &known,
+        &admin,
         Some(json!({"sub": "invited", "role": "member"})),
     )
     .await;

@@ -401,6 +401,35 @@ async fn verify_names_an_altered_row() {
         stderr(&o)
     );
     assert!(!stdout(&o).contains("intact"), "{}", stdout(&o));
+
+    // A second, independent edit further on is reported too, not hidden by the first.
+    store
+        .execute_raw_sql("UPDATE audit_log SET request_id = 'forged' WHERE seq = 5")
+        .await
+        .expect("tamper");
+    let o = portcullis(&["audit", "verify"], &url);
+    assert_exit(&o, 1);
+    assert_eq!(
+        broken_rows(&o),
+        ["2: row 2 was altered", "5: row 5 was altered"]
+    );
+    assert!(
+        stderr(&o).contains(&format!(
+            "2 problems in {} rows read; rows up to 1 verify",
+            rows.len()
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The `audit log broken at row ...` lines of a failed `audit verify`, without that prefix.
+fn broken_rows(o: &Output) -> Vec<String> {
+    stderr(o)
+        .lines()
+        .filter_map(|l| l.strip_prefix("audit log broken at row "))
+        .map(str::to_owned)
+        .collect()
 }
 
 #[tokio::test]
@@ -608,12 +637,15 @@ async fn postgres_verify_names_an_altered_row() {
         .execute_raw_sql("UPDATE audit_log SET action = 'x' WHERE seq = 2")
         .await
         .expect("tamper");
-    let o = portcullis(&["audit", "verify"], db.url());
+    store
+        .execute_raw_sql("UPDATE audit_log SET request_id = 'forged' WHERE seq = 5")
+        .await
+        .expect("tamper");
+    let o = portcullis(&["audit", "verify", "--expect-head", &head], db.url());
     assert_exit(&o, 1);
-    assert!(
-        stderr(&o).contains("audit log broken at row 2: row 2 was altered"),
-        "{}",
-        stderr(&o)
+    assert_eq!(
+        broken_rows(&o),
+        ["2: row 2 was altered", "5: row 5 was altered"]
     );
     drop(store);
 }

@@ -51,7 +51,9 @@ pub async fn audit_log_is_append_only_in_the_database<S: Store + 'static>(h: &Ha
         )
         .await
         .expect("append");
-    assert_eq!(verify_log(&*h.store).await.expect("verify"), Ok(6));
+    let report = verify_log(&*h.store).await.expect("verify");
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.rows, 6);
 }
 
 pub async fn audit_chain_verifies_and_names_a_tampered_row<S: Store + 'static>(h: &Harness<S>) {
@@ -62,25 +64,48 @@ pub async fn audit_chain_verifies_and_names_a_tampered_row<S: Store + 'static>(h
         rows.windows(2)
             .all(|w| w[1].prev_hash == w[0].hash && w[1].seq == w[0].seq + 1)
     );
-    assert_eq!(verify_log(&*h.store).await.expect("verify"), Ok(5));
+    let report = verify_log(&*h.store).await.expect("verify");
+    assert!(report.is_intact(), "{report:?}");
+    assert_eq!(report.verified_up_to(), 5);
+    assert_eq!(
+        report.head.as_ref().map(|hd| (hd.seq, hd.hash.as_str())),
+        Some((5, rows[4].hash.as_str()))
+    );
 
     h.raw(h.audit_guard_off()).await.expect("guard off");
     h.raw("UPDATE audit_log SET request_id = 'forged' WHERE seq = 4")
         .await
         .expect("tamper");
+    let report = verify_log(&*h.store).await.expect("verify");
+    assert_eq!(report.breaks, [ChainBreak::Altered { seq: 4 }]);
+    assert_eq!(report.verified_up_to(), 3);
+    // A second, independent edit further back is reported too, as is the later one.
+    h.raw("UPDATE audit_log SET action = 'forged' WHERE seq = 2")
+        .await
+        .expect("tamper");
+    let report = verify_log(&*h.store).await.expect("verify");
     assert_eq!(
-        verify_log(&*h.store).await.expect("verify"),
-        Err(ChainBreak::Altered { seq: 4 })
+        report.breaks,
+        [
+            ChainBreak::Altered { seq: 2 },
+            ChainBreak::Altered { seq: 4 }
+        ]
     );
-    h.raw("DELETE FROM audit_log WHERE seq = 2")
+    assert_eq!(report.verified_up_to(), 1);
+    assert_eq!(report.rows, 5);
+    h.raw("DELETE FROM audit_log WHERE seq = 3")
         .await
         .expect("remove");
     assert_eq!(
-        verify_log(&*h.store).await.expect("verify"),
-        Err(ChainBreak::Gap {
-            expected_seq: 2,
-            found_seq: 3
-        })
+        verify_log(&*h.store).await.expect("verify").breaks,
+        [
+            ChainBreak::Altered { seq: 2 },
+            ChainBreak::Gap {
+                expected_seq: 3,
+                found_seq: 4
+            },
+            ChainBreak::Altered { seq: 4 },
+        ]
     );
 }
 

@@ -79,6 +79,7 @@ pub async fn soft_deleted_orgs_are_hidden_until_restored<S: Store + 'static>(h: 
     assert!(matches!(
         s.add_member(
             &ctx(Some(alice.id), 3),
+            crate::MemberManager::Member(alice.id),
             org.id,
             user(s, "bob").await.id,
             Role::Member

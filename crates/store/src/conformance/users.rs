@@ -137,3 +137,54 @@ pub async fn disabling_a_user_is_audited<S: Store + 'static>(h: &Harness<S>) {
         Err(StoreError::NotFound)
     ));
 }
+
+/// `sub` (OpenID Connect's 255), `username` and `email` are bounded on every backend, before
+/// any SQL runs: a longer `sub` would otherwise reach PostgreSQL's unique index and fail there.
+pub async fn user_fields_are_bounded<S: Store + 'static>(h: &Harness<S>) {
+    let s = &*h.store;
+    let new = |sub: String, username: Option<String>, email: Option<String>| NewUser {
+        issuer: "https://issuer.test".into(),
+        sub,
+        username,
+        email,
+        seen: false,
+    };
+    let longest = new(
+        "s".repeat(255),
+        Some("u".repeat(128)),
+        Some(format!("{}@example.test", "e".repeat(307))),
+    );
+    assert_eq!(longest.email.as_ref().map(String::len), Some(320));
+    let up = s.upsert_user(&longest, t0()).await.expect("at the limits");
+    assert_eq!(up.user.sub.len(), 255);
+    for (bad, why) in [
+        (
+            new("s".repeat(256), None, None),
+            "sub must be 1 to 255 bytes",
+        ),
+        (
+            new("x".repeat(3000), None, None),
+            "sub must be 1 to 255 bytes",
+        ),
+        (new(String::new(), None, None), "sub must be 1 to 255 bytes"),
+        (
+            new("ok".into(), Some("u".repeat(129)), None),
+            "username must be at most 128 bytes",
+        ),
+        (
+            new("ok".into(), None, Some("e".repeat(321))),
+            "email must be at most 320 bytes",
+        ),
+    ] {
+        match s.upsert_user(&bad, t0()).await {
+            Err(StoreError::Invalid(got)) => assert_eq!(got, why),
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+    assert!(
+        s.find_user("https://issuer.test", "ok")
+            .await
+            .expect("find")
+            .is_none()
+    );
+}

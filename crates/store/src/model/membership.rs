@@ -30,3 +30,14 @@ pub struct MembershipSummary {
     pub org_name: String,
     pub role: Role,
 }
+
+/// Who is changing an org's memberships. The store reads that caller's role in the same
+/// transaction, with the org locked, as the change it decides on, so the decision never rests
+/// on a role read earlier (which a concurrent change may have made stale).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MemberManager {
+    /// A platform admin: may grant and take away every role, member of the org or not.
+    PlatformAdmin,
+    /// A member of the org, with whatever role they hold there when the change is made.
+    Member(UserId),
+}

@@ -11,7 +11,7 @@ mod user;
 
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use flag::{Flag, FlagKey};
-pub use membership::{Member, Membership, MembershipSummary};
+pub use membership::{Member, MemberManager, Membership, MembershipSummary};
 pub use org::{Org, OrgWithRole};
 pub use resource::{NewResource, Resource, ResourceFilter, ResourcePatch};
 pub use revocation::{RevocationKind, RevokedToken};

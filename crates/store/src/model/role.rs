@@ -18,6 +18,12 @@ pub enum Role {
 impl Role {
     pub const ALL: [Role; 4] = [Role::Viewer, Role::Member, Role::Admin, Role::Owner];
 
+    /// Whether a member with this role may grant `target`, or change or remove a member who
+    /// holds it: admins manage the roles below their own, owners every role.
+    pub fn may_assign(self, target: Role) -> bool {
+        self == Role::Owner || (self >= Role::Admin && target < self)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
@@ -57,6 +63,15 @@ mod tests {
         assert!(Role::Viewer < Role::Member);
         assert!(Role::Member < Role::Admin);
         assert!(Role::Admin < Role::Owner);
+    }
+
+    #[test]
+    fn admins_assign_only_roles_below_their_own() {
+        assert!(Role::Admin.may_assign(Role::Member));
+        assert!(!Role::Admin.may_assign(Role::Admin));
+        assert!(!Role::Admin.may_assign(Role::Owner));
+        assert!(Role::Owner.may_assign(Role::Owner));
+        assert!(!Role::Member.may_assign(Role::Viewer));
     }
 
     #[test]

@@ -1,6 +1,10 @@
 //! Memberships: list, add (by `sub`, pre-provisioning users who never signed in, or by
 //! `user_id`), change role, remove. Admins manage the roles below their own; only owners
 //! (and platform admins) grant or take away ownership.
+//!
+//! Whether the caller may make a change is decided by the store, on the caller's and the
+//! target's roles as they are inside the write transaction with the org locked: a decision
+//! taken here on earlier reads could rest on a role that a concurrent change has replaced.
 
 use crate::http::change::context;
 use crate::http::error::ApiError;
@@ -13,7 +17,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
-use portcullis_store::{Member, NewUser, Role, User, UserId};
+use portcullis_store::{Member, MemberManager, NewUser, Role, User, UserId};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -82,7 +86,8 @@ pub async fn list(
     Ok(Json(id_list(page, &scope, MemberView::from)))
 }
 
-/// Exactly one of `sub` (a user of the caller's issuer, provisioned if never seen) and `user_id`.
+/// Exactly one of `sub` (a user of the caller's issuer, provisioned if never seen; at most 255
+/// bytes) and `user_id`. While `jit.provisioning` is off, only platform admins provision.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AddMember {
@@ -107,24 +112,43 @@ pub async fn add(
     access: OrgAccess<CanManageMembers>,
     Body(add): Body<AddMember>,
 ) -> Result<(StatusCode, Json<MemberView>), ApiError> {
+    // Refused before a user row is provisioned for nothing; the store decides again, on the
+    // caller's role as it is when the membership is written.
     if !access.may_assign(add.role) {
         return Err(ApiError::Forbidden);
     }
     let now = state.clock.now();
     let user: User = match (add.sub, add.user_id) {
         (Some(sub), None) => {
+            portcullis_store::validate::sub(&sub).map_err(|_| ApiError::InvalidField {
+                pointer: "/sub",
+                detail: "must be 1 to 255 bytes without NUL characters",
+            })?;
             // Same issuer as the caller: a sub only names a user together with its issuer.
-            let new = NewUser {
-                issuer: access.principal.token.claims.iss.clone(),
-                sub,
-                username: None,
-                email: None,
-                seen: false,
-            };
-            let upserted = state.store.upsert_user(&new, now).await?;
-            // Not a first sight of a token's subject: an existing row is no race here.
-            crate::metrics::user_upserted(&upserted, now, false);
-            upserted.user
+            let issuer = &access.principal.token.claims.iss;
+            if state.flags.jit_provisioning() || access.principal.platform_admin {
+                let new = NewUser {
+                    issuer: issuer.clone(),
+                    sub,
+                    username: None,
+                    email: None,
+                    seen: false,
+                };
+                let upserted = state.store.upsert_user(&new, now).await?;
+                // Not a first sight of a token's subject: an existing row is no race here.
+                crate::metrics::user_upserted(&upserted, now, false);
+                upserted.user
+            } else {
+                // Sign-up is closed: creating a user row is what would let a new subject in, and
+                // anyone may create an org to be its owner, so only platform admins do that.
+                state
+                    .store
+                    .find_user(issuer, &sub)
+                    .await?
+                    .ok_or(ApiError::ForbiddenBy(
+                        "While sign-up is closed (jit.provisioning is off), only platform admins may pre-provision users who have never signed in.",
+                    ))?
+            }
         }
         (None, Some(id)) => state
             .store
@@ -141,6 +165,7 @@ pub async fn add(
         .store
         .add_member(
             &context(&state, &access.principal),
+            manager(&access),
             access.org,
             user.id,
             add.role,
@@ -156,26 +181,22 @@ pub struct ChangeRole {
     pub role: Role,
 }
 
-/// The target's current role, after checking the caller may manage it at all.
-async fn manageable(
-    state: &AppState,
-    access: &OrgAccess<CanManageMembers>,
-    user: UserId,
-) -> Result<(User, Role), ApiError> {
-    let current = state
-        .store
-        .get_membership(access.org, user)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    if !access.may_assign(current.role) {
-        return Err(ApiError::Forbidden);
+/// The caller, as the store judges membership changes.
+fn manager(access: &OrgAccess<CanManageMembers>) -> MemberManager {
+    if access.principal.platform_admin {
+        MemberManager::PlatformAdmin
+    } else {
+        MemberManager::Member(access.principal.user_id())
     }
-    let user = state
+}
+
+/// The user a membership change was about, to show it and to drop their cached roles.
+async fn target(state: &AppState, user: UserId) -> Result<User, ApiError> {
+    state
         .store
         .get_user(user)
         .await?
-        .ok_or(ApiError::NotFound)?;
-    Ok((user, current.role))
+        .ok_or_else(|| ApiError::internal("a member's user row is missing"))
 }
 
 #[utoipa::path(patch, path = "/v1/orgs/{org_id}/members/{user_id}", tag = "members", params(doc::MemberParams), request_body = ChangeRole,
@@ -195,19 +216,17 @@ pub async fn change_role(
     UserPath(user): UserPath,
     Body(change): Body<ChangeRole>,
 ) -> Result<Json<MemberView>, ApiError> {
-    let (target, _) = manageable(&state, &access, user).await?;
-    if !access.may_assign(change.role) {
-        return Err(ApiError::Forbidden);
-    }
     let m = state
         .store
         .set_member_role(
             &context(&state, &access.principal),
+            manager(&access),
             access.org,
             user,
             change.role,
         )
         .await?;
+    let target = target(&state, user).await?;
     state.user_changed(&target).await;
     Ok(Json(MemberView::of(target, &m)))
 }
@@ -225,11 +244,16 @@ pub async fn remove(
     access: OrgAccess<CanManageMembers>,
     UserPath(user): UserPath,
 ) -> Result<StatusCode, ApiError> {
-    let (target, _) = manageable(&state, &access, user).await?;
     state
         .store
-        .remove_member(&context(&state, &access.principal), access.org, user)
+        .remove_member(
+            &context(&state, &access.principal),
+            manager(&access),
+            access.org,
+            user,
+        )
         .await?;
+    let target = target(&state, user).await?;
     state.user_changed(&target).await;
     Ok(StatusCode::NO_CONTENT)
 }
