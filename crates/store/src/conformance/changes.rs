@@ -1,5 +1,5 @@
 use super::support::{Harness, at, ctx, user};
-use crate::{FlagKey, NewResource, RevocationKind, RevokedToken, Role, Store};
+use crate::{FlagKey, MemberManager, NewResource, RevocationKind, RevokedToken, Role, Store};
 use serde_json::json;
 
 /// The audit log read as the change feed: the head is the newest row, and the security rows of
@@ -26,9 +26,15 @@ pub async fn change_feed_lists_security_changes_in_order<S: Store + 'static>(h: 
     )
     .await
     .expect("resource");
-    s.add_member(&ctx(Some(alice.id), 3), org.id, bob.id, Role::Viewer)
-        .await
-        .expect("member");
+    s.add_member(
+        &ctx(Some(alice.id), 3),
+        MemberManager::Member(alice.id),
+        org.id,
+        bob.id,
+        Role::Viewer,
+    )
+    .await
+    .expect("member");
     s.revoke_token(
         &ctx(None, 4),
         &RevokedToken {
