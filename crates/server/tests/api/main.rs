@@ -2,6 +2,7 @@
 //! each extra test binary costs a link on a two-core machine.
 
 mod cli;
+mod cluster_trust;
 mod connection_limit;
 mod dev_command;
 mod errors;
