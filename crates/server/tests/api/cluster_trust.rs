@@ -166,7 +166,9 @@ async fn subscriber(app: &TestApp, token: &str, org: &str) -> Socket {
         .expect("upgrade");
     assert_eq!(next_message(&mut ws).await["type"], "ready");
     ws.send(Message::Text(
-        json!({"type": "subscribe", "org_id": org}).to_string().into(),
+        json!({"type": "subscribe", "org_id": org})
+            .to_string()
+            .into(),
     ))
     .await
     .expect("send");
@@ -254,10 +256,7 @@ async fn forged_key_set_copies_in_redis_are_refused_and_counted() {
     let attacker = DevIssuer::ephemeral(idp.issuer_url());
     let forged_token = attacker.mint_access(&TokenSpec::new("mallory"));
     let real_token = idp.issuer.mint_access(&TokenSpec::new("alice"));
-    let mut keys = idp.issuer.jwks()["keys"]
-        .as_array()
-        .expect("keys")
-        .clone();
+    let mut keys = idp.issuer.jwks()["keys"].as_array().expect("keys").clone();
     keys.extend(attacker.jwks()["keys"].as_array().expect("keys").clone());
     let document = json!({ "keys": keys }).to_string();
     let copy_key = format!("{prefix}:jwks:{}", idp.issuer_url());
@@ -277,16 +276,18 @@ async fn forged_key_set_copies_in_redis_are_refused_and_counted() {
     );
     assert!(rejected(&a, "jwks_malformed").await > before, "counted");
 
+    // Dated now, so that only the tag can tell it from a genuine copy.
+    let fetched_at_ms = now_ms();
     let mac = ClusterKey::new(OTHER_SECRET).sign(
         Purpose::KeySet,
         &[
             idp.issuer_url().as_bytes(),
-            &far_future.to_be_bytes(),
+            &fetched_at_ms.to_be_bytes(),
             document.as_bytes(),
         ],
     );
     let wrong_tag =
-        json!({ "fetched_at_ms": far_future, "document": document, "mac": mac }).to_string();
+        json!({ "fetched_at_ms": fetched_at_ms, "document": document, "mac": mac }).to_string();
     let before = rejected(&b, "jwks_bad_mac").await;
     redis_cli(&redis, &["SET", &copy_key, &wrong_tag, "PX", "600000"]);
     assert_eq!(
@@ -298,7 +299,11 @@ async fn forged_key_set_copies_in_redis_are_refused_and_counted() {
 
     for app in [&a, &b] {
         assert_eq!(me(app, &forged_token).await, 401);
-        assert_eq!(me(app, &real_token).await, 200, "the issuer's keys still work");
+        assert_eq!(
+            me(app, &real_token).await,
+            200,
+            "the issuer's keys still work"
+        );
     }
 }
 
@@ -372,7 +377,11 @@ async fn forged_and_replayed_events_are_dropped_and_counted() {
         (Some("event"), Some(control.as_str())),
         "only the control reaches the socket: {e}"
     );
-    assert_eq!(me(&c.b, &bob).await, 200, "the forged revocation changed nothing");
+    assert_eq!(
+        me(&c.b, &bob).await,
+        200,
+        "the forged revocation changed nothing"
+    );
     assert_eq!(me(&c.a, &bob).await, 200);
     assert!(
         rejected(&c.a, "event_malformed").await >= malformed + 3,
@@ -389,7 +398,10 @@ async fn forged_and_replayed_events_are_dropped_and_counted() {
     )
     .await;
     let first_id = first["id"].as_str().expect("id").to_owned();
-    assert_eq!(next_message(&mut ws).await["resource_id"], first_id.as_str());
+    assert_eq!(
+        next_message(&mut ws).await["resource_id"],
+        first_id.as_str()
+    );
     let genuine = capture
         .line_where(|l| l.starts_with('{') && l.contains(&first_id))
         .await;
@@ -433,11 +445,7 @@ async fn logout_all_covers_tokens_from_an_issuer_clock_running_ahead() {
     let t = tenant::start().await;
     // The issuer's clock runs 10 s ahead of ours (within the 30 s leeway): iat and auth_time
     // of everything it mints are 10 s in our future.
-    let ahead = |sub: &str| {
-        TokenSpec::new(sub)
-            .username(sub)
-            .issued_at(unix_now() + 10)
-    };
+    let ahead = |sub: &str| TokenSpec::new(sub).username(sub).issued_at(unix_now() + 10);
     let spec = ahead("hank");
     let used = t.issuer.mint_access(&spec);
     let other = t.issuer.mint_access(&spec);
@@ -456,7 +464,11 @@ async fn logout_all_covers_tokens_from_an_issuer_clock_running_ahead() {
     // its lead.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let after = t.issuer.mint_access(&ahead("hank"));
-    assert_eq!(me(&t.app, &after).await, 200, "a sign-in after the logout-all");
+    assert_eq!(
+        me(&t.app, &after).await,
+        200,
+        "a sign-in after the logout-all"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
