@@ -3,6 +3,7 @@
 
 mod cli;
 mod cluster_faults;
+mod cluster_trust;
 mod connection_limit;
 mod dev_command;
 mod errors;
