@@ -113,6 +113,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         limits: http::rate_limit::RateLimits::new(&config.rate_limit),
         flags,
         mfa: Arc::new(crate::mfa::MfaPolicy::from_config(&config.mfa)),
+        page_max_bytes: config.http.page_max_bytes,
         shutdown: shutdown.clone(),
     });
     let metrics_router = metrics::router(Arc::clone(&state.verifier));

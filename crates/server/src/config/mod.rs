@@ -3,11 +3,13 @@
 //! the operator contract in DESIGN.md and must not change.
 
 mod error;
+mod http;
 mod list;
 mod mfa;
 mod secret;
 
 pub use error::ConfigError;
+pub use http::HttpConfig;
 pub use mfa::{FlagsConfig, MfaConfig};
 pub use secret::{DatabaseUrl, RedisUrl, SecretUrl};
 
@@ -55,6 +57,8 @@ pub struct Config {
     pub mfa: MfaConfig,
     /// Defaults of the other runtime flags.
     pub flags: FlagsConfig,
+    /// Bounds on response sizes.
+    pub http: HttpConfig,
 }
 
 impl Default for Config {
@@ -76,6 +80,7 @@ impl Default for Config {
             data_dir: std::path::PathBuf::from("./.portcullis"),
             mfa: MfaConfig::default(),
             flags: FlagsConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -241,6 +246,7 @@ impl Config {
         }
         self.mfa.validate()?;
         self.flags.validate()?;
+        self.http.validate()?;
         Ok(())
     }
 
