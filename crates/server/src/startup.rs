@@ -127,6 +127,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         limits: http::rate_limit::RateLimits::new(&config.rate_limit),
         flags,
         mfa: Arc::new(crate::mfa::MfaPolicy::from_config(&config.mfa)),
+        page_max_bytes: config.http.page_max_bytes,
         shutdown: shutdown.clone(),
         ws_caps: crate::ws::caps::Caps::new(&config.ws),
     });

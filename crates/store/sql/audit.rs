@@ -115,8 +115,7 @@ impl AuditStore for Backend {
         }
         q.push(" ORDER BY seq DESC LIMIT ")
             .push_bind(page.fetch_limit());
-        let rows = q.build().fetch_all(self.read()).await.map_err(db_err)?;
-        Ok(Page::from_rows(all(&rows, audit_from)?, page, |e| e.seq))
+        fill_page(q.build().fetch(self.read()), page, audit_from, |e| e.seq).await
     }
 
     async fn audit_after(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditEntry>> {

@@ -195,10 +195,10 @@ impl ResourceStore for Backend {
             q.push(" AND id > ").push_bind(after);
         }
         q.push(" ORDER BY id LIMIT ").push_bind(page.fetch_limit());
-        let rows = q.build().fetch_all(self.read()).await.map_err(db_err)?;
-        Ok(Page::from_rows(all(&rows, resource_from)?, page, |r| {
+        fill_page(q.build().fetch(self.read()), page, resource_from, |r| {
             r.id.0
-        }))
+        })
+        .await
     }
 
     async fn update_resource(

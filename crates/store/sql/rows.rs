@@ -36,6 +36,27 @@ macro_rules! flag_cols {
     };
 }
 
+/// Reads rows as they arrive and stops once the page is complete (by count, or by the
+/// request's byte budget), so a page of large rows is never held whole beyond its budget.
+async fn fill_page<'s, T, K, R>(
+    mut rows: futures_util::stream::BoxStream<'s, Result<DbRow, sqlx::Error>>,
+    req: &PageRequest<R>,
+    from: impl Fn(&DbRow) -> StoreResult<T>,
+    key: impl Fn(&T) -> K,
+) -> StoreResult<Page<T, K>>
+where
+    T: serde::Serialize,
+{
+    use futures_util::TryStreamExt as _;
+    let mut page = portcullis_store::page::PageBuilder::new(req);
+    while let Some(row) = rows.try_next().await.map_err(db_err)? {
+        if !page.push(from(&row)?) {
+            break;
+        }
+    }
+    Ok(page.finish(key))
+}
+
 fn get<'r, T>(row: &'r DbRow, col: &str) -> StoreResult<T>
 where
     T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,

@@ -4,6 +4,7 @@
 
 mod cluster;
 mod error;
+mod http;
 mod list;
 mod mfa;
 mod secret;
@@ -11,6 +12,7 @@ mod ws;
 
 pub use cluster::{ClusterConfig, ClusterSecret};
 pub use error::ConfigError;
+pub use http::HttpConfig;
 pub use mfa::{FlagsConfig, MfaConfig};
 pub use secret::{DatabaseUrl, RedisUrl, SecretUrl};
 pub use ws::WsConfig;
@@ -64,6 +66,8 @@ pub struct Config {
     pub flags: FlagsConfig,
     /// WebSocket and export caps per instance.
     pub ws: WsConfig,
+    /// Bounds on response sizes.
+    pub http: HttpConfig,
 }
 
 impl Default for Config {
@@ -88,6 +92,7 @@ impl Default for Config {
             mfa: MfaConfig::default(),
             flags: FlagsConfig::default(),
             ws: WsConfig::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -273,6 +278,7 @@ impl Config {
         self.mfa.validate()?;
         self.flags.validate()?;
         self.ws.validate()?;
+        self.http.validate()?;
         Ok(())
     }
 

@@ -44,6 +44,8 @@ pub struct AppStateInner {
     pub flags: crate::flags::Flags,
     /// MFA step-up policy from `[mfa]` (`crate::mfa`).
     pub mfa: Arc<crate::mfa::MfaPolicy>,
+    /// `http.page_max_bytes`: the byte budget of a list page.
+    pub page_max_bytes: usize,
     /// Long-lived work (WebSockets) ends itself when this triggers.
     pub shutdown: crate::shutdown::Shutdown,
     /// WebSockets and exports open on this instance, against `[ws]`'s caps.

@@ -176,3 +176,118 @@ async fn tampered_or_foreign_cursors_are_refused() {
         .await;
     assert_eq!(ok.status(), 200);
 }
+
+/// Pages of `path` with `page_size=100`, following `next_cursor`: each page's raw `items` text
+/// length and its items.
+async fn byte_bounded_pages(t: &Tenant, token: &str, path: &str) -> Vec<(usize, Vec<Value>)> {
+    let mut pages = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let url = match &cursor {
+            Some(c) => format!("{path}?page_size=100&cursor={c}"),
+            None => format!("{path}?page_size=100"),
+        };
+        let page = t.ok(token, Method::GET, &url, None, 200).await;
+        let items = page["items"].as_array().cloned().unwrap_or_default();
+        let bytes = serde_json::to_string(&page["items"]).map_or(0, |s| s.len());
+        pages.push((bytes, items));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_owned()),
+            None => return pages,
+        }
+    }
+}
+
+#[tokio::test]
+async fn pages_stop_at_the_byte_budget_and_the_cursor_continues() {
+    const BUDGET: usize = 32 * 1024;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config =
+        crate::helpers::test_config(&format!("sqlite://{}/p.db", dir.path().display()));
+    config.data_dir = dir.path().to_owned();
+    config.http.page_max_bytes = BUDGET;
+    let t = crate::tenant::start_with(config, dir).await;
+    let owner = t.token("owner");
+    let org = t.create_org(&owner, "Big").await;
+    // 20 resources of about 4 KiB each: about 80 KiB, far fewer than 100 items.
+    let mut created = HashSet::new();
+    for i in 0..20 {
+        let body =
+            json!({"kind": "doc", "name": format!("r{i}"), "data": {"text": "x".repeat(3900)}});
+        let r = t
+            .ok(
+                &owner,
+                Method::POST,
+                &format!("/v1/orgs/{org}/resources"),
+                Some(body),
+                201,
+            )
+            .await;
+        created.insert(r["id"].as_str().expect("id").to_owned());
+    }
+
+    let pages = byte_bounded_pages(&t, &owner, &format!("/v1/orgs/{org}/resources")).await;
+    assert!(
+        pages.len() >= 3,
+        "cut by bytes, not by count: {}",
+        pages.len()
+    );
+    for (bytes, items) in &pages {
+        assert!(!items.is_empty());
+        assert!(*bytes <= BUDGET, "a page of {bytes} bytes");
+    }
+    let ids: Vec<String> = pages
+        .iter()
+        .flat_map(|(_, items)| {
+            items
+                .iter()
+                .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
+        })
+        .collect();
+    assert_eq!(ids.len(), created.len(), "no duplicates");
+    assert_eq!(
+        ids.iter().cloned().collect::<HashSet<_>>(),
+        created,
+        "no loss"
+    );
+
+    // The org's audit trail: the same rule, newest first.
+    let pages = byte_bounded_pages(&t, &owner, &format!("/v1/orgs/{org}/audit")).await;
+    assert!(pages.len() >= 3, "{}", pages.len());
+    let seqs: Vec<i64> = pages
+        .iter()
+        .flat_map(|(_, items)| items.iter().map(|e| e["seq"].as_i64().unwrap_or_default()))
+        .collect();
+    for (bytes, _) in &pages {
+        assert!(*bytes <= BUDGET, "a page of {bytes} bytes");
+    }
+    assert!(
+        seqs.windows(2).all(|w| w[0] > w[1]),
+        "strictly newest first"
+    );
+    let creations = pages
+        .iter()
+        .flat_map(|(_, items)| items.iter())
+        .filter(|e| e["action"] == "resource.create")
+        .count();
+    assert_eq!(creations, 20);
+
+    // One item larger than the budget still comes through, alone, with a cursor past it.
+    let huge = json!({"kind": "doc", "name": "huge", "data": {"text": "y".repeat(BUDGET)}});
+    t.ok(
+        &owner,
+        Method::POST,
+        &format!("/v1/orgs/{org}/resources"),
+        Some(huge),
+        201,
+    )
+    .await;
+    let pages = byte_bounded_pages(&t, &owner, &format!("/v1/orgs/{org}/resources")).await;
+    let total: usize = pages.iter().map(|(_, items)| items.len()).sum();
+    assert_eq!(total, 21);
+    assert!(
+        pages
+            .iter()
+            .any(|(bytes, items)| items.len() == 1 && *bytes > BUDGET)
+    );
+}

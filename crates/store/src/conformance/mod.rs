@@ -51,6 +51,7 @@ macro_rules! conformance_suite {
             resources_are_isolated_per_org,
             resource_pages_are_ordered_without_gaps_or_duplicates,
             resource_paging_is_stable_under_concurrent_inserts,
+            pages_stop_at_a_byte_budget,
             resource_filters_select_kind_and_owner,
             soft_delete_restore_and_purge_of_resources,
             invalid_input_is_refused_before_sql,

@@ -589,3 +589,65 @@ pub async fn resource_audit_rows_keep_a_diff_not_copies<S: Store + 'static>(h: &
     );
     assert!(verify_log(s).await.expect("verify").is_intact());
 }
+
+/// With a byte budget, a page stops before its items pass it (one item always comes) and the
+/// next key continues without loss or duplicates, on resources and on the audit log.
+pub async fn pages_stop_at_a_byte_budget<S: Store + 'static>(h: &Harness<S>) {
+    let s = &*h.store;
+    let (owner, org) = org_with_owner(s, "acme").await;
+    for i in 0..6 {
+        s.create_resource(
+            &ctx(Some(owner.id), i),
+            &new(
+                &org,
+                &owner,
+                "doc",
+                &format!("r{i}"),
+                json!({"text": "x".repeat(1000)}),
+            ),
+        )
+        .await
+        .expect("create");
+    }
+    let budget = 3000;
+    let mut seen = Vec::new();
+    let mut req = PageRequest::new(100, None)
+        .expect("page")
+        .with_max_bytes(budget);
+    let mut pages = 0;
+    loop {
+        let page = s
+            .list_resources(org.id, &ResourceFilter::default(), &req)
+            .await
+            .expect("list");
+        pages += 1;
+        let bytes: usize = page
+            .items
+            .iter()
+            .map(|r| crate::page::json_len(r) + 1)
+            .sum();
+        assert!(bytes <= budget || page.items.len() == 1, "{bytes}");
+        seen.extend(page.items.iter().map(|r| r.id));
+        match page.next {
+            Some(n) => {
+                req = PageRequest::new(100, Some(n))
+                    .expect("page")
+                    .with_max_bytes(budget);
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3, "two resources of about 1.3 KiB per 3 KB page");
+    let unique: HashSet<_> = seen.iter().collect();
+    assert_eq!((seen.len(), unique.len()), (6, 6));
+
+    let first = s
+        .list_audit(
+            &crate::AuditFilter::default(),
+            &PageRequest::new(100, None).expect("page").with_max_bytes(1),
+        )
+        .await
+        .expect("audit");
+    assert_eq!(first.items.len(), 1, "one item even over the budget");
+    assert_eq!(first.next, Some(first.items[0].seq));
+}

@@ -65,7 +65,8 @@ async fn list(
     };
     // Bound to the filter, so a cursor cannot be replayed against another query.
     let scope = format!("audit:{filter:?}");
-    let req = seq_page(q.page_size, q.cursor.as_deref(), &scope)?;
+    let req =
+        seq_page(q.page_size, q.cursor.as_deref(), &scope)?.with_max_bytes(state.page_max_bytes);
     let page = state.store.list_audit(&filter, &req).await?;
     Ok(Json(seq_list(page, &scope, |e| e)))
 }

@@ -74,7 +74,8 @@ pub async fn list(
         q.kind.as_deref().unwrap_or(""),
         q.include_deleted
     );
-    let req = id_page(q.page_size, q.cursor.as_deref(), &scope)?;
+    let req =
+        id_page(q.page_size, q.cursor.as_deref(), &scope)?.with_max_bytes(state.page_max_bytes);
     let filter = ResourceFilter {
         kind: q.kind,
         owner_id: None,
