@@ -112,11 +112,18 @@ impl PrincipalCache {
             return load(store, token, now).await.map_err(Arc::new);
         }
         let key = (c.iss.clone(), c.sub.clone());
+        self.get_or_load(key, load(store, token, now)).await
+    }
+
+    /// The cached entry, or the result of `load`, which is kept only if no invalidation ran
+    /// while it was loading.
+    async fn get_or_load(
+        &self,
+        key: (String, String),
+        load: impl std::future::Future<Output = Result<Arc<Identity>, StoreError>>,
+    ) -> Result<Arc<Identity>, Arc<StoreError>> {
         let generation = self.generation.load(Ordering::Acquire);
-        let identity = self
-            .by_subject
-            .try_get_with(key.clone(), load(store, token, now))
-            .await?;
+        let identity = self.by_subject.try_get_with(key.clone(), load).await?;
         if self.generation.load(Ordering::Acquire) != generation {
             self.by_subject.invalidate(&key).await;
         }
@@ -146,5 +153,70 @@ impl PrincipalCache {
     pub fn forget_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.by_subject.invalidate_all();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn identity(sub: &str) -> Arc<Identity> {
+        Arc::new(Identity {
+            user: User {
+                id: UserId::new(),
+                issuer: "https://issuer.test".into(),
+                sub: sub.into(),
+                username: None,
+                email: None,
+                disabled_at: None,
+                created_at: chrono::Utc::now(),
+                last_seen_at: None,
+            },
+            memberships: Vec::new(),
+        })
+    }
+
+    /// The load read the memberships, then the user was removed from an org and the entry
+    /// forgotten, then the load finished: what it read must not be served from the cache.
+    #[tokio::test]
+    async fn a_load_that_overlapped_an_invalidation_is_not_kept() {
+        let cache = PrincipalCache::default();
+        let key = ("https://issuer.test".to_owned(), "alice".to_owned());
+        let (loaded, finish) = tokio::sync::oneshot::channel::<()>();
+        let stale = identity("alice");
+        let load = {
+            let stale = Arc::clone(&stale);
+            async move {
+                let _ = finish.await;
+                Ok(stale)
+            }
+        };
+        let loading = {
+            let cache = cache.clone();
+            let key = key.clone();
+            tokio::spawn(async move { cache.get_or_load(key, load).await })
+        };
+        tokio::task::yield_now().await;
+        cache.forget_subject(&key.0, &key.1).await;
+        let _ = loaded.send(());
+        let got = loading.await.expect("task").expect("loaded");
+        assert!(
+            Arc::ptr_eq(&got, &stale),
+            "the caller still gets its answer"
+        );
+        assert!(
+            cache.cached(&key.0, &key.1).await.is_none(),
+            "but the stale entry is not kept"
+        );
+
+        // Without an invalidation in between, the load is kept.
+        let fresh = identity("alice");
+        let kept = Arc::clone(&fresh);
+        cache
+            .get_or_load(key.clone(), async move { Ok(kept) })
+            .await
+            .expect("loaded");
+        let cached = cache.cached(&key.0, &key.1).await.expect("kept");
+        assert!(Arc::ptr_eq(&cached, &fresh));
     }
 }

@@ -3,6 +3,7 @@
 //! instance is refused on the other within `cluster.sync_interval_ms` + 1 s, the bound each test
 //! asserts; nothing answers 5xx meanwhile.
 
+use crate::dev_command::free_port;
 use crate::helpers::{
     Proxy, TestApp, client, cluster_secret, postgres_admin_url, redis_prefix, redis_url,
     spawn_with, test_config, wait_ready,
@@ -229,13 +230,6 @@ impl Drop for OwnRedis {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
 }
 
 async fn until_redis_answers(port: u16) {

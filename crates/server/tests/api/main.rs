@@ -19,6 +19,7 @@ mod pagination;
 mod provisioning;
 mod rbac_matrix;
 mod readiness_recovery;
+mod redis_tls;
 mod resources_lifecycle;
 mod sanitized_errors;
 mod sessions;
