@@ -120,8 +120,13 @@ async fn run(
             let _ = tx.send(ExportOut::Denied(denied)).await;
             return;
         }
+        // The same byte budget as an HTTP list page: with two pages queued and one being sent,
+        // an export holds at most three budgets of resources in memory.
         let page = match PageRequest::new(page_size, after) {
-            Ok(req) => state.store.list_resources(org, &filter, &req).await,
+            Ok(req) => {
+                let req = req.with_max_bytes(state.page_max_bytes);
+                state.store.list_resources(org, &filter, &req).await
+            }
             Err(e) => Err(e),
         };
         let page = match page {

@@ -440,6 +440,56 @@ async fn org_with_resources(t: &Tenant, token: &str, n: usize) -> String {
     org
 }
 
+/// An export page stops at `http.page_max_bytes` like an HTTP list page, and the export goes on
+/// from where it stopped: every resource once, in pages of what fits.
+#[tokio::test]
+async fn export_pages_stop_at_the_byte_budget() {
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config =
+        crate::helpers::test_config(&format!("sqlite://{}/p.db", dir.path().display()));
+    config.data_dir = dir.path().to_owned();
+    config.http.page_max_bytes = 10 * 1024;
+    let t = crate::tenant::start_with(config, dir).await;
+    let alice = t.token("alice");
+    let org = create_org(&t, &alice, "Big").await;
+    let blob = "x".repeat(4000);
+    for i in 0..6 {
+        t.ok(
+            &alice,
+            Method::POST,
+            &format!("/v1/orgs/{org}/resources"),
+            Some(json!({ "kind": "doc", "name": format!("r{i}"), "data": { "blob": blob } })),
+            201,
+        )
+        .await;
+    }
+    let (mut ws, _) = connect(&t.app, &alice).await;
+    ws.send(json!({"type": "export", "org_id": org, "page_size": 100}))
+        .await;
+    ws.expect("export_started").await;
+    let mut pages = Vec::new();
+    loop {
+        let v = match ws.next().await {
+            Frame::Json(v) => v,
+            Frame::Closed(code) => panic!("closed with {code}"),
+        };
+        match v["type"].as_str() {
+            Some("export_items") => pages.push(v["items"].as_array().expect("items").len()),
+            Some("export_progress") => {}
+            Some("export_done") => {
+                assert_eq!(v["exported"], 6);
+                break;
+            }
+            _ => panic!("unexpected {v}"),
+        }
+    }
+    assert_eq!(pages.iter().sum::<usize>(), 6, "{pages:?}");
+    assert!(
+        pages.iter().all(|n| *n <= 2),
+        "two 4 KB resources fit in 10 KiB, three do not: {pages:?}"
+    );
+}
+
 #[tokio::test]
 async fn export_streams_every_resource_with_progress() {
     let t = start().await;
