@@ -5,8 +5,8 @@
 
 use crate::dev_command::free_port;
 use crate::helpers::{
-    Proxy, TestApp, client, cluster_secret, postgres_admin_url, redis_prefix, redis_url,
-    spawn_with, test_config, wait_ready,
+    Proxy, TestApp, client, cluster_secret, events_mode, me, postgres_admin_url, redis_prefix,
+    redis_url, spawn_with, test_config, wait_ready,
 };
 use portcullis::config::RedisUrl;
 use portcullis_dev_issuer::{DevIssuer, TokenSpec};
@@ -110,17 +110,6 @@ async fn pair(redis: &str, pg: &str, interval: Duration) -> Pair {
     }
 }
 
-async fn me(app: &TestApp, token: &str) -> u16 {
-    client()
-        .get(app.url("/v1/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request")
-        .status()
-        .as_u16()
-}
-
 async fn logout(app: &TestApp, token: &str) {
     let status = client()
         .post(app.url("/v1/auth/logout"))
@@ -147,18 +136,6 @@ async fn refused_within_bound(app: &TestApp, token: &str, since: Instant, what: 
         );
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
-}
-
-async fn events_mode(app: &TestApp) -> String {
-    let body: serde_json::Value = client()
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz")
-        .json()
-        .await
-        .expect("json");
-    body["events"].as_str().unwrap_or_default().to_owned()
 }
 
 async fn until_mode(app: &TestApp, want: &str, limit: Duration) {

@@ -5,13 +5,12 @@
 //! clock running ahead, and a revoked token writes nothing and spends no rate limit.
 
 use crate::helpers::{
-    CLUSTER_ISSUER, CLUSTER_SECRET, TestApp, client, cluster, postgres_admin_url, redis_prefix,
-    redis_url, spawn_with, test_config, wait_ready,
+    CLUSTER_ISSUER, CLUSTER_SECRET, TestApp, client, cluster, me, postgres_admin_url, redis_prefix,
+    redis_url, spawn_with, status, test_config, wait_ready,
 };
 use crate::tenant;
 use futures_util::{SinkExt, StreamExt};
 use portcullis::cluster::key::{ClusterKey, Purpose};
-use portcullis::config::{AuthProvider, RedisUrl};
 use portcullis_dev_issuer::{ControlledIssuer, DevIssuer, TokenSpec};
 use portcullis_store::{ConnectOptions, RevocationKind, RevocationStore, UserStore};
 use portcullis_store_postgres::testdb::TestDatabase;
@@ -25,21 +24,6 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
-
-async fn status(app: &TestApp, method: Method, path: &str, token: &str) -> u16 {
-    client()
-        .request(method, app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request")
-        .status()
-        .as_u16()
-}
-
-async fn me(app: &TestApp, token: &str) -> u16 {
-    status(app, Method::GET, "/v1/me", token).await
-}
 
 async fn post_json(app: &TestApp, path: &str, token: &str, body: Value) -> Value {
     let res = client()
@@ -237,15 +221,9 @@ async fn forged_key_set_copies_in_redis_are_refused_and_counted() {
     };
     let idp = ControlledIssuer::start().await.expect("issuer");
     let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(&format!("sqlite://{}/p.db", dir.path().display()));
-    config.auth.provider = Some(AuthProvider::Cognito);
-    config.auth.issuer = Some(idp.issuer_url().to_owned());
-    config.auth.allow_http_issuer = true;
-    config.auth.client_ids = vec!["portcullis-dev".into()];
-    config.redis_url = Some(RedisUrl::parse(&redis).expect("redis url"));
     let prefix = redis_prefix();
-    config.redis_prefix = prefix.clone();
-    config.cluster_secret = Some(crate::helpers::cluster_secret());
+    let config =
+        crate::helpers::issuer_and_redis_config(dir.path(), idp.issuer_url(), &redis, &prefix);
     let a = spawn_with(&config).await;
     wait_ready(&a).await;
     let b = spawn_with(&config).await;

@@ -68,6 +68,37 @@ pub async fn spawn_with(config: &Config) -> TestApp {
     }
 }
 
+/// The status of `method path` on `app` with `token`.
+pub async fn status(app: &TestApp, method: reqwest::Method, path: &str, token: &str) -> u16 {
+    client()
+        .request(method, app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("request")
+        .status()
+        .as_u16()
+}
+
+/// The status of `GET /v1/me` with `token`.
+pub async fn me(app: &TestApp, token: &str) -> u16 {
+    status(app, reqwest::Method::GET, "/v1/me", token).await
+}
+
+/// What `/readyz` says of the instance's view: `live` (in memory, current) or
+/// `database_fallback` (every check asks the database).
+pub async fn events_mode(app: &TestApp) -> String {
+    let body: serde_json::Value = client()
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("readyz")
+        .json()
+        .await
+        .expect("json");
+    body["events"].as_str().unwrap_or_default().to_owned()
+}
+
 /// Creates an org as the token's user through `POST {base}/v1/orgs`; returns its id.
 pub async fn create_org(client: &reqwest::Client, base: &str, token: &str, name: &str) -> String {
     let res = client
@@ -229,6 +260,25 @@ pub const CLUSTER_SECRET: &str = "test cluster secret, at least thirty-two bytes
 
 pub fn cluster_secret() -> portcullis::config::ClusterSecret {
     portcullis::config::ClusterSecret::new(CLUSTER_SECRET).expect("long enough")
+}
+
+/// Instances that verify the tokens of a real HTTP issuer (Cognito-shaped, on loopback) and
+/// share Redis under `prefix` with the test cluster secret; SQLite in `dir`.
+pub fn issuer_and_redis_config(
+    dir: &std::path::Path,
+    issuer_url: &str,
+    redis: &str,
+    prefix: &str,
+) -> Config {
+    let mut config = test_config(&format!("sqlite://{}/p.db", dir.display()));
+    config.auth.provider = Some(AuthProvider::Cognito);
+    config.auth.issuer = Some(issuer_url.to_owned());
+    config.auth.allow_http_issuer = true;
+    config.auth.client_ids = vec!["portcullis-dev".into()];
+    config.redis_url = Some(portcullis::config::RedisUrl::parse(redis).expect("redis url"));
+    config.redis_prefix = prefix.to_owned();
+    config.cluster_secret = Some(cluster_secret());
+    config
 }
 
 /// A Redis key prefix no other test uses.

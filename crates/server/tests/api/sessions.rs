@@ -4,27 +4,13 @@
 //! nothing answers 5xx.
 
 use crate::helpers::{
-    Cluster, Proxy, TestApp, client, cluster, postgres_admin_url, redis_prefix, redis_url,
+    Cluster, Proxy, TestApp, client, cluster, events_mode, me, postgres_admin_url, redis_prefix,
+    redis_url, status,
 };
 use portcullis_dev_issuer::{DevIssuer, TokenSpec};
 use portcullis_store_postgres::testdb::TestDatabase;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-
-async fn status(app: &TestApp, method: reqwest::Method, path: &str, token: &str) -> u16 {
-    client()
-        .request(method, app.url(path))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request")
-        .status()
-        .as_u16()
-}
-
-async fn me(app: &TestApp, token: &str) -> u16 {
-    status(app, reqwest::Method::GET, "/v1/me", token).await
-}
 
 /// Polls `GET /v1/me` on `app` until it answers `want`; returns how long that took. Fails on
 /// any 5xx, and after `limit`.
@@ -146,18 +132,6 @@ async fn one_instance_without_redis() {
     let url = format!("sqlite://{}/p.db", dir.path().display());
     let c = cluster(&url, None).await;
     scenario(&c, &c.a, &c.a).await;
-}
-
-async fn events_mode(app: &TestApp) -> String {
-    let body: serde_json::Value = client()
-        .get(app.url("/readyz"))
-        .send()
-        .await
-        .expect("readyz")
-        .json()
-        .await
-        .expect("json");
-    body["events"].as_str().unwrap_or_default().to_owned()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

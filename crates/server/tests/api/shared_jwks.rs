@@ -1,8 +1,9 @@
 //! With Redis, instances share one copy of an issuer's keys: two instances starting against
 //! the same issuer make one JWKS fetch between them, and both verify its tokens.
 
-use crate::helpers::{client, redis_url, spawn_with, test_config, wait_ready};
-use portcullis::config::{AuthProvider, RedisUrl};
+use crate::helpers::{
+    client, issuer_and_redis_config, redis_prefix, redis_url, spawn_with, wait_ready,
+};
 use portcullis_dev_issuer::{ControlledIssuer, TokenSpec};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -12,14 +13,7 @@ async fn two_instances_make_one_jwks_fetch_through_redis() {
     };
     let idp = ControlledIssuer::start().await.expect("issuer");
     let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(&format!("sqlite://{}/p.db", dir.path().display()));
-    config.auth.provider = Some(AuthProvider::Cognito);
-    config.auth.issuer = Some(idp.issuer_url().to_owned());
-    config.auth.allow_http_issuer = true;
-    config.auth.client_ids = vec!["portcullis-dev".into()];
-    config.redis_url = Some(RedisUrl::parse(&redis).expect("redis url"));
-    config.redis_prefix = format!("test-{}", uuid::Uuid::now_v7().simple());
-    config.cluster_secret = Some(crate::helpers::cluster_secret());
+    let config = issuer_and_redis_config(dir.path(), idp.issuer_url(), &redis, &redis_prefix());
     let a = spawn_with(&config).await;
     wait_ready(&a).await;
     let b = spawn_with(&config).await;
