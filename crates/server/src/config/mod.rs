@@ -268,6 +268,13 @@ impl Config {
                  (at least 32 bytes, the same on every instance)",
             ));
         }
+        // An empty group would make every token listing an empty group a platform admin.
+        if self.auth.admin_group.trim().is_empty() {
+            return Err(ConfigError::setting(
+                "auth.admin_group",
+                "must name a group (platform admins are the members of that IdP group)",
+            ));
+        }
         if !(1..=3650).contains(&self.auth.session_revocation_days) {
             return Err(ConfigError::setting(
                 "auth.session_revocation_days",
@@ -693,6 +700,16 @@ mod tests {
             jail.set_env("PORTCULLIS_CLUSTER__SYNC_INTERVAL_MS", "0");
             let e = load_in_jail(Profile::Standard, None).expect_err("interval");
             assert_eq!(e.setting, "PORTCULLIS_CLUSTER__SYNC_INTERVAL_MS");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn an_empty_admin_group_is_refused() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTCULLIS_AUTH__ADMIN_GROUP", " ");
+            let e = load_in_jail(Profile::Standard, None).expect_err("empty group");
+            assert_eq!(e.setting, "PORTCULLIS_AUTH__ADMIN_GROUP");
             Ok(())
         });
     }
