@@ -13,11 +13,12 @@
 use crate::auth;
 use crate::config::Config;
 use crate::database::Database;
-use crate::http::{self, AppState, HttpSettings};
+use crate::http::{self, HttpSettings};
 use crate::listen::{ServeSettings, serve};
 use crate::metrics;
 use crate::readiness::Readiness;
 use crate::shutdown::Shutdown;
+use crate::state::AppState;
 use anyhow::Context;
 use axum::Router;
 use portcullis_auth::clock::{Clock, SystemClock};
@@ -79,16 +80,16 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         Some(url) => {
             let key = crate::cluster::key::ClusterKey::from_config(config)?;
             let (bus, link) =
-                crate::events::Bus::with_redis(url.0.expose(), &config.redis_prefix, key)
+                crate::cluster::bus::Bus::with_redis(url.0.expose(), &config.redis_prefix, key)
                     .context("configuring Redis")?;
             background.push(link);
             bus
         }
-        None => crate::events::Bus::local(),
+        None => crate::cluster::bus::Bus::local(),
     };
     let principals = crate::principal::PrincipalCache::default();
     let flags = crate::flags::Flags::new(config);
-    let view = Arc::new(crate::sessions::RevocationView::default());
+    let view = Arc::new(crate::cluster::view::RevocationView::default());
     let sync = Arc::new(crate::cluster::ClusterSync::new(
         database.store(),
         bus.clone(),
@@ -105,18 +106,18 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         let _ = sync.catch_up().await;
     }
     background.push(Arc::clone(&sync).spawn());
-    let sessions = crate::sessions::Sessions::new(
+    let sessions = crate::revocation::Sessions::new(
         database.store(),
         sync,
         bus,
         view,
         Arc::clone(&clock),
-        crate::sessions::SessionSettings {
+        crate::revocation::SessionSettings {
             leeway: Duration::from_secs(config.auth.leeway_secs),
             session_revocation_days: config.auth.session_revocation_days,
         },
     );
-    let state = AppState::new(http::state::AppStateInner {
+    let state = AppState::new(crate::state::AppStateInner {
         store: database.store(),
         readiness,
         verifier: auth.verifier,
@@ -124,12 +125,12 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         principals,
         sessions,
         admin_group: Arc::from(config.auth.admin_group.as_str()),
-        limits: http::rate_limit::RateLimits::new(&config.rate_limit),
+        limits: crate::limits::rate::RateLimits::new(&config.rate_limit),
         flags,
         mfa: Arc::new(crate::mfa::MfaPolicy::from_config(&config.mfa)),
         page_max_bytes: config.http.page_max_bytes,
         shutdown: shutdown.clone(),
-        ws_caps: crate::ws::caps::Caps::new(&config.ws),
+        ws_caps: crate::limits::sockets::Caps::new(&config.ws),
     });
     let metrics_router = metrics::router(Arc::clone(&state.verifier));
     let settings = HttpSettings {

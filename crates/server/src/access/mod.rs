@@ -2,6 +2,8 @@
 //! extractors, the WebSocket upgrade and in-band refresh) runs on a verified token, once, in one
 //! order.
 
+pub mod flags;
+pub mod mfa;
 mod principal;
 
 pub use principal::{Freshness, NotAdmitted, resolve_principal};

@@ -2,9 +2,9 @@
 //! sends cause a write: the token's own revocations, then (before the first-sight upsert) the
 //! user's cutoff and status, then the user row and memberships.
 
-use crate::http::AppState;
 use crate::principal::Principal;
-use crate::sessions::Refusal;
+use crate::revocation::Refusal;
+use crate::state::AppState;
 use portcullis_auth::{Rejection, Verified};
 use portcullis_store::StoreError;
 use std::sync::Arc;

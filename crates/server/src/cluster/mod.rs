@@ -3,8 +3,10 @@
 //! everything instances share through Redis ([`key`]). See docs/sessions.md, "What Redis can
 //! and cannot do".
 
+pub mod bus;
 pub mod change;
 pub mod key;
 pub mod sync;
+pub mod view;
 
 pub use sync::ClusterSync;

@@ -12,11 +12,11 @@
 //! succeeded and started less than an interval plus one second ago, and, with Redis, after the
 //! current subscription came up. Otherwise every revocation check asks the database.
 
+use super::bus::{Bus, Event};
 use super::change::SecurityChange;
-use crate::events::{Bus, Event};
+use super::view::RevocationView;
 use crate::flags::Flags;
 use crate::principal::PrincipalCache;
-use crate::sessions::RevocationView;
 use portcullis_auth::Verifier;
 use portcullis_auth::clock::Clock;
 use portcullis_store::{RevocationKind, Store, StoreError};

@@ -12,7 +12,6 @@
 //! global value for that org. A stored `null` removes an override. Rows that no longer fit the
 //! registry (a flag since removed, a value edited by hand) are ignored with a warning.
 
-pub mod policy;
 pub mod registry;
 
 use crate::config::Config;

@@ -1,8 +1,8 @@
 //! The audit context of a change made through the API.
 
-use super::request_id::RequestId;
-use super::state::AppState;
 use crate::principal::Principal;
+use crate::state::AppState;
+use crate::telemetry::request_id::RequestId;
 use portcullis_store::ChangeContext;
 
 /// Who (the caller), under which request id, and when (the injected clock).

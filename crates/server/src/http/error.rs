@@ -3,7 +3,7 @@
 //! client (no SQL, library message or claim value can leak through an error body).
 
 use super::problem::{FieldError, Problem};
-use super::request_id::RequestId;
+use crate::telemetry::request_id::RequestId;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use portcullis_auth::Rejection;
@@ -157,6 +157,12 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         res
+    }
+}
+
+impl From<crate::mfa::StepUp> for ApiError {
+    fn from(s: crate::mfa::StepUp) -> Self {
+        Self::StepUp(s.0)
     }
 }
 

@@ -2,9 +2,9 @@
 //! on it) and never look at headers.
 
 use super::error::ApiError;
-use super::state::AppState;
 use crate::access::{Freshness, NotAdmitted, resolve_principal};
 use crate::principal::Principal;
+use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use portcullis_auth::Verified;
@@ -26,7 +26,7 @@ impl FromRequestParts<AppState> for Caller {
             .inspect_err(|r| crate::metrics::http::note_auth(&parts.extensions, Err(*r)))?;
         let verified = crate::metrics::verify(&state.verifier, token, &parts.extensions).await?;
         // `auth.client_ids` flag: the accepted app clients, narrowed at run time.
-        crate::flags::policy::check_client(state, &verified)
+        crate::access::flags::check_client(state, &verified)
             .inspect_err(|r| crate::metrics::http::note_auth(&parts.extensions, Err(*r)))?;
         // Several extractors of one request may ask; the token is verified once.
         parts.extensions.insert(Caller(Arc::clone(&verified)));
@@ -44,7 +44,7 @@ impl FromRequestParts<AppState> for CallerPrincipal {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Caller(token) = Caller::from_request_parts(parts, state).await?;
-        let check = crate::flags::policy::check_revocation(state, &parts.method);
+        let check = crate::access::flags::check_revocation(state, &parts.method);
         let principal = match resolve_principal(state, token, Freshness::Cached, check).await {
             Ok(p) => p,
             Err(NotAdmitted::Rejected(r)) => {
@@ -57,8 +57,9 @@ impl FromRequestParts<AppState> for CallerPrincipal {
         // Counted only once the token is known to be good: a revoked token spends nothing.
         state
             .limits
-            .check_user(&parts.extensions, principal.user_id().0)?;
-        crate::mfa::enforce_caller(state, parts, &principal)?;
+            .check_user(&parts.extensions, principal.user_id().0)
+            .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })?;
+        crate::access::mfa::enforce_caller(state, parts, &principal)?;
         Ok(CallerPrincipal(principal))
     }
 }

@@ -8,9 +8,9 @@
 use super::error::ApiError;
 use super::extract::CallerPrincipal;
 use super::input::path_param;
-use super::state::AppState;
 use crate::principal::Principal;
 use crate::rbac::{self, Action};
+use crate::state::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use portcullis_store::{OrgId, Role};
@@ -78,7 +78,7 @@ impl<P: Permission> FromRequestParts<AppState> for OrgAccess<P> {
         if !rbac::allowed(role, principal.platform_admin, P::ACTION) {
             return Err(ApiError::Forbidden);
         }
-        crate::mfa::enforce_org(state, &principal, org, role)?;
+        crate::access::mfa::enforce_org(state, &principal, org, role)?;
         Ok(Self {
             principal,
             org,

@@ -10,11 +10,8 @@ pub mod openapi;
 pub mod page;
 pub mod problem;
 pub mod rate_limit;
-pub mod request_id;
 pub mod router;
 pub mod routes;
-pub mod state;
 
 pub use error::ApiError;
 pub use router::{HttpSettings, MAX_BODY_BYTES, router, with_common_layers};
-pub use state::AppState;

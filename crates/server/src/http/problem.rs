@@ -1,6 +1,6 @@
 //! RFC 9457 problem documents: the one error body format clients ever see.
 
-use super::request_id::RequestId;
+use crate::telemetry::request_id::RequestId;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};

@@ -3,9 +3,9 @@
 use super::error::ApiError;
 use super::openapi;
 use super::problem::problem_fallback;
-use super::request_id::request_id;
 use super::routes::{audit, flags, health, me, members, orgs, resources, sessions};
-use super::state::AppState;
+use crate::state::AppState;
+use crate::telemetry::request_id::request_id;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
@@ -70,7 +70,7 @@ pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -
         .route("/v1/admin/users/{user_id}/enable", post(sessions::enable))
         .route("/v1/admin/flags", get(flags::list))
         .route("/v1/admin/flags/{name}", put(flags::set))
-        .route("/v1/ws", get(crate::ws::upgrade))
+        .route("/v1/ws", get(super::routes::ws::upgrade))
         .fallback(not_found)
         .with_state(state);
     if let Some(extra) = extra {

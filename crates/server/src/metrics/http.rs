@@ -13,7 +13,7 @@
 //! token) nor any header is logged.
 
 use super::{HTTP_DURATION, HTTP_REQUESTS, auth_attempt};
-use crate::http::request_id::RequestId;
+use crate::telemetry::request_id::RequestId;
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
 use axum::middleware::Next;

@@ -2,6 +2,7 @@
 
 mod batch_writer;
 mod json_line;
+pub mod request_id;
 
 use batch_writer::BatchWriter;
 pub use batch_writer::LogGuard;

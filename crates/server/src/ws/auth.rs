@@ -1,5 +1,5 @@
 //! The checks a socket's token goes through, the same ones as an HTTP request: the verifier,
-//! the user (provisioned on first sight, not disabled), [`crate::sessions::Sessions::check`]
+//! the user (provisioned on first sight, not disabled), [`crate::revocation::Sessions::check`]
 //! (revocation per token, per session and per user), and read permission in each subscribed
 //! org through [`rbac::allowed`]. Unlike HTTP, a socket ends exactly at `exp`: the verifier's
 //! clock-skew leeway is for requests in flight, not for a session that can refresh in-band.
@@ -8,10 +8,10 @@ use super::close;
 use super::messages::ErrorCode;
 use super::operations::Operation;
 use crate::access::{Freshness, NotAdmitted, resolve_principal};
-use crate::http::AppState;
 use crate::principal::Principal;
 use crate::rbac::{self, Action};
-use crate::sessions::Refusal;
+use crate::revocation::Refusal;
+use crate::state::AppState;
 use portcullis_auth::{Rejection, Verified};
 use portcullis_store::OrgId;
 use std::fmt;
@@ -157,7 +157,7 @@ async fn verify(state: &AppState, token: &str) -> Result<Arc<Verified>, Denied> 
         .await
         .map_err(Denied::Unauthorized)?;
     // `auth.client_ids` flag, as for a request.
-    crate::flags::policy::check_client(state, &verified).map_err(Denied::Unauthorized)?;
+    crate::access::flags::check_client(state, &verified).map_err(Denied::Unauthorized)?;
     if verified.claims.exp <= state.clock.now().timestamp() {
         return Err(Denied::Unauthorized(Rejection::Expired));
     }
@@ -190,12 +190,13 @@ async fn principal(
     Ok(principal)
 }
 
-/// MFA step-up as for any request to `/v1/ws` (`crate::mfa::check_caller`, the rule requests
+/// MFA step-up as for any request to `/v1/ws` (`crate::access::mfa::check_caller`, the rule requests
 /// go through): the route in `mfa.routes`, the global `mfa.required`, or a platform admin when
 /// that role requires it. A socket whose token lacks the proof is refused (4401: sign in again
 /// with MFA).
 fn require_mfa(state: &AppState, principal: &Principal) -> Result<(), Denied> {
-    crate::mfa::check_caller(state, principal, &["/v1/ws"], false).map_err(|_| Denied::MfaRequired)
+    crate::access::mfa::check_caller(state, principal, &["/v1/ws"], false)
+        .map_err(|_| Denied::MfaRequired)
 }
 
 /// MFA step-up for `op`: the caller-level rule of the routes whose data it exposes, as a
@@ -205,7 +206,8 @@ pub fn require_mfa_for(
     principal: &Principal,
     op: Operation,
 ) -> Result<(), Denied> {
-    crate::mfa::check_caller(state, principal, op.routes(), true).map_err(|_| Denied::MfaRequired)
+    crate::access::mfa::check_caller(state, principal, op.routes(), true)
+        .map_err(|_| Denied::MfaRequired)
 }
 
 /// Whether the token may perform `op` in `org`: read permission there ([`may_read`], so
@@ -271,7 +273,7 @@ pub async fn may_read(state: &AppState, principal: &Principal, org: OrgId) -> Re
     if !rbac::allowed(role, principal.platform_admin, Action::Read) {
         return Ok(false);
     }
-    // The org's MFA policy (`crate::mfa::enforce_org`): without the proof the org is out of
+    // The org's MFA policy (`crate::access::mfa::enforce_org`): without the proof the org is out of
     // reach for this token.
-    Ok(crate::mfa::enforce_org(state, principal, org, role).is_ok())
+    Ok(crate::access::mfa::enforce_org(state, principal, org, role).is_ok())
 }

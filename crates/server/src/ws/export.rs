@@ -9,10 +9,10 @@
 //! shares the database with live traffic instead of monopolising a connection.
 
 use super::auth::{self, Authority, Denied, Identity};
-use super::caps::Seat;
 use super::messages::{ErrorCode, ServerMessage};
 use super::operations::Operation;
-use crate::http::AppState;
+use crate::limits::sockets::Seat;
+use crate::state::AppState;
 use portcullis_store::{OrgId, PageRequest, ResourceFilter};
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};

@@ -66,7 +66,7 @@ pub enum ServerMessage {
     Event {
         org_id: OrgId,
         resource_id: ResourceId,
-        action: crate::events::ResourceAction,
+        action: crate::cluster::bus::ResourceAction,
         version: i64,
     },
     /// The token expires in `expires_in` seconds: send `refresh`, or the socket closes with

@@ -3,15 +3,15 @@
 //! output of a running export. The loop owns the socket; nothing else writes to it.
 
 use super::auth::{self, Authority, Denied, Identity};
-use super::caps::Seat;
 use super::export::{self, Export, ExportOut};
 use super::messages::{ClientMessage, ErrorCode, ServerMessage};
 use super::operations::Operation;
 use super::{
     AUTH_TIMEOUT, EXPIRY_WARNING, MAX_SUBSCRIPTIONS, RATE_BURST, RATE_PER_SEC, SEND_TIMEOUT, close,
 };
-use crate::events::Event;
-use crate::http::AppState;
+use crate::cluster::bus::Event;
+use crate::limits::sockets::Seat;
+use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use portcullis_store::{OrgId, RevocationKind};
 use std::collections::BTreeSet;
@@ -53,7 +53,7 @@ pub struct Holds {
     pub connection: Option<crate::listen::ConnectionSlot>,
 }
 
-/// How a socket starts, with its place under the caps of [`super::caps`].
+/// How a socket starts, with its place under the caps of [`crate::limits::sockets`].
 #[derive(Debug)]
 pub enum Opening {
     /// The upgrade carried a valid token: one of the user's sockets.

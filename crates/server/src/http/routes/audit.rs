@@ -6,7 +6,7 @@ use crate::http::guard::{CanModerate, OrgAccess, PlatformAdmin};
 use crate::http::input::Query;
 use crate::http::openapi as doc;
 use crate::http::page::{List, seq_list, seq_page};
-use crate::http::state::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use chrono::{DateTime, Utc};

@@ -9,7 +9,7 @@ use crate::http::error::ApiError;
 use crate::http::guard::PlatformAdmin;
 use crate::http::input::Body;
 use crate::http::openapi as doc;
-use crate::http::state::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;

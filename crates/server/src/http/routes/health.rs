@@ -2,7 +2,7 @@
 
 use crate::http::error::ApiError;
 use crate::http::openapi as doc;
-use crate::http::state::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use serde_json::{Value, json};

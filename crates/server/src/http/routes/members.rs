@@ -12,7 +12,7 @@ use crate::http::guard::{CanManageMembers, CanRead, OrgAccess};
 use crate::http::input::{Body, Query, UserPath};
 use crate::http::openapi as doc;
 use crate::http::page::{List, id_list, id_page};
-use crate::http::state::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

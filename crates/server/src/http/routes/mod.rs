@@ -8,3 +8,4 @@ pub mod members;
 pub mod orgs;
 pub mod resources;
 pub mod sessions;
+pub mod ws;

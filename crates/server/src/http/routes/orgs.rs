@@ -7,7 +7,7 @@ use crate::http::guard::{CanOwn, CanRead, OrgAccess, PlatformAdmin};
 use crate::http::input::{Body, Query, path_param};
 use crate::http::openapi as doc;
 use crate::http::page::{List, id_list, id_page};
-use crate::http::state::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::StatusCode;
@@ -177,7 +177,7 @@ pub async fn restore(
     PlatformAdmin(admin): PlatformAdmin,
     OrgPath(org): OrgPath,
 ) -> Result<Json<OrgView>, ApiError> {
-    crate::mfa::enforce_org(&state, &admin, org, admin.role_in(org))?;
+    crate::access::mfa::enforce_org(&state, &admin, org, admin.role_in(org))?;
     let org = state
         .store
         .restore_org(&context(&state, &admin), org)

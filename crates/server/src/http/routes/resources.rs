@@ -2,15 +2,15 @@
 //! read, patch with optimistic concurrency (`If-Match` against the version, which is also the
 //! `ETag`), soft delete, restore. Members change their own resources; admins anyone's.
 
-use crate::events::ResourceAction;
+use crate::cluster::bus::ResourceAction;
 use crate::http::change::context;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanModerate, CanRead, CanWriteOwn, OrgAccess};
 use crate::http::input::{Body, Query, ResourcePath};
 use crate::http::openapi as doc;
 use crate::http::page::{List, id_list, id_page};
-use crate::http::state::AppState;
 use crate::rbac::Action;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::header::{ETAG, IF_MATCH};
@@ -22,7 +22,11 @@ use serde_json::Value;
 
 /// Tells WebSocket subscribers of the org (on every instance) that `r` changed.
 async fn announce(state: &AppState, r: &Resource, action: ResourceAction) {
-    crate::ws::publish_resource_change(state, r, action).await;
+    state
+        .sessions
+        .bus()
+        .resource_changed(r.org_id, r.id, action, r.version)
+        .await;
 }
 
 /// A resource with its version as a strong ETag.

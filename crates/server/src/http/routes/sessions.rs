@@ -8,7 +8,7 @@ use crate::http::extract::CallerPrincipal;
 use crate::http::guard::PlatformAdmin;
 use crate::http::input::UserPath;
 use crate::http::openapi as doc;
-use crate::http::state::AppState;
+use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;

@@ -3,7 +3,7 @@
 //! check runs for this request). `jit.provisioning` is applied where the principal is resolved
 //! (`crate::access`).
 
-use crate::http::AppState;
+use crate::state::AppState;
 use axum::http::Method;
 use portcullis_auth::{Rejection, Verified};
 

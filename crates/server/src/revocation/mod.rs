@@ -6,12 +6,10 @@
 //! If the database cannot answer either, the request is refused with 503.
 
 mod skew;
-mod view;
-
-pub use view::RevocationView;
 
 use crate::cluster::ClusterSync;
-use crate::events::Bus;
+use crate::cluster::bus::Bus;
+use crate::cluster::view::RevocationView;
 use crate::principal::Principal;
 use chrono::{DateTime, Duration, Utc};
 use portcullis_auth::Rejection;

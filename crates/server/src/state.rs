@@ -37,9 +37,9 @@ pub struct AppStateInner {
     /// Members of this IdP group are platform admins.
     pub admin_group: Arc<str>,
     /// Per-IP and per-user request rate limits (`rate_limit.*`).
-    pub limits: crate::http::rate_limit::RateLimits,
+    pub limits: crate::limits::rate::RateLimits,
     /// Revocation checks and the event bus shared with the other instances.
-    pub sessions: crate::sessions::Sessions,
+    pub sessions: crate::revocation::Sessions,
     /// Runtime feature flags, kept current from the database and the bus (`crate::flags`).
     pub flags: crate::flags::Flags,
     /// MFA step-up policy from `[mfa]` (`crate::mfa`).
@@ -49,7 +49,7 @@ pub struct AppStateInner {
     /// Long-lived work (WebSockets) ends itself when this triggers.
     pub shutdown: crate::shutdown::Shutdown,
     /// WebSockets and exports open on this instance, against `[ws]`'s caps.
-    pub ws_caps: crate::ws::caps::Caps,
+    pub ws_caps: crate::limits::sockets::Caps,
 }
 
 impl AppState {

@@ -1,0 +1,5 @@
+//! What one client may use: requests per second before and after authentication, and open
+//! WebSockets.
+
+pub mod rate;
+pub mod sockets;
