@@ -4,35 +4,18 @@
 use crate::mfa::{MfaRole, Shortfall, StepUp};
 use crate::principal::Principal;
 use crate::state::AppState;
-use axum::extract::MatchedPath;
-use axum::http::request::Parts;
 use portcullis_store::{OrgId, Role};
 
 fn now(state: &AppState) -> i64 {
     state.clock.now().timestamp()
 }
 
-/// For every authenticated request (`CallerPrincipal`): [`check_caller`] for the matched
-/// route. Org routes leave the org-dependent checks to [`enforce_org`].
-pub fn enforce_caller(
-    state: &AppState,
-    parts: &Parts,
-    principal: &Principal,
-) -> Result<(), StepUp> {
-    let route = parts
-        .extensions
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
-    let org_route = route.is_some_and(|r| r.contains("{org_id}"));
-    check_caller(state, principal, route.as_slice(), org_route)
-        .map_err(|why| StepUp(state.mfa.challenge(why)))
-}
-
 /// The caller-level rule, for a call that exposes the data of the route templates `routes`:
 /// MFA proof is needed when one of them is listed in `mfa.routes`, when the caller is a platform
 /// admin and `mfa.required_roles` names that role, and, for calls outside any org (`in_org`
 /// false), when the global `mfa.required` is on (in an org, the global value is only the org's
-/// default, applied by [`enforce_org`]). WebSocket operations name the routes whose data they
+/// default, applied by [`enforce_org`]). Requests and sockets reach it through
+/// `crate::access::admit`; WebSocket operations name the routes whose data they
 /// hand out, so requests and sockets share this one rule.
 pub fn check_caller(
     state: &AppState,

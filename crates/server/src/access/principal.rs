@@ -2,11 +2,10 @@
 //! sends cause a write: the token's own revocations, then (before the first-sight upsert) the
 //! user's cutoff and status, then the user row and memberships.
 
+use super::Denied;
 use crate::principal::Principal;
-use crate::revocation::Refusal;
 use crate::state::AppState;
 use portcullis_auth::{Rejection, Verified};
-use portcullis_store::StoreError;
 use std::sync::Arc;
 
 /// Whether the caller's identity may come from the principal cache.
@@ -18,32 +17,6 @@ pub enum Freshness {
     Fresh,
 }
 
-/// Why a token that verified does not make a principal.
-#[derive(Debug)]
-pub enum NotAdmitted {
-    /// Revoked token, session or user; disabled user.
-    Rejected(Rejection),
-    /// `jit.provisioning` is off and the user has no row.
-    NotProvisioned,
-    /// The database could not answer.
-    Unavailable(Arc<StoreError>),
-}
-
-impl From<Refusal> for NotAdmitted {
-    fn from(r: Refusal) -> Self {
-        match r {
-            Refusal::Rejected(r) => Self::Rejected(r),
-            Refusal::Unavailable(e) => Self::Unavailable(Arc::new(e)),
-        }
-    }
-}
-
-impl From<StoreError> for NotAdmitted {
-    fn from(e: StoreError) -> Self {
-        Self::Unavailable(Arc::new(e))
-    }
-}
-
 /// The principal of `token`. `check_revocation` false (the `revocation.check_reads` flag, for a
 /// read) skips the revocation checks on a cached identity only: loading one writes (the
 /// first-sight upsert, `last_seen_at`), so then every check runs first, whatever the flag says.
@@ -52,7 +25,7 @@ pub async fn resolve_principal(
     token: Arc<Verified>,
     freshness: Freshness,
     check_revocation: bool,
-) -> Result<Principal, NotAdmitted> {
+) -> Result<Principal, Denied> {
     let claims = &token.claims;
     let trusted = freshness == Freshness::Cached && state.sessions.trusted();
     let cached = match trusted {
@@ -67,7 +40,7 @@ pub async fn resolve_principal(
             match &existing {
                 Some(user) => state.sessions.check_user(user, claims).await?,
                 None if !state.flags.jit_provisioning() => {
-                    return Err(NotAdmitted::NotProvisioned);
+                    return Err(Denied::NotProvisioned);
                 }
                 None => {}
             }
@@ -75,7 +48,7 @@ pub async fn resolve_principal(
                 .principals
                 .identity(&state.store, &token, state.clock.now(), trusted)
                 .await
-                .map_err(NotAdmitted::Unavailable)?;
+                .map_err(Denied::Unavailable)?;
             (identity, true)
         }
     };
@@ -86,7 +59,7 @@ pub async fn resolve_principal(
         platform_admin,
     };
     if principal.identity.user.disabled_at.is_some() {
-        return Err(NotAdmitted::Rejected(Rejection::UserDisabled));
+        return Err(Denied::Rejected(Rejection::UserDisabled));
     }
     if check_revocation && !checked {
         state.sessions.check(&principal).await?;

@@ -160,6 +160,20 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::access::Denied> for ApiError {
+    fn from(d: crate::access::Denied) -> Self {
+        use crate::access::Denied;
+        match d {
+            Denied::Rejected(r) => r.into(),
+            Denied::NotProvisioned => Self::Forbidden,
+            Denied::StepUp(s) => s.into(),
+            // Only a socket's refresh names a subject; no request does.
+            Denied::OtherSubject => Self::Forbidden,
+            Denied::Unavailable(e) => Self::from_shared_store_error(e),
+        }
+    }
+}
+
 impl From<crate::mfa::StepUp> for ApiError {
     fn from(s: crate::mfa::StepUp) -> Self {
         Self::StepUp(s.0)

@@ -1,13 +1,12 @@
-//! The one guard. Routes name the action they perform (`OrgAccess<CanModerate>`), the guard
-//! resolves the caller's role in the org named by `{org_id}` and asks [`rbac::allowed`].
-//!
-//! A caller with no role in the org gets 404, exactly as for an org that does not exist or
-//! was deleted: the API is no oracle for which org ids exist. A member whose role is too low
-//! gets 403 (they already know the org exists).
+//! The one guard. Routes name the action they perform (`OrgAccess<CanModerate>`); the guard
+//! reads `{org_id}` and asks `crate::access::org::decide`, the same decision WebSockets use:
+//! 404 for an org the caller cannot see (no oracle for which org ids exist), 403 for a role
+//! too low, the step-up 401 for the org's MFA policy.
 
 use super::error::ApiError;
 use super::extract::CallerPrincipal;
 use super::input::path_param;
+use crate::access::org::{self, OrgDenied};
 use crate::principal::Principal;
 use crate::rbac::{self, Action};
 use crate::state::AppState;
@@ -68,17 +67,14 @@ impl<P: Permission> FromRequestParts<AppState> for OrgAccess<P> {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let CallerPrincipal(principal) = CallerPrincipal::from_request_parts(parts, state).await?;
         let org: OrgId = path_param(parts, "org_id").await?;
-        let role = principal.role_in(org);
-        if role.is_none() {
-            // Only platform admins reach orgs they are not in, and only live ones.
-            if !principal.platform_admin || state.store.get_org(org, false).await?.is_none() {
-                return Err(ApiError::NotFound);
-            }
-        }
-        if !rbac::allowed(role, principal.platform_admin, P::ACTION) {
-            return Err(ApiError::Forbidden);
-        }
-        crate::access::mfa::enforce_org(state, &principal, org, role)?;
+        let role = org::decide(state, &principal, org, P::ACTION)
+            .await
+            .map_err(|denied| match denied {
+                OrgDenied::NotFound => ApiError::NotFound,
+                OrgDenied::Forbidden => ApiError::Forbidden,
+                OrgDenied::StepUp(s) => s.into(),
+                OrgDenied::Unavailable(e) => e.into(),
+            })?;
         Ok(Self {
             principal,
             org,

@@ -263,12 +263,11 @@ pub fn jwks_observer() -> Arc<dyn JwksObserver> {
     Arc::new(JwksMetrics)
 }
 
-/// Verifies a presented token, timing it and noting the outcome for the request's
-/// `portcullis_auth_attempts_total` (see [`http::note_auth`]).
+/// Verifies a presented token, timing it (the outcome of the whole check is noted by
+/// `crate::access::authenticate`).
 pub async fn verify(
     verifier: &portcullis_auth::Verifier,
     token: &str,
-    ext: &axum::http::Extensions,
 ) -> Result<Arc<portcullis_auth::Verified>, Rejection> {
     let started = std::time::Instant::now();
     let result = verifier.verify_traced(token).await;
@@ -276,12 +275,10 @@ pub async fn verify(
     match result {
         Ok((verified, cache)) => {
             token_validated(Some(cache), elapsed);
-            http::note_auth(ext, Ok(()));
             Ok(verified)
         }
         Err(r) => {
             token_validated(None, elapsed);
-            http::note_auth(ext, Err(r));
             Err(r)
         }
     }

@@ -1,18 +1,17 @@
-//! The checks a socket's token goes through, the same ones as an HTTP request: the verifier,
-//! the user (provisioned on first sight, not disabled), [`crate::revocation::Sessions::check`]
-//! (revocation per token, per session and per user), and read permission in each subscribed
-//! org through [`rbac::allowed`]. Unlike HTTP, a socket ends exactly at `exp`: the verifier's
-//! clock-skew leeway is for requests in flight, not for a session that can refresh in-band.
+//! A socket's authority (its current token and principal) and its checks, which are those of
+//! an HTTP request (`crate::access`, through the socket door): verified, not revoked, the user
+//! provisioned and not disabled, MFA for `/v1/ws`, and for each subscribed org the same org
+//! decision as the HTTP guard. A refusal maps to a close code here.
 
 use super::close;
 use super::messages::ErrorCode;
 use super::operations::Operation;
-use crate::access::{Freshness, NotAdmitted, resolve_principal};
+use crate::access::org::{self, OrgDenied};
+use crate::access::{self as access, Door};
 use crate::principal::Principal;
-use crate::rbac::{self, Action};
-use crate::revocation::Refusal;
+use crate::rbac::Action;
 use crate::state::AppState;
-use portcullis_auth::{Rejection, Verified};
+use portcullis_auth::Rejection;
 use portcullis_store::OrgId;
 use std::fmt;
 use std::sync::Arc;
@@ -90,33 +89,39 @@ impl Denied {
     }
 }
 
-impl From<Refusal> for Denied {
-    fn from(r: Refusal) -> Self {
-        match r {
-            Refusal::Rejected(Rejection::UserDisabled) => Self::Forbidden,
-            Refusal::Rejected(r) => Self::Unauthorized(r),
-            Refusal::Unavailable(e) => {
-                tracing::warn!(error = %e, "websocket session check could not reach the database");
+impl From<access::Denied> for Denied {
+    fn from(d: access::Denied) -> Self {
+        match d {
+            access::Denied::Rejected(Rejection::UserDisabled) => Self::Forbidden,
+            access::Denied::Rejected(r) => Self::Unauthorized(r),
+            // `jit.provisioning` off and an unknown user: 403 over HTTP, 4403 here.
+            access::Denied::NotProvisioned => Self::Forbidden,
+            access::Denied::StepUp(_) => Self::MfaRequired,
+            access::Denied::OtherSubject => Self::OtherSubject,
+            access::Denied::Unavailable(e) => {
+                tracing::warn!(error = %e, "websocket check could not reach the database");
                 Self::Unavailable
             }
         }
     }
 }
 
-/// Where the user's identity (status and memberships) comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Identity {
-    /// The principal cache, as HTTP requests do (it is invalidated by the bus's events).
-    Cached,
-    /// The database: after an event said the user or an org changed, when the cache on this
-    /// instance may not have been invalidated yet.
-    Fresh,
+/// Where the user's identity (status and memberships) comes from: the principal cache, or the
+/// database after an event said the user or an org changed.
+pub use crate::access::Freshness as Identity;
+
+/// Outside a request there are no request notes: the attempt is counted at once.
+fn notes() -> axum::http::Extensions {
+    axum::http::Extensions::new()
 }
 
-/// Verifies `token` and builds the caller, with every check of an HTTP request.
+/// Verifies `token` and builds the caller, with every check of the socket door.
 pub async fn authorize(state: &AppState, token: &str) -> Result<Authority, Denied> {
-    let verified = verify(state, token).await?;
-    let principal = principal(state, verified, Identity::Cached).await?;
+    let door = Door::Socket {
+        freshness: Identity::Cached,
+        subject: None,
+    };
+    let principal = access::authenticate(state, Ok(token), door, &notes()).await?;
     Ok(Authority {
         token: Arc::from(token),
         principal,
@@ -131,12 +136,12 @@ pub async fn authorize_as(
     token: &str,
     current: &Authority,
 ) -> Result<Authority, Denied> {
-    let verified = verify(state, token).await?;
-    let (now, was) = (&verified.claims, current.claims());
-    if now.iss != was.iss || now.sub != was.sub {
-        return Err(Denied::OtherSubject);
-    }
-    let principal = principal(state, verified, Identity::Cached).await?;
+    let was = current.claims();
+    let door = Door::Socket {
+        freshness: Identity::Cached,
+        subject: Some((&was.iss, &was.sub)),
+    };
+    let principal = access::authenticate(state, Ok(token), door, &notes()).await?;
     Ok(Authority {
         token: Arc::from(token),
         principal,
@@ -149,54 +154,6 @@ pub fn from_http(token: &str, principal: Principal) -> Authority {
         token: Arc::from(token),
         principal,
     }
-}
-
-async fn verify(state: &AppState, token: &str) -> Result<Arc<Verified>, Denied> {
-    // Outside a request: the attempt is counted at once (no request notes to defer to).
-    let verified = crate::metrics::verify(&state.verifier, token, &axum::http::Extensions::new())
-        .await
-        .map_err(Denied::Unauthorized)?;
-    // `auth.client_ids` flag, as for a request.
-    crate::access::flags::check_client(state, &verified).map_err(Denied::Unauthorized)?;
-    if verified.claims.exp <= state.clock.now().timestamp() {
-        return Err(Denied::Unauthorized(Rejection::Expired));
-    }
-    Ok(verified)
-}
-
-async fn principal(
-    state: &AppState,
-    token: Arc<Verified>,
-    source: Identity,
-) -> Result<Principal, Denied> {
-    let freshness = match source {
-        Identity::Cached => Freshness::Cached,
-        Identity::Fresh => Freshness::Fresh,
-    };
-    // A socket lives on: its checks never skip revocation, whatever `revocation.check_reads`
-    // says for HTTP reads.
-    let principal = resolve_principal(state, token, freshness, true)
-        .await
-        .map_err(|e| match e {
-            NotAdmitted::Rejected(r) => Denied::Unauthorized(r),
-            // `jit.provisioning` off and an unknown user: 403 over HTTP, 4403 here.
-            NotAdmitted::NotProvisioned => Denied::Forbidden,
-            NotAdmitted::Unavailable(e) => {
-                tracing::warn!(error = %e, "websocket identity could not be checked");
-                Denied::Unavailable
-            }
-        })?;
-    require_mfa(state, &principal)?;
-    Ok(principal)
-}
-
-/// MFA step-up as for any request to `/v1/ws` (`crate::access::mfa::check_caller`, the rule requests
-/// go through): the route in `mfa.routes`, the global `mfa.required`, or a platform admin when
-/// that role requires it. A socket whose token lacks the proof is refused (4401: sign in again
-/// with MFA).
-fn require_mfa(state: &AppState, principal: &Principal) -> Result<(), Denied> {
-    crate::access::mfa::check_caller(state, principal, &["/v1/ws"], false)
-        .map_err(|_| Denied::MfaRequired)
 }
 
 /// MFA step-up for `op`: the caller-level rule of the routes whose data it exposes, as a
@@ -238,8 +195,11 @@ pub async fn recheck(
     op: Operation,
     orgs: impl IntoIterator<Item = OrgId>,
 ) -> Result<Authority, Denied> {
-    let verified = verify(state, &current.token).await?;
-    let principal = principal(state, verified, source).await?;
+    let door = Door::Socket {
+        freshness: source,
+        subject: None,
+    };
+    let principal = access::authenticate(state, Ok(&current.token), door, &notes()).await?;
     let mut any = false;
     for org in orgs {
         if !may_read(state, &principal, org).await? {
@@ -253,27 +213,15 @@ pub async fn recheck(
     Ok(current.with_principal(principal))
 }
 
-/// Read permission in `org`, decided exactly as the HTTP guard does: the caller's role there,
-/// or, for a platform admin who is not a member, the org existing and live.
+/// Read permission in `org`, by the org decision the HTTP guard makes (the org's MFA policy
+/// included): `Ok(false)` where a request would get 404, 403 or the step-up challenge.
 pub async fn may_read(state: &AppState, principal: &Principal, org: OrgId) -> Result<bool, Denied> {
-    let role = principal.role_in(org);
-    if role.is_none() {
-        if !principal.platform_admin {
-            return Ok(false);
-        }
-        match state.store.get_org(org, false).await {
-            Ok(Some(_)) => {}
-            Ok(None) => return Ok(false),
-            Err(e) => {
-                tracing::warn!(error = %e, "websocket permission check could not reach the database");
-                return Err(Denied::Unavailable);
-            }
+    match org::decide(state, principal, org, Action::Read).await {
+        Ok(_) => Ok(true),
+        Err(OrgDenied::NotFound | OrgDenied::Forbidden | OrgDenied::StepUp(_)) => Ok(false),
+        Err(OrgDenied::Unavailable(e)) => {
+            tracing::warn!(error = %e, "websocket permission check could not reach the database");
+            Err(Denied::Unavailable)
         }
     }
-    if !rbac::allowed(role, principal.platform_admin, Action::Read) {
-        return Ok(false);
-    }
-    // The org's MFA policy (`crate::access::mfa::enforce_org`): without the proof the org is out of
-    // reach for this token.
-    Ok(crate::access::mfa::enforce_org(state, principal, org, role).is_ok())
 }

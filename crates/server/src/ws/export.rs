@@ -179,7 +179,11 @@ async fn check(
     current: &watch::Receiver<Authority>,
     org: OrgId,
 ) -> Result<(), Denied> {
-    state.sessions.check(&initiating.principal).await?;
+    state
+        .sessions
+        .check(&initiating.principal)
+        .await
+        .map_err(crate::access::Denied::from)?;
     let current = current.borrow().clone();
     auth::recheck(state, &current, Identity::Cached, Operation::Export, [org]).await?;
     Ok(())

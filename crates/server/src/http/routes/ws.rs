@@ -6,11 +6,10 @@
 //! gets 429, and past `ws.max_unauthenticated` sockets waiting for their `auth`, a header-less
 //! upgrade gets 503. What follows the upgrade is `crate::ws`.
 
+use crate::access::{Door, Freshness, authenticate};
 use crate::http::ApiError;
-use crate::http::extract::CallerPrincipal;
 use crate::http::problem::Problem;
 use crate::listen::ConnectionSlot;
-use crate::revocation::Refusal;
 use crate::state::AppState;
 use crate::ws::{MAX_MESSAGE_BYTES, auth, session};
 use axum::extract::ws::WebSocketUpgrade;
@@ -20,43 +19,34 @@ use axum::response::{IntoResponse, Response};
 use portcullis_auth::Rejection;
 use portcullis_auth::bearer::bearer_token;
 
+const SOCKET: Door<'static> = Door::Socket {
+    freshness: Freshness::Cached,
+    subject: None,
+};
+
 /// `GET /v1/ws`.
 pub async fn upgrade(State(state): State<AppState>, req: Request) -> Response {
     let (mut parts, _body) = req.into_parts();
-    let authority = match bearer_token(&parts.headers, parts.uri.query()) {
-        // The URL ends up in logs and browser history; nothing is upgraded.
-        Err(Rejection::TokenInQuery) => {
-            crate::metrics::http::note_auth(&parts.extensions, Err(Rejection::TokenInQuery));
-            return ApiError::Unauthorized(Rejection::TokenInQuery).into_response();
-        }
+    let presented = bearer_token(&parts.headers, parts.uri.query());
+    let authority = match presented {
         // No header: the token comes as the first message.
         Err(Rejection::Missing) => None,
-        Ok(token) => {
-            let token = token.to_owned();
-            // Exactly the checks of an HTTP request, with their metrics and 401/403 answers.
-            let principal = match CallerPrincipal::from_request_parts(&mut parts, &state).await {
-                Ok(CallerPrincipal(p)) => p,
-                Err(e) => return e.into_response(),
+        // A header token gets every check of a socket, answered as HTTP (401/403 before any
+        // upgrade); so does a token in the query string, which is always refused (the URL ends
+        // up in logs and browser history).
+        presented => {
+            let token = presented.map(str::to_owned).unwrap_or_default();
+            let principal = match authenticate(&state, presented, SOCKET, &parts.extensions).await {
+                Ok(p) => p,
+                Err(denied) => return ApiError::from(denied).into_response(),
             };
-            if principal.token.claims.exp <= state.clock.now().timestamp() {
-                // Within the verifier's leeway, but a socket would close at once.
-                return ApiError::Unauthorized(Rejection::Expired).into_response();
-            }
-            // A socket is never a cheap read: the session check runs whatever a request
-            // would skip.
-            match state.sessions.check(&principal).await {
-                Ok(()) => {}
-                Err(Refusal::Rejected(r)) => {
-                    crate::metrics::http::note_auth(&parts.extensions, Err(r));
-                    return ApiError::Unauthorized(r).into_response();
-                }
-                Err(Refusal::Unavailable(e)) => return ApiError::unavailable(e).into_response(),
+            if let Err(retry_after_secs) = state
+                .limits
+                .check_user(&parts.extensions, principal.user_id().0)
+            {
+                return ApiError::RateLimited { retry_after_secs }.into_response();
             }
             Some(auth::from_http(&token, principal))
-        }
-        Err(other) => {
-            crate::metrics::http::note_auth(&parts.extensions, Err(other));
-            return ApiError::Unauthorized(other).into_response();
         }
     };
     let ws = match WebSocketUpgrade::from_request_parts(&mut parts, &state).await {
