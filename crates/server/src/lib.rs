@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod changes;
 pub mod cli;
 pub mod cluster;
 pub mod config;

@@ -106,10 +106,11 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         let _ = sync.catch_up().await;
     }
     background.push(Arc::clone(&sync).spawn());
-    let sessions = crate::revocation::Sessions::new(
+    let changes = crate::changes::Changes::new(Arc::clone(&sync), bus);
+    let revocations = crate::revocation::Revocations::new(
         database.store(),
         sync,
-        bus,
+        changes.clone(),
         view,
         Arc::clone(&clock),
         crate::revocation::SessionSettings {
@@ -123,7 +124,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         verifier: auth.verifier,
         clock,
         principals,
-        sessions,
+        revocations,
+        changes,
         admin_group: Arc::from(config.auth.admin_group.as_str()),
         limits: crate::limits::rate::RateLimits::new(&config.rate_limit),
         flags,

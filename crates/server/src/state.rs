@@ -38,8 +38,10 @@ pub struct AppStateInner {
     pub admin_group: Arc<str>,
     /// Per-IP and per-user request rate limits (`rate_limit.*`).
     pub limits: crate::limits::rate::RateLimits,
-    /// Revocation checks and the event bus shared with the other instances.
-    pub sessions: crate::revocation::Sessions,
+    /// Revocation checks (`crate::revocation`).
+    pub revocations: crate::revocation::Revocations,
+    /// Where handlers report what they committed (`crate::changes`).
+    pub changes: crate::changes::Changes,
     /// Runtime feature flags, kept current from the database and the bus (`crate::flags`).
     pub flags: crate::flags::Flags,
     /// MFA step-up policy from `[mfa]` (`crate::mfa`).
@@ -50,24 +52,4 @@ pub struct AppStateInner {
     pub shutdown: crate::shutdown::Shutdown,
     /// WebSockets and exports open on this instance, against `[ws]`'s caps.
     pub ws_caps: crate::limits::sockets::Caps,
-}
-
-impl AppState {
-    /// A security change was committed here (a user's status or memberships, an org deleted or
-    /// restored, a flag): apply it on this instance before the response, and nudge the others.
-    /// The change itself is read back from the database (`crate::cluster::sync`), so this is
-    /// the same one line after every kind of change.
-    pub async fn changed(&self) {
-        self.sessions.sync().after_local_change().await;
-    }
-
-    /// See [`AppState::changed`].
-    pub async fn user_changed(&self, _user: &portcullis_store::User) {
-        self.changed().await;
-    }
-
-    /// See [`AppState::changed`].
-    pub async fn org_changed(&self, _org: portcullis_store::OrgId) {
-        self.changed().await;
-    }
 }

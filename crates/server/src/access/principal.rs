@@ -27,7 +27,7 @@ pub async fn resolve_principal(
     check_revocation: bool,
 ) -> Result<Principal, Denied> {
     let claims = &token.claims;
-    let trusted = freshness == Freshness::Cached && state.sessions.trusted();
+    let trusted = freshness == Freshness::Cached && state.revocations.trusted();
     let cached = match trusted {
         true => state.principals.cached(&claims.iss, &claims.sub).await,
         false => None,
@@ -35,10 +35,10 @@ pub async fn resolve_principal(
     let (identity, checked) = match cached {
         Some(identity) => (identity, false),
         None => {
-            state.sessions.check_token(claims).await?;
+            state.revocations.check_token(claims).await?;
             let existing = state.store.find_user(&claims.iss, &claims.sub).await?;
             match &existing {
-                Some(user) => state.sessions.check_user(user, claims).await?,
+                Some(user) => state.revocations.check_user(user, claims).await?,
                 None if !state.flags.jit_provisioning() => {
                     return Err(Denied::NotProvisioned);
                 }
@@ -62,7 +62,7 @@ pub async fn resolve_principal(
         return Err(Denied::Rejected(Rejection::UserDisabled));
     }
     if check_revocation && !checked {
-        state.sessions.check(&principal).await?;
+        state.revocations.check(&principal).await?;
     }
     Ok(principal)
 }

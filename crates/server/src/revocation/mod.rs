@@ -8,7 +8,6 @@
 mod skew;
 
 use crate::cluster::ClusterSync;
-use crate::cluster::bus::Bus;
 use crate::cluster::view::RevocationView;
 use crate::principal::Principal;
 use chrono::{DateTime, Duration, Utc};
@@ -20,7 +19,7 @@ use skew::IssuerLead;
 use std::sync::Arc;
 
 #[derive(Debug, Clone)]
-pub struct Sessions {
+pub struct Revocations {
     inner: Arc<Inner>,
 }
 
@@ -28,7 +27,7 @@ pub struct Sessions {
 struct Inner {
     store: Arc<dyn Store>,
     sync: Arc<ClusterSync>,
-    bus: Bus,
+    changes: crate::changes::Changes,
     clock: Arc<dyn Clock>,
     view: Arc<RevocationView>,
     /// The verifier's leeway: a token is accepted until `exp + leeway`, so its revocation
@@ -47,18 +46,18 @@ pub enum Refusal {
     Unavailable(StoreError),
 }
 
-/// What [`Sessions::new`] needs besides the shared parts.
+/// What [`Revocations::new`] needs besides the shared parts.
 #[derive(Debug, Clone, Copy)]
 pub struct SessionSettings {
     pub leeway: std::time::Duration,
     pub session_revocation_days: u32,
 }
 
-impl Sessions {
+impl Revocations {
     pub fn new(
         store: Arc<dyn Store>,
         sync: Arc<ClusterSync>,
-        bus: Bus,
+        changes: crate::changes::Changes,
         view: Arc<RevocationView>,
         clock: Arc<dyn Clock>,
         settings: SessionSettings,
@@ -68,7 +67,7 @@ impl Sessions {
             inner: Arc::new(Inner {
                 store,
                 sync,
-                bus,
+                changes,
                 clock,
                 view,
                 leeway,
@@ -76,14 +75,6 @@ impl Sessions {
                 lead: IssuerLead::new(leeway.num_seconds()),
             }),
         }
-    }
-
-    pub fn bus(&self) -> &Bus {
-        &self.inner.bus
-    }
-
-    pub fn sync(&self) -> &Arc<ClusterSync> {
-        &self.inner.sync
     }
 
     /// Whether the in-memory view (and the caches it keeps current) can be trusted right now.
@@ -183,7 +174,7 @@ impl Sessions {
             (None, None) => return self.revoke_user(ctx, &principal.identity.user).await,
         };
         self.inner.store.revoke_token(ctx, &token).await?;
-        self.inner.sync.after_local_change().await;
+        self.inner.changes.committed().await;
         Ok(())
     }
 
@@ -194,7 +185,7 @@ impl Sessions {
             .store
             .revoke_user_sessions(ctx, user.id, self.inner.clock.now())
             .await?;
-        self.inner.sync.after_local_change().await;
+        self.inner.changes.committed().await;
         Ok(())
     }
 
@@ -210,7 +201,7 @@ impl Sessions {
             .store
             .set_user_disabled(ctx, user, disabled)
             .await?;
-        self.inner.sync.after_local_change().await;
+        self.inner.changes.committed().await;
         Ok(user)
     }
 }

@@ -180,7 +180,7 @@ async fn check(
     org: OrgId,
 ) -> Result<(), Denied> {
     state
-        .sessions
+        .revocations
         .check(&initiating.principal)
         .await
         .map_err(crate::access::Denied::from)?;

@@ -73,7 +73,7 @@ pub async fn run(state: AppState, mut socket: WebSocket, opening: Opening, _hold
     crate::metrics::ws_opened();
     // Subscribed before anything is checked: no revocation can slip between the check and
     // the subscription.
-    let events = state.sessions.bus().subscribe();
+    let events = state.changes.subscribe();
     let mut rate = Bucket::new();
     let authenticated = match opening {
         Opening::Authenticated(authority, seat) => Ok((authority, seat)),
@@ -480,7 +480,7 @@ impl Live {
                 if user_id == me
                     && self
                         .state
-                        .sessions
+                        .revocations
                         .started_before(self.authority.claims(), before)
                 {
                     return Err(End::Close {

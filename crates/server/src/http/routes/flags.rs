@@ -183,7 +183,7 @@ pub async fn set(
         .set_flag(&context(&state, &admin), &key, &value)
         .await?;
     // In force here before the response; the other instances read it within a sync interval.
-    state.changed().await;
+    state.changes.committed().await;
     let rows = state.store.list_flags().await?;
     Ok(Json(view(&state, def, &rows)))
 }

@@ -43,13 +43,12 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
             "database migrations have not completed",
         ));
     }
-    let bus = state.sessions.bus();
-    if !bus.ready() {
+    if !state.changes.ready() {
         return Err(ApiError::unavailable("Redis has not been reached yet"));
     }
     // Live: the in-memory view is current (caught up within the sync interval, and after the
     // Redis subscription came up); fallback: every check goes to the database until it is.
-    let events = if state.sessions.trusted() {
+    let events = if state.revocations.trusted() {
         "live"
     } else {
         "database_fallback"

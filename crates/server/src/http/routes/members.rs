@@ -171,7 +171,7 @@ pub async fn add(
             add.role,
         )
         .await?;
-    state.user_changed(&user).await;
+    state.changes.committed().await;
     Ok((StatusCode::CREATED, Json(MemberView::of(user, &m))))
 }
 
@@ -227,7 +227,7 @@ pub async fn change_role(
         )
         .await?;
     let target = target(&state, user).await?;
-    state.user_changed(&target).await;
+    state.changes.committed().await;
     Ok(Json(MemberView::of(target, &m)))
 }
 
@@ -253,7 +253,6 @@ pub async fn remove(
             user,
         )
         .await?;
-    let target = target(&state, user).await?;
-    state.user_changed(&target).await;
+    state.changes.committed().await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -77,7 +77,7 @@ pub async fn create(
         .store
         .create_org(&context(&state, &me), me.user_id(), &new.name)
         .await?;
-    state.user_changed(&me.identity.user).await;
+    state.changes.committed().await;
     let mut view = OrgView::from(org);
     view.role = Some(Role::Owner);
     Ok((StatusCode::CREATED, Json(view)))
@@ -146,7 +146,7 @@ pub async fn delete(
         .soft_delete_org(&context(&state, &access.principal), access.org)
         .await?;
     // Every member's list of orgs changed.
-    state.org_changed(access.org).await;
+    state.changes.committed().await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -182,6 +182,6 @@ pub async fn restore(
         .store
         .restore_org(&context(&state, &admin), org)
         .await?;
-    state.org_changed(org.id).await;
+    state.changes.committed().await;
     Ok(Json(org.into()))
 }

@@ -20,15 +20,6 @@ use portcullis_store::{NewResource, Resource, ResourceFilter, ResourcePatch};
 use serde::Deserialize;
 use serde_json::Value;
 
-/// Tells WebSocket subscribers of the org (on every instance) that `r` changed.
-async fn announce(state: &AppState, r: &Resource, action: ResourceAction) {
-    state
-        .sessions
-        .bus()
-        .resource_changed(r.org_id, r.id, action, r.version)
-        .await;
-}
-
 /// A resource with its version as a strong ETag.
 fn with_etag(status: StatusCode, r: Resource) -> Response {
     let etag = HeaderValue::from_str(&format!("\"{}\"", r.version)).ok();
@@ -136,7 +127,7 @@ pub async fn create(
         .store
         .create_resource(&context(&state, &access.principal), &new)
         .await?;
-    announce(&state, &r, ResourceAction::Created).await;
+    state.changes.resource(&r, ResourceAction::Created).await;
     Ok(with_etag(StatusCode::CREATED, r))
 }
 
@@ -244,7 +235,7 @@ pub async fn patch(
             expected,
         )
         .await?;
-    announce(&state, &r, ResourceAction::Updated).await;
+    state.changes.resource(&r, ResourceAction::Updated).await;
     Ok(with_etag(StatusCode::OK, r))
 }
 
@@ -265,7 +256,7 @@ pub async fn delete(
         .store
         .soft_delete_resource(&context(&state, &access.principal), access.org, id)
         .await?;
-    announce(&state, &r, ResourceAction::Deleted).await;
+    state.changes.resource(&r, ResourceAction::Deleted).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -285,6 +276,6 @@ pub async fn restore(
         .store
         .restore_resource(&context(&state, &access.principal), access.org, id)
         .await?;
-    announce(&state, &r, ResourceAction::Restored).await;
+    state.changes.resource(&r, ResourceAction::Restored).await;
     Ok(with_etag(StatusCode::OK, r))
 }

@@ -24,7 +24,7 @@ pub async fn logout(
     State(state): State<AppState>,
     CallerPrincipal(me): CallerPrincipal,
 ) -> Result<StatusCode, ApiError> {
-    state.sessions.logout(&context(&state, &me), &me).await?;
+    state.revocations.logout(&context(&state, &me), &me).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -39,7 +39,7 @@ pub async fn logout_all(
     CallerPrincipal(me): CallerPrincipal,
 ) -> Result<StatusCode, ApiError> {
     state
-        .sessions
+        .revocations
         .revoke_user(&context(&state, &me), &me.identity.user)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -64,7 +64,7 @@ pub async fn revoke_sessions(
 ) -> Result<StatusCode, ApiError> {
     let user = target(&state, user).await?;
     state
-        .sessions
+        .revocations
         .revoke_user(&context(&state, &admin), &user)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -78,7 +78,7 @@ async fn set_disabled(
 ) -> Result<Json<User>, ApiError> {
     target(state, user).await?;
     let user = state
-        .sessions
+        .revocations
         .set_disabled(&context(state, admin), user, disabled)
         .await?;
     Ok(Json(user))
