@@ -18,6 +18,7 @@
 //!   are limited before they cost a signature check; the per-user check runs in
 //!   `CallerPrincipal`, right after the caller is known.
 
+use super::bucket::TokenBucket;
 use crate::config::RateLimitConfig;
 use std::hash::Hash;
 use std::net::IpAddr;
@@ -73,17 +74,11 @@ pub fn ip_key(ip: IpAddr) -> IpAddr {
     }
 }
 
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
-
 /// Token buckets by key in a bounded map.
 pub struct Limiter<K: Hash + Eq + Send + Sync + 'static> {
     rate: f64,
     burst: f64,
-    buckets: moka::sync::Cache<K, Arc<Mutex<Bucket>>>,
+    buckets: moka::sync::Cache<K, Arc<Mutex<TokenBucket>>>,
 }
 
 impl<K: Hash + Eq + Send + Sync + 'static> std::fmt::Debug for Limiter<K> {
@@ -122,22 +117,10 @@ impl<K: Hash + Eq + Clone + Send + Sync + 'static> Limiter<K> {
 
     fn admit_at(&self, key: K, now: Instant) -> Result<(), u64> {
         let bucket = self.buckets.get_with(key, || {
-            Arc::new(Mutex::new(Bucket {
-                tokens: self.burst,
-                last: now,
-            }))
+            Arc::new(Mutex::new(TokenBucket::new(self.rate, self.burst, now)))
         });
         let mut b = bucket.lock().unwrap_or_else(|p| p.into_inner());
-        let elapsed = now.saturating_duration_since(b.last).as_secs_f64();
-        b.tokens = (b.tokens + elapsed * self.rate).min(self.burst);
-        b.last = now.max(b.last);
-        if b.tokens >= 1.0 {
-            b.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - b.tokens) / self.rate;
-            Err((wait.ceil() as u64).max(1))
-        }
+        b.take_at(now)
     }
 }
 

@@ -10,6 +10,7 @@ use super::{
     AUTH_TIMEOUT, EXPIRY_WARNING, MAX_SUBSCRIPTIONS, RATE_BURST, RATE_PER_SEC, SEND_TIMEOUT, close,
 };
 use crate::cluster::bus::Event;
+use crate::limits::bucket::TokenBucket;
 use crate::limits::sockets::Seat;
 use crate::state::AppState;
 use axum::extract::ws::{CloseFrame, Message, WebSocket};
@@ -74,7 +75,7 @@ pub async fn run(state: AppState, mut socket: WebSocket, opening: Opening, _hold
     // Subscribed before anything is checked: no revocation can slip between the check and
     // the subscription.
     let events = state.changes.subscribe();
-    let mut rate = Bucket::new();
+    let mut rate = message_bucket();
     let authenticated = match opening {
         Opening::Authenticated(authority, seat) => Ok((authority, seat)),
         Opening::Pending(waiting) => {
@@ -149,7 +150,7 @@ async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> Result<(), End> {
 /// anything to ignore (pings, pongs), `Err` when the socket ended or the client is too fast.
 fn sort(
     frame: Option<Result<Message, axum::Error>>,
-    rate: &mut Bucket,
+    rate: &mut TokenBucket,
 ) -> Result<Option<Result<String, ()>>, End> {
     let msg = match frame {
         Some(Ok(Message::Close(frame))) => {
@@ -158,7 +159,7 @@ fn sort(
         Some(Ok(msg)) => msg,
         None | Some(Err(_)) => return Err(End::Gone(close::ABNORMAL)),
     };
-    if !rate.take() {
+    if rate.take_at(std::time::Instant::now()).is_err() {
         return Err(End::Close {
             code: close::RATE_LIMITED,
             why: "rate_limited",
@@ -176,7 +177,7 @@ fn sort(
 async fn handshake(
     state: &AppState,
     socket: &mut WebSocket,
-    rate: &mut Bucket,
+    rate: &mut TokenBucket,
 ) -> Result<Authority, End> {
     let deadline = Instant::now() + AUTH_TIMEOUT;
     loop {
@@ -211,7 +212,7 @@ struct Live {
     state: AppState,
     authority: Authority,
     events: broadcast::Receiver<Event>,
-    rate: Bucket,
+    rate: TokenBucket,
     subscriptions: BTreeSet<OrgId>,
     export: Option<Export>,
     revalidate_at: Instant,
@@ -225,7 +226,7 @@ impl Live {
         state: AppState,
         authority: Authority,
         events: broadcast::Receiver<Event>,
-        rate: Bucket,
+        rate: TokenBucket,
     ) -> Self {
         let revalidate_at = Instant::now() + super::revalidate_interval(&state);
         let mut live = Self {
@@ -528,52 +529,11 @@ async fn next_export(export: &mut Option<Export>) -> Option<ExportOut> {
     }
 }
 
-/// Client messages: [`RATE_BURST`] at once, refilled at [`RATE_PER_SEC`] per second.
-#[derive(Debug)]
-struct Bucket {
-    tokens: f64,
-    last: Instant,
-}
-
-impl Bucket {
-    fn new() -> Self {
-        Self {
-            tokens: f64::from(RATE_BURST),
-            last: Instant::now(),
-        }
-    }
-
-    fn take(&mut self) -> bool {
-        self.take_at(Instant::now())
-    }
-
-    fn take_at(&mut self, now: Instant) -> bool {
-        let refill = now.duration_since(self.last).as_secs_f64() * f64::from(RATE_PER_SEC);
-        self.tokens = (self.tokens + refill).min(f64::from(RATE_BURST));
-        self.last = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_bucket_allows_a_burst_then_the_sustained_rate() {
-        let mut b = Bucket::new();
-        let t0 = b.last;
-        for _ in 0..RATE_BURST {
-            assert!(b.take_at(t0));
-        }
-        assert!(!b.take_at(t0));
-        let later = t0 + Duration::from_millis(1000 / u64::from(RATE_PER_SEC) + 1);
-        assert!(b.take_at(later));
-        assert!(!b.take_at(later));
-    }
+/// A socket's message budget: [`RATE_BURST`] at once, refilled at [`RATE_PER_SEC`].
+fn message_bucket() -> TokenBucket {
+    TokenBucket::new(
+        f64::from(RATE_PER_SEC),
+        f64::from(RATE_BURST),
+        std::time::Instant::now(),
+    )
 }
