@@ -1,4 +1,4 @@
-//! The verifier: every check of DESIGN's "Token verification", in order, cheapest first, and
+//! The verifier: every check of docs/security.md ("The checks, in order"), cheapest first, and
 //! nothing in the token trusted before its signature is checked (the unverified `iss` only
 //! chooses whose keys to try).
 

@@ -1,4 +1,4 @@
-//! MFA step-up (DESIGN P3 "MFA", RFC 9470).
+//! MFA step-up (RFC 9470; docs/sessions.md, "MFA step-up").
 //!
 //! When MFA proof is required, and how it is proven:
 //!

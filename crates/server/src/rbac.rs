@@ -1,4 +1,4 @@
-//! The permission matrix of DESIGN.md, as data. Every authorization decision in the server is
+//! The permission matrix of docs/rbac.md, as data. Every authorization decision in the server is
 //! made by [`allowed`]; the guard extractor and the handlers that need an ownership check call
 //! it, and `docs/rbac.md` is this table in prose.
 
@@ -61,7 +61,7 @@ pub fn may_assign(role: Option<Role>, platform_admin: bool, target: Role) -> boo
 mod tests {
     use super::*;
 
-    /// The matrix of DESIGN.md, row by row: viewer, member, admin, owner, platform admin.
+    /// The matrix of docs/rbac.md, row by row: viewer, member, admin, owner, platform admin.
     #[test]
     fn matches_the_design_matrix() {
         let rows: [(Action, [bool; 5]); 6] = [

@@ -1,6 +1,6 @@
 //! Effective configuration: built-in defaults, then a TOML file (`--config`), then
 //! `PORTCULLIS_*` environment variables with `__` for nesting. The setting names are part of
-//! the operator contract in DESIGN.md and must not change.
+//! the operator contract (docs/configuration.md) and must not change.
 
 mod cluster;
 mod error;

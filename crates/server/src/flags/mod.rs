@@ -1,4 +1,4 @@
-//! Runtime feature flags for auth settings (DESIGN P3 "Feature flags").
+//! Runtime feature flags for auth settings (docs/sessions.md, "Feature flags").
 //!
 //! The database is the source of truth (`feature_flags`, written by `PUT /v1/admin/flags/{name}`
 //! with its audit row). Every instance keeps a typed snapshot of the effective values in memory,

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
-/// DESIGN.md: request bodies over 1 MiB are refused with 413.
+/// Request bodies over 1 MiB are refused with 413 (README, "Errors").
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 #[derive(Debug, Clone)]

@@ -1,4 +1,4 @@
-//! `portcullis audit verify` and `portcullis audit export` (DESIGN.md P2-11).
+//! `portcullis audit verify` and `portcullis audit export` (docs/architecture.md, "The audit trail").
 //!
 //! The audit log is a hash chain (`portcullis_store::audit_chain`): editing, removing or
 //! reordering rows breaks it at each affected row, and `verify` names every one. A chain

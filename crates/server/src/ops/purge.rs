@@ -1,4 +1,4 @@
-//! `portcullis purge --older-than 30d`: the end of soft delete (DESIGN.md P2-10).
+//! `portcullis purge --older-than 30d`: the end of soft delete (README, "Commands").
 
 use crate::config::Config;
 use anyhow::Context;

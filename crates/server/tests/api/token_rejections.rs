@@ -1,4 +1,4 @@
-//! DESIGN's token verification rules, one named test per attack, through the HTTP API of the
+//! The token verification rules (docs/security.md), one named test per attack, through the HTTP API of the
 //! running server, against a real issuer serving its JWKS and discovery on a loopback port.
 //! Every refused token must get a byte-identical 401 body apart from its request id: the
 //! response is no oracle for which check failed.
