@@ -26,6 +26,7 @@ mod sessions;
 mod shared_jwks;
 mod shutdown;
 mod slow_clients;
+mod support;
 mod tenant;
 mod token_rejections;
 mod websocket;
