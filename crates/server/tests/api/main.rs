@@ -30,4 +30,3 @@ mod support;
 mod tenant;
 mod token_rejections;
 mod websocket;
-mod ws_limits;
