@@ -14,7 +14,7 @@ mod limits;
 mod metrics;
 mod mfa;
 mod openapi;
-mod ops_commands;
+mod ops;
 mod pagination;
 mod provisioning;
 mod rbac_matrix;
