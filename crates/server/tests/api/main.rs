@@ -1,5 +1,6 @@
 //! End-to-end tests of the server, started in-process on port 0. One binary for all of them:
-//! each extra test binary costs a link on a two-core machine.
+//! each extra test binary costs a link on a two-core machine. `support` is the harness; the
+//! other modules are the areas under test.
 
 mod cli;
 mod cluster_faults;
@@ -9,7 +10,6 @@ mod dev_command;
 mod errors;
 mod flags;
 mod health;
-mod helpers;
 mod limits;
 mod metrics;
 mod mfa;
@@ -27,6 +27,5 @@ mod shared_jwks;
 mod shutdown;
 mod slow_clients;
 mod support;
-mod tenant;
 mod token_rejections;
 mod websocket;
