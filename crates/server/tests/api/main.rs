@@ -9,6 +9,7 @@ mod connection_limit;
 mod dev_command;
 mod errors;
 mod flags;
+mod harness;
 mod health;
 mod limits;
 mod metrics;

@@ -1,10 +1,12 @@
-//! `TestApp`: one server on port 0 with a database of its own.
+//! `TestApp`: one server on port 0 with a database of its own, and the check every test ends
+//! with: the audit chain of that database still verifies.
 
 use super::caller::Caller;
 use super::services::{CLUSTER_ISSUER, cluster_secret, redis_prefix};
 use portcullis::config::{AuthProvider, Config, DatabaseUrl, RedisUrl};
 use portcullis::{App, RunningApp};
 use portcullis_dev_issuer::{DevIssuer, TokenSpec};
+use portcullis_store::ConnectOptions;
 use portcullis_store_postgres::testdb::TestDatabase;
 use std::sync::Arc;
 use std::time::Duration;
@@ -167,7 +169,10 @@ impl TestAppBuilder {
     }
 }
 
-/// A running server for one test.
+/// A running server for one test. Dropped at the end of a test that passed, it checks that the
+/// audit chain of its database still verifies: whatever a test did through the API, the log
+/// stays intact. The check is in `Drop` rather than in a method to call, so that no test can
+/// leave it out.
 pub struct TestApp {
     server: Option<RunningApp>,
     config: Config,
@@ -346,4 +351,51 @@ impl TestApp {
             }
         }
     }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        let url = self.storage.database_url.clone();
+        // Drop cannot await, and blocking the test's runtime on itself would deadlock: a
+        // runtime of its own on a thread of its own reads the log (through a connection of its
+        // own, so the server, still running or not, is not needed).
+        let report = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())?;
+            rt.block_on(verify_audit_chain(&url))
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the audit check panicked".into()));
+        match report {
+            Ok(report) => assert!(
+                report.is_intact(),
+                "the audit chain is broken at the end of the test: {:?}",
+                report.breaks
+            ),
+            Err(e) => panic!("the audit chain could not be read at the end of the test: {e}"),
+        }
+    }
+}
+
+async fn verify_audit_chain(
+    url: &str,
+) -> Result<portcullis_store::audit_chain::ChainReport, String> {
+    use portcullis_store::audit_chain::verify_log;
+    let opts = ConnectOptions::default();
+    let report = if url.starts_with("sqlite:") {
+        let store = portcullis_store_sqlite::SqliteStore::connect(url, &opts)
+            .await
+            .map_err(|e| e.to_string())?;
+        verify_log(&store).await
+    } else {
+        let store =
+            portcullis_store_postgres::PgStore::connect(url, &opts).map_err(|e| e.to_string())?;
+        verify_log(&store).await
+    };
+    report.map_err(|e| e.to_string())
 }
