@@ -1,25 +1,6 @@
 //! The built binary: exit codes and messages an operator sees.
 
-use std::process::{Command, Output};
-
-/// The binary with no `PORTCULLIS_*` variable inherited from the test's environment, run in a
-/// temporary directory so nothing is written into the repository.
-fn portcullis(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_portcullis"));
-    cmd.args(args).current_dir(dir.path());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("PORTCULLIS_") {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.envs(env.iter().copied());
-    cmd.output().expect("binary runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use crate::support::binary::{portcullis, stderr};
 
 #[test]
 fn serve_without_provider_exits_2_naming_the_variable() {

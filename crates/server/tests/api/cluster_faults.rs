@@ -3,21 +3,17 @@
 //! instance is refused on the other within `cluster.sync_interval_ms` + 1 s, the bound each test
 //! asserts; nothing answers 5xx meanwhile.
 
-use crate::dev_command::free_port;
-use crate::helpers::{
-    Proxy, TestApp, client, cluster_secret, events_mode, me, postgres_admin_url, redis_prefix,
-    redis_url, spawn_with, test_config, wait_ready,
-};
+use crate::support::binary::free_port;
+use crate::support::proxy::Proxy;
+use crate::support::services::{CLUSTER_ISSUER, redis_addr};
+use crate::support::{TestApp, postgres_admin_url, redis_url};
 use portcullis::config::RedisUrl;
-use portcullis_dev_issuer::{DevIssuer, TokenSpec};
-use portcullis_store_postgres::testdb::TestDatabase;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 const SYNC_INTERVAL: Duration = Duration::from_millis(1000);
 /// What every test asserts: the sync interval plus one second.
 const BOUND: Duration = Duration::from_millis(2000);
-const ISSUER: &str = "http://127.0.0.1:1/dev-issuer";
 
 /// One instance's link to Redis: a proxy the test can cut and restore on the same address.
 struct Link {
@@ -60,71 +56,42 @@ struct Pair {
     b: TestApp,
     link_a: Link,
     link_b: Link,
-    issuer: DevIssuer,
-    _dir: tempfile::TempDir,
-    _db: TestDatabase,
-}
-
-fn upstream_of(redis: &str) -> SocketAddr {
-    let url = reqwest::Url::parse(redis).expect("redis url");
-    format!(
-        "{}:{}",
-        url.host_str().unwrap_or("127.0.0.1"),
-        url.port().unwrap_or(6379)
-    )
-    .parse()
-    .expect("the Redis URL uses an IP address")
 }
 
 /// Two instances on a fresh database, each reaching `redis` through its own link.
 async fn pair(redis: &str, pg: &str, interval: Duration) -> Pair {
-    let db = TestDatabase::create(pg).await.expect("database");
-    let dir = tempfile::tempdir().expect("dir");
-    let upstream = upstream_of(redis);
+    let upstream = redis_addr(redis);
     let link_a = Link::start(upstream).await;
     let link_b = Link::start(upstream).await;
-    let prefix = redis_prefix();
-    let config = |link: &Link| {
-        let mut c = test_config(db.url());
-        c.data_dir = dir.path().to_owned();
-        c.auth.issuer = Some(ISSUER.into());
-        c.redis_url = Some(RedisUrl::parse(&link.url()).expect("url"));
-        c.redis_prefix = prefix.clone();
-        c.cluster_secret = Some(cluster_secret());
-        c.cluster.sync_interval_ms = interval.as_millis() as u64;
-        c
-    };
-    let a = spawn_with(&config(&link_a)).await;
-    let b = spawn_with(&config(&link_b)).await;
-    wait_ready(&a).await;
-    wait_ready(&b).await;
-    let issuer = DevIssuer::open(dir.path(), ISSUER.into()).expect("issuer");
+    let a = TestApp::postgres(pg)
+        .with_redis(&link_a.url())
+        .with_config(move |c| {
+            c.auth.issuer = Some(CLUSTER_ISSUER.into());
+            c.cluster.sync_interval_ms = interval.as_millis() as u64;
+        })
+        .start()
+        .await;
+    let mut config = a.config().clone();
+    config.redis_url = Some(RedisUrl::parse(&link_b.url()).expect("url"));
+    let b = a.instance(&config).await;
+    a.wait_ready().await;
+    b.wait_ready().await;
     Pair {
         a,
         b,
         link_a,
         link_b,
-        issuer,
-        _dir: dir,
-        _db: db,
     }
 }
 
 async fn logout(app: &TestApp, token: &str) {
-    let status = client()
-        .post(app.url("/v1/auth/logout"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("logout")
-        .status();
-    assert_eq!(status, 204, "logout");
+    app.bearer(token).post("/v1/auth/logout").expect(204).await;
 }
 
 /// Polls until `app` refuses `token`; fails on a 5xx or once `BOUND` has passed since `since`.
 async fn refused_within_bound(app: &TestApp, token: &str, since: Instant, what: &str) {
     loop {
-        let got = me(app, token).await;
+        let got = app.bearer(token).me().await;
         assert!(got < 500, "{what}: a {got} during the fault");
         if got == 401 {
             return;
@@ -140,14 +107,14 @@ async fn refused_within_bound(app: &TestApp, token: &str, since: Instant, what: 
 
 async fn until_mode(app: &TestApp, want: &str, limit: Duration) {
     let start = Instant::now();
-    while events_mode(app).await != want {
+    while app.events_mode().await != want {
         assert!(start.elapsed() < limit, "never reached {want}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
-fn session(issuer: &DevIssuer, sub: &str) -> String {
-    issuer.mint_access(&TokenSpec::new(sub).username(sub))
+fn session(app: &TestApp, sub: &str) -> String {
+    app.caller(sub).token().to_owned()
 }
 
 fn services() -> Option<(String, String)> {
@@ -162,22 +129,22 @@ async fn a_lost_nudge_delays_a_logout_by_at_most_the_sync_interval() {
         return;
     };
     let mut p = pair(&redis, &pg, SYNC_INTERVAL).await;
-    let token = session(&p.issuer, "alice");
-    assert_eq!(me(&p.b, &token).await, 200, "cached on B");
+    let token = session(&p.a, "alice");
+    assert_eq!(p.b.bearer(&token).me().await, 200, "cached on B");
     p.link_a.cut().await;
     logout(&p.a, &token).await;
     let done = Instant::now();
     refused_within_bound(&p.b, &token, done, "B").await;
     assert_eq!(
-        me(&p.a, &token).await,
+        p.a.bearer(&token).me().await,
         401,
         "A applied its own logout at once"
     );
     // The link comes back: nothing is replayed into acceptance.
     p.link_a.restore().await;
     until_mode(&p.a, "live", Duration::from_secs(10)).await;
-    assert_eq!(me(&p.a, &token).await, 401);
-    assert_eq!(me(&p.b, &token).await, 401);
+    assert_eq!(p.a.bearer(&token).me().await, 401);
+    assert_eq!(p.b.bearer(&token).me().await, 401);
 }
 
 /// A Redis server of this test's own, restarted between two logouts.
@@ -231,11 +198,11 @@ async fn logouts_before_and_after_a_redis_restart_hold_everywhere() {
     let mut redis = OwnRedis::start(port);
     until_redis_answers(port).await;
     let p = pair(&format!("redis://127.0.0.1:{port}"), &pg, SYNC_INTERVAL).await;
-    let first = session(&p.issuer, "bob");
-    let second = session(&p.issuer, "carol");
+    let first = session(&p.a, "bob");
+    let second = session(&p.a, "carol");
     for app in [&p.a, &p.b] {
-        assert_eq!(me(app, &first).await, 200);
-        assert_eq!(me(app, &second).await, 200);
+        assert_eq!(app.bearer(&first).me().await, 200);
+        assert_eq!(app.bearer(&second).me().await, 200);
     }
     logout(&p.a, &first).await;
     let done = Instant::now();
@@ -249,8 +216,12 @@ async fn logouts_before_and_after_a_redis_restart_hold_everywhere() {
     let done = Instant::now();
     refused_within_bound(&p.a, &second, done, "second logout on A").await;
     for app in [&p.a, &p.b] {
-        assert_eq!(me(app, &first).await, 401, "the first logout still holds");
-        assert_eq!(me(app, &second).await, 401);
+        assert_eq!(
+            app.bearer(&first).me().await,
+            401,
+            "the first logout still holds"
+        );
+        assert_eq!(app.bearer(&second).me().await, 401);
     }
     until_mode(&p.a, "live", Duration::from_secs(15)).await;
     until_mode(&p.b, "live", Duration::from_secs(15)).await;
@@ -277,14 +248,14 @@ async fn a_failed_catch_up_after_a_reconnect_falls_back_to_the_database() {
         return;
     };
     let mut p = pair(&redis, &pg, SYNC_INTERVAL).await;
-    let token = session(&p.issuer, "dave");
-    assert_eq!(me(&p.b, &token).await, 200, "cached on B");
+    let token = session(&p.a, "dave");
+    assert_eq!(p.b.bearer(&token).me().await, 200, "cached on B");
     p.link_b.cut().await;
     until_mode(&p.b, "database_fallback", Duration::from_secs(10)).await;
     logout(&p.a, &token).await;
-    assert_eq!(me(&p.b, &token).await, 401, "B asks the database");
+    assert_eq!(p.b.bearer(&token).me().await, 401, "B asks the database");
 
-    let db_url = p._db.url().to_owned();
+    let db_url = p.a.database_url().to_owned();
     let mut lock = psql(
         &db_url,
         "BEGIN; LOCK TABLE audit_log IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;",
@@ -296,11 +267,11 @@ async fn a_failed_catch_up_after_a_reconnect_falls_back_to_the_database() {
     let mut killed = false;
     while start.elapsed() < Duration::from_secs(3) {
         assert_eq!(
-            me(&p.b, &token).await,
+            p.b.bearer(&token).me().await,
             401,
             "refused while B cannot catch up"
         );
-        assert_eq!(events_mode(&p.b).await, "database_fallback");
+        assert_eq!(p.b.events_mode().await, "database_fallback");
         if !killed {
             // Only the catch-up of this test's database, blocked on the lock.
             let out = std::process::Command::new("psql")
@@ -320,18 +291,11 @@ async fn a_failed_catch_up_after_a_reconnect_falls_back_to_the_database() {
     let _ = lock.wait();
     until_mode(&p.b, "live", Duration::from_secs(10)).await;
     assert_eq!(
-        me(&p.b, &token).await,
+        p.b.bearer(&token).me().await,
         401,
         "and from memory once caught up"
     );
-    let metrics = client()
-        .get(p.b.app.metrics_url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("text");
+    let metrics = p.b.scrape().await;
     let failures = metrics
         .lines()
         .find(|l| l.starts_with("portcullis_cluster_sync_failures_total"))
@@ -388,14 +352,14 @@ async fn thirty_logouts_during_random_link_cuts_are_all_refused_within_the_bound
                 _ => {}
             }
         }
-        let token = session(&p.issuer, &format!("user-{round}"));
+        let token = session(&p.a, &format!("user-{round}"));
         let (here, there) = if rng.below(2) == 0 {
             (&p.a, &p.b)
         } else {
             (&p.b, &p.a)
         };
         assert_eq!(
-            me(there, &token).await,
+            there.bearer(&token).me().await,
             200,
             "round {round}: accepted before"
         );
@@ -404,7 +368,7 @@ async fn thirty_logouts_during_random_link_cuts_are_all_refused_within_the_bound
         let done = Instant::now();
         refused_within_bound(there, &token, done, &format!("round {round} (seed {seed})")).await;
         assert_eq!(
-            me(here, &token).await,
+            here.bearer(&token).me().await,
             401,
             "round {round}: on the instance itself"
         );
@@ -415,7 +379,7 @@ async fn thirty_logouts_during_random_link_cuts_are_all_refused_within_the_bound
     for (i, token) in revoked.iter().enumerate() {
         for app in [&p.a, &p.b] {
             assert_eq!(
-                me(app, token).await,
+                app.bearer(token).me().await,
                 401,
                 "logout {i} accepted again (seed {seed})"
             );

@@ -2,8 +2,8 @@
 //! open one closes, and then it is. A connection upgraded to a WebSocket counts until the
 //! socket closes.
 
-use crate::helpers::{spawn_with, test_config};
-use crate::websocket::connect;
+use crate::support::TestApp;
+use crate::support::ws::connect;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -21,11 +21,11 @@ async fn answer_within(stream: &mut TcpStream, limit: Duration) -> Option<String
 
 #[tokio::test]
 async fn past_the_limit_connections_wait_until_one_closes() {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(&format!("sqlite://{}/p.db", dir.path().display()));
-    config.max_client_connections = 2;
-    let app = spawn_with(&config).await;
-    let addr = app.app.addr;
+    let app = TestApp::sqlite()
+        .with_config(|c| c.max_client_connections = 2)
+        .start()
+        .await;
+    let addr = app.addr();
     let held: Vec<TcpStream> = futures_util::future::join_all(
         (0..2).map(|_| async move { TcpStream::connect(addr).await.expect("connect") }),
     )
@@ -46,15 +46,14 @@ async fn past_the_limit_connections_wait_until_one_closes() {
 
 #[tokio::test]
 async fn open_websockets_keep_their_connection_slots() {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(&format!("sqlite://{}/p.db", dir.path().display()));
-    config.data_dir = dir.path().to_owned();
-    config.max_client_connections = 2;
+    let app = TestApp::sqlite()
+        .with_config(|c| c.max_client_connections = 2)
+        .start()
+        .await;
     // Tokens are minted on the test side: no HTTP call takes a slot before the sockets do.
-    let t = crate::tenant::start_with(config, dir).await;
-    let (first, _) = connect(&t.app, &t.token("alice")).await;
-    let (mut second, _) = connect(&t.app, &t.token("bob")).await;
-    let mut third = TcpStream::connect(t.app.app.addr)
+    let (first, _) = connect(&app, app.caller("alice").token()).await;
+    let (mut second, _) = connect(&app, app.caller("bob").token()).await;
+    let mut third = TcpStream::connect(app.addr())
         .await
         .expect("queued by the kernel");
     third.write_all(HEALTHZ).await.expect("request");

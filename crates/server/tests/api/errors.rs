@@ -1,22 +1,19 @@
-use crate::helpers::{assert_problem, spawn_sqlite};
+//! Routing errors are problem documents too.
+
+use crate::support::{TestApp, assert_problem};
 
 #[tokio::test]
 async fn unknown_route_is_a_problem_document() {
-    let t = spawn_sqlite().await;
-    let res = t.client.get(t.url("/nope")).send().await.expect("request");
+    let app = TestApp::sqlite().start().await;
+    let res = app.anonymous().get("/nope").send().await;
     let body = assert_problem(res, 404).await;
     assert_eq!(body["title"], "Not Found");
 }
 
 #[tokio::test]
 async fn wrong_method_is_a_problem_document_and_keeps_allow() {
-    let t = spawn_sqlite().await;
-    let res = t
-        .client
-        .delete(t.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
+    let app = TestApp::sqlite().start().await;
+    let res = app.anonymous().delete("/healthz").send().await;
     let allow = res
         .headers()
         .get("allow")

@@ -1,46 +1,37 @@
-use crate::helpers::{request_id, spawn_sqlite};
+//! The probes and the request id every answer carries.
+
+use crate::support::{TestApp, request_id};
 
 #[tokio::test]
 async fn healthz_is_ok_with_a_request_id() {
-    let t = spawn_sqlite().await;
-    let res = t
-        .client
-        .get(t.url("/healthz"))
-        .send()
-        .await
-        .expect("request");
+    let mut app = TestApp::sqlite().start().await;
+    let res = app.anonymous().get("/healthz").send().await;
     assert_eq!(res.status(), 200);
     let id = request_id(&res);
     let uuid = uuid::Uuid::parse_str(&id).expect("request id is a UUID");
     assert_eq!(uuid.get_version_num(), 7);
     let body: serde_json::Value = res.json().await.expect("json");
     assert_eq!(body, serde_json::json!({"status": "ok"}));
-    t.app.stop().await.expect("clean stop");
+    app.stop().await.expect("clean stop");
 }
 
 #[tokio::test]
 async fn readyz_is_ok_once_migrated() {
-    let t = spawn_sqlite().await;
-    let res = t
-        .client
-        .get(t.url("/readyz"))
-        .send()
-        .await
-        .expect("request");
+    let app = TestApp::sqlite().start().await;
+    let res = app.anonymous().get("/readyz").send().await;
     assert_eq!(res.status(), 200);
     request_id(&res);
 }
 
 #[tokio::test]
 async fn client_request_id_is_ignored() {
-    let t = spawn_sqlite().await;
-    let res = t
-        .client
-        .get(t.url("/healthz"))
+    let app = TestApp::sqlite().start().await;
+    let res = app
+        .anonymous()
+        .get("/healthz")
         .header("x-request-id", "forged-id")
         .send()
-        .await
-        .expect("request");
+        .await;
     let id = request_id(&res);
     assert_ne!(id, "forged-id");
     uuid::Uuid::parse_str(&id).expect("server-generated UUID");
@@ -48,17 +39,12 @@ async fn client_request_id_is_ignored() {
 
 #[tokio::test]
 async fn metrics_are_served_only_on_the_metrics_listener() {
-    let t = spawn_sqlite().await;
-    let res = t
-        .client
-        .get(t.url("/metrics"))
-        .send()
-        .await
-        .expect("request");
+    let app = TestApp::sqlite().start().await;
+    let res = app.anonymous().get("/metrics").send().await;
     assert_eq!(res.status(), 404);
-    let res = t
+    let res = app
         .client
-        .get(t.app.metrics_url("/metrics"))
+        .get(app.metrics_url("/metrics"))
         .send()
         .await
         .expect("request");

@@ -1,27 +1,30 @@
-//! The body limit, unreadable bodies and the request timeout. The chunked-body-limit and timeout
+//! The rate limits (429 with `Retry-After`, per address before authentication and per user
+//! after it), the header size limit (431), the body limit, unreadable bodies and the request
+//! timeout. The chunked-body-limit and timeout
 //! cases run the production layer stack (`with_common_layers`) around test-only routes (a
 //! handler that sleeps, a plain byte sink); the Content-Length and broken-framing cases go
 //! through the real app.
 
-use crate::helpers::{assert_problem, client, spawn_sqlite};
+use crate::support::samples::assert_at_least;
+use crate::support::{TestApp, assert_problem, client};
 use axum::Router;
 use axum::body::Bytes;
 use axum::routing::{get, post};
 use portcullis::http::{HttpSettings, MAX_BODY_BYTES, with_common_layers};
+use portcullis_dev_issuer::{LoopbackIssuer, TokenSpec};
 use std::net::SocketAddr;
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 #[tokio::test]
 async fn declared_oversized_body_is_413_on_the_real_app() {
-    let t = spawn_sqlite().await;
-    let res = t
-        .client
-        .post(t.url("/healthz"))
+    let app = TestApp::sqlite().start().await;
+    let res = app
+        .anonymous()
+        .post("/healthz")
         .body(vec![b'x'; MAX_BODY_BYTES + 1])
         .send()
-        .await
-        .expect("request");
+        .await;
     assert_problem(res, 413).await;
 }
 
@@ -106,9 +109,10 @@ async fn slow_handler_times_out_with_503_problem() {
 
 #[tokio::test]
 async fn a_body_with_broken_chunk_framing_is_400_not_413() {
-    let t = crate::tenant::start().await;
-    let token = t.token("alice");
-    let mut s = tokio::net::TcpStream::connect(t.app.app.addr)
+    let app = TestApp::sqlite().start().await;
+    let alice = app.caller("alice");
+    let token = alice.token();
+    let mut s = tokio::net::TcpStream::connect(app.addr())
         .await
         .expect("connect");
     let head = format!(
@@ -126,4 +130,98 @@ async fn a_body_with_broken_chunk_framing_is_400_not_413() {
         text.contains("content-type: application/problem+json"),
         "{text}"
     );
+}
+
+/// An app verifying the tokens of a real HTTP issuer on loopback, with these rate limits
+/// (requests per second per address and per user; 0 is off), ready.
+async fn limited_app(issuer: &LoopbackIssuer, per_ip: u32, per_user: u32) -> TestApp {
+    let app = TestApp::sqlite()
+        .cognito(&issuer.issuer)
+        .with_config(move |c| {
+            c.rate_limit.per_ip = per_ip;
+            c.rate_limit.per_user = per_user;
+        })
+        .start()
+        .await;
+    app.wait_ready().await;
+    app
+}
+
+#[tokio::test]
+async fn per_ip_limit_answers_429_with_retry_after_before_authentication() {
+    let issuer = LoopbackIssuer::start().await.expect("issuer");
+    // 1 request/s, burst 2: wait_ready may already have spent the burst.
+    let app = limited_app(&issuer, 1, 0).await;
+    let mut limited = None;
+    for _ in 0..5 {
+        // A garbage token: the limit applies before any verification.
+        let res = app.bearer("garbage").get("/v1/me").send().await;
+        if res.status() == 429 {
+            limited = Some(res);
+            break;
+        }
+        assert_eq!(res.status(), 401);
+    }
+    let res = limited.expect("the burst is 2 requests");
+    let retry: u64 = res
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in whole seconds");
+    assert!((1..=2).contains(&retry), "{retry}");
+    assert_problem(res, 429).await;
+    let text = app.scrape().await;
+    assert_at_least(
+        &text,
+        "portcullis_rate_limited_total",
+        &[("scope", "ip")],
+        1.0,
+    );
+    assert_at_least(
+        &text,
+        "portcullis_http_requests_total",
+        &[("route", "/v1/me"), ("status", "429")],
+        1.0,
+    );
+    // The metrics listener is not limited.
+    for _ in 0..5 {
+        app.scrape().await;
+    }
+}
+
+#[tokio::test]
+async fn per_user_limit_applies_after_authentication_per_user() {
+    let issuer = LoopbackIssuer::start().await.expect("issuer");
+    let app = limited_app(&issuer, 0, 1).await;
+    let bob = app.caller_with(TokenSpec::new("metrics-bob"));
+    let carol = app.caller_with(TokenSpec::new("metrics-carol"));
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        statuses.push(bob.me().await);
+    }
+    assert_eq!(&statuses[..2], &[200, 200], "burst of 2: {statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // Another user from the same address is not affected.
+    assert_eq!(carol.me().await, 200);
+    let text = app.scrape().await;
+    assert_at_least(
+        &text,
+        "portcullis_rate_limited_total",
+        &[("scope", "user")],
+        1.0,
+    );
+}
+
+#[tokio::test]
+async fn oversized_headers_are_refused_with_431() {
+    let issuer = LoopbackIssuer::start().await.expect("issuer");
+    let app = limited_app(&issuer, 0, 0).await;
+    let res = app
+        .anonymous()
+        .get("/healthz")
+        .header("x-filler", &"a".repeat(20 * 1024))
+        .send()
+        .await;
+    assert_problem(res, 431).await;
 }

@@ -1,5 +1,6 @@
 //! End-to-end tests of the server, started in-process on port 0. One binary for all of them:
-//! each extra test binary costs a link on a two-core machine.
+//! each extra test binary costs a link on a two-core machine. `support` is the harness; the
+//! other modules are the areas under test.
 
 mod cli;
 mod cluster_faults;
@@ -8,13 +9,13 @@ mod connection_limit;
 mod dev_command;
 mod errors;
 mod flags;
+mod harness;
 mod health;
-mod helpers;
 mod limits;
 mod metrics;
 mod mfa;
 mod openapi;
-mod ops_commands;
+mod ops;
 mod pagination;
 mod provisioning;
 mod rbac_matrix;
@@ -26,7 +27,6 @@ mod sessions;
 mod shared_jwks;
 mod shutdown;
 mod slow_clients;
-mod tenant;
+mod support;
 mod token_rejections;
 mod websocket;
-mod ws_limits;

@@ -3,258 +3,185 @@
 //! per-org flag, per role, per route from the configuration), and passes with proof (`amr`, or
 //! a configured custom claim); with `max_age_secs`, an old `auth_time` is refused too.
 
-use crate::helpers::{assert_problem, test_config};
-use crate::tenant::{self, Tenant};
-use crate::websocket::connect;
+use crate::support::problem::challenge;
+use crate::support::ws::connect;
+use crate::support::{Caller, TestApp, assert_problem};
 use portcullis_dev_issuer::TokenSpec;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 const LEVEL: &str = r#"Bearer error="insufficient_user_authentication", error_description="A different authentication level is required""#;
 
-async fn start(configure: impl FnOnce(&mut portcullis::Config)) -> Tenant {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(&format!("sqlite://{}/p.db", dir.path().display()));
-    config.data_dir = dir.path().to_owned();
-    configure(&mut config);
-    tenant::start_with(config, dir).await
+fn with_mfa(app: &TestApp, sub: &str) -> Caller {
+    app.caller_with(TokenSpec::new(sub).username(sub).amr(["pwd", "mfa"]))
 }
 
-fn with_mfa(t: &Tenant, sub: &str) -> String {
-    t.issuer
-        .mint_access(&TokenSpec::new(sub).username(sub).amr(["pwd", "mfa"]))
-}
-
-fn admin_with_mfa(t: &Tenant) -> String {
-    t.issuer.mint_access(
-        &TokenSpec::new("root")
+fn admin_with_mfa(app: &TestApp) -> Caller {
+    app.caller_with(
+        TokenSpec::new("root")
             .username("root")
             .groups(["portcullis-admin"])
             .amr(["mfa"]),
     )
 }
 
-async fn status(t: &Tenant, token: &str, method: Method, path: &str) -> u16 {
-    t.call(Some(token), method, path, None)
-        .await
-        .status()
-        .as_u16()
-}
-
 /// Asserts a step-up refusal with exactly this challenge.
-async fn assert_step_up(t: &Tenant, token: &str, method: Method, path: &str, challenge: &str) {
-    let res = t.call(Some(token), method, path, None).await;
-    let got = res
-        .headers()
-        .get("www-authenticate")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    assert_eq!(got.as_deref(), Some(challenge), "{path}");
+async fn assert_step_up(caller: &Caller, method: Method, path: &str, want: &str) {
+    let res = caller.request(method, path).send().await;
+    assert_eq!(challenge(&res).as_deref(), Some(want), "{path}");
     assert_problem(res, 401).await;
 }
 
-async fn set_flag(t: &Tenant, name: &str, body: Value) {
-    let res = t
-        .call(
-            Some(&admin_with_mfa(t)),
-            Method::PUT,
-            &format!("/v1/admin/flags/{name}"),
-            Some(body),
-        )
-        .await;
-    assert_eq!(res.status(), 200, "{name}");
+async fn set_flag(app: &TestApp, name: &str, body: Value) {
+    admin_with_mfa(app).set_flag(name, body).await;
 }
 
-async fn create_org(t: &Tenant, token: &str, name: &str) -> String {
-    let res = t
-        .call(
-            Some(token),
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({ "name": name })),
-        )
+async fn add_member(owner: &Caller, org: &str, sub: &str, role: &str) {
+    owner
+        .post(&format!("/v1/orgs/{org}/members"))
+        .json(json!({ "sub": sub, "role": role }))
+        .expect(201)
         .await;
-    assert_eq!(res.status(), 201);
-    let v: Value = res.json().await.expect("json");
-    v["id"].as_str().expect("id").to_owned()
-}
-
-async fn add_member(t: &Tenant, owner: &str, org: &str, sub: &str, role: &str) {
-    let res = t
-        .call(
-            Some(owner),
-            Method::POST,
-            &format!("/v1/orgs/{org}/members"),
-            Some(json!({ "sub": sub, "role": role })),
-        )
-        .await;
-    assert_eq!(res.status(), 201);
 }
 
 #[tokio::test]
 async fn global_flag_requires_amr_proof_everywhere() {
-    let t = start(|_| {}).await;
-    let plain = t.token("alice");
-    assert_eq!(status(&t, &plain, Method::GET, "/v1/me").await, 200);
-    set_flag(&t, "mfa.required", json!({"value": true})).await;
-    assert_step_up(&t, &plain, Method::GET, "/v1/me", LEVEL).await;
-    let pwd_only = t
-        .issuer
-        .mint_access(&TokenSpec::new("alice").username("alice").amr(["pwd"]));
-    assert_step_up(&t, &pwd_only, Method::GET, "/v1/me", LEVEL).await;
-    let otp = t
-        .issuer
-        .mint_access(&TokenSpec::new("alice").username("alice").amr(["otp"]));
-    assert_eq!(status(&t, &otp, Method::GET, "/v1/me").await, 200);
-    let mfa = with_mfa(&t, "alice");
-    assert_eq!(status(&t, &mfa, Method::GET, "/v1/me").await, 200);
+    let app = TestApp::sqlite().start().await;
+    let plain = app.caller("alice");
+    assert_eq!(plain.me().await, 200);
+    set_flag(&app, "mfa.required", json!({"value": true})).await;
+    assert_step_up(&plain, Method::GET, "/v1/me", LEVEL).await;
+    let pwd_only = app.caller_with(TokenSpec::new("alice").username("alice").amr(["pwd"]));
+    assert_step_up(&pwd_only, Method::GET, "/v1/me", LEVEL).await;
+    let otp = app.caller_with(TokenSpec::new("alice").username("alice").amr(["otp"]));
+    assert_eq!(otp.me().await, 200);
+    let mfa = with_mfa(&app, "alice");
+    assert_eq!(mfa.me().await, 200);
     // Org routes too, unless the org says otherwise.
-    let org = create_org(&t, &mfa, "Acme").await;
-    assert_step_up(&t, &plain, Method::GET, &format!("/v1/orgs/{org}"), LEVEL).await;
-    set_flag(&t, "mfa.required", json!({"value": false, "org_id": org})).await;
-    assert_eq!(
-        status(&t, &plain, Method::GET, &format!("/v1/orgs/{org}")).await,
-        200
-    );
-    assert_step_up(&t, &plain, Method::GET, "/v1/me", LEVEL).await;
+    let org = mfa.create_org("Acme").await;
+    assert_step_up(&plain, Method::GET, &format!("/v1/orgs/{org}"), LEVEL).await;
+    set_flag(&app, "mfa.required", json!({"value": false, "org_id": org})).await;
+    assert_eq!(plain.get(&format!("/v1/orgs/{org}")).status().await, 200);
+    assert_step_up(&plain, Method::GET, "/v1/me", LEVEL).await;
     // Back off: no proof needed.
-    set_flag(&t, "mfa.required", json!({"value": false})).await;
-    assert_eq!(status(&t, &plain, Method::GET, "/v1/me").await, 200);
+    set_flag(&app, "mfa.required", json!({"value": false})).await;
+    assert_eq!(plain.me().await, 200);
 }
 
 #[tokio::test]
 async fn per_org_flag_applies_to_that_org_only_and_is_no_oracle() {
-    let t = start(|_| {}).await;
-    let owner = with_mfa(&t, "olga");
-    let strict = create_org(&t, &owner, "Strict").await;
-    let relaxed = create_org(&t, &owner, "Relaxed").await;
-    add_member(&t, &owner, &strict, "bob", "member").await;
-    add_member(&t, &owner, &relaxed, "bob", "member").await;
-    set_flag(&t, "mfa.required", json!({"value": true, "org_id": strict})).await;
-    let bob = t.token("bob");
-    assert_step_up(
-        &t,
-        &bob,
-        Method::GET,
-        &format!("/v1/orgs/{strict}/resources"),
-        LEVEL,
+    let app = TestApp::sqlite().start().await;
+    let owner = with_mfa(&app, "olga");
+    let strict = owner.create_org("Strict").await;
+    let relaxed = owner.create_org("Relaxed").await;
+    add_member(&owner, &strict, "bob", "member").await;
+    add_member(&owner, &relaxed, "bob", "member").await;
+    set_flag(
+        &app,
+        "mfa.required",
+        json!({"value": true, "org_id": strict}),
     )
     .await;
+    let bob = app.caller("bob");
+    let strict_resources = format!("/v1/orgs/{strict}/resources");
+    assert_step_up(&bob, Method::GET, &strict_resources, LEVEL).await;
     assert_eq!(
-        status(
-            &t,
-            &bob,
-            Method::GET,
-            &format!("/v1/orgs/{relaxed}/resources")
-        )
-        .await,
+        bob.get(&format!("/v1/orgs/{relaxed}/resources"))
+            .status()
+            .await,
         200
     );
-    assert_eq!(status(&t, &bob, Method::GET, "/v1/me").await, 200);
+    assert_eq!(bob.me().await, 200);
     assert_eq!(
-        status(
-            &t,
-            &with_mfa(&t, "bob"),
-            Method::GET,
-            &format!("/v1/orgs/{strict}/resources")
-        )
-        .await,
+        with_mfa(&app, "bob").get(&strict_resources).status().await,
         200
     );
     // Someone outside the org learns nothing: 404, as for an org that does not exist.
-    let eve = t.token("eve");
-    assert_eq!(
-        status(&t, &eve, Method::GET, &format!("/v1/orgs/{strict}")).await,
-        404
-    );
+    let eve = app.caller("eve");
+    assert_eq!(eve.get(&format!("/v1/orgs/{strict}")).status().await, 404);
 }
 
 #[tokio::test]
 async fn per_role_flag() {
-    let t = start(|_| {}).await;
-    let owner_mfa = with_mfa(&t, "olga");
-    let org = create_org(&t, &owner_mfa, "Acme").await;
-    add_member(&t, &owner_mfa, &org, "mel", "member").await;
+    let app = TestApp::sqlite().start().await;
+    let owner_mfa = with_mfa(&app, "olga");
+    let org = owner_mfa.create_org("Acme").await;
+    add_member(&owner_mfa, &org, "mel", "member").await;
     set_flag(
-        &t,
+        &app,
         "mfa.required_roles",
         json!({"value": ["owner", "platform_admin"]}),
     )
     .await;
     let path = format!("/v1/orgs/{org}");
-    assert_step_up(&t, &t.token("olga"), Method::GET, &path, LEVEL).await;
-    assert_eq!(status(&t, &owner_mfa, Method::GET, &path).await, 200);
-    assert_eq!(status(&t, &t.token("mel"), Method::GET, &path).await, 200);
+    assert_step_up(&app.caller("olga"), Method::GET, &path, LEVEL).await;
+    assert_eq!(owner_mfa.get(&path).status().await, 200);
+    assert_eq!(app.caller("mel").get(&path).status().await, 200);
     // The owner's other routes outside the org are not affected.
-    assert_eq!(
-        status(&t, &t.token("olga"), Method::GET, "/v1/me").await,
-        200
-    );
+    assert_eq!(app.caller("olga").me().await, 200);
     // platform_admin: every route of a platform admin.
-    let admin = t.admin_token("root");
-    assert_step_up(&t, &admin, Method::GET, "/v1/admin/flags", LEVEL).await;
-    assert_step_up(&t, &admin, Method::GET, "/v1/me", LEVEL).await;
+    let admin = app.admin("root");
+    assert_step_up(&admin, Method::GET, "/v1/admin/flags", LEVEL).await;
+    assert_step_up(&admin, Method::GET, "/v1/me", LEVEL).await;
     assert_eq!(
-        status(&t, &admin_with_mfa(&t), Method::GET, "/v1/admin/flags").await,
+        admin_with_mfa(&app).get("/v1/admin/flags").status().await,
         200
     );
 }
 
 #[tokio::test]
 async fn per_route_configuration() {
-    let t = start(|c| c.mfa.routes = vec!["/v1/orgs/{org_id}/members".into()]).await;
-    let plain = t.token("olga");
-    let org = create_org(&t, &plain, "Acme").await;
+    let app = TestApp::sqlite()
+        .with_config(|c| c.mfa.routes = vec!["/v1/orgs/{org_id}/members".into()])
+        .start()
+        .await;
+    let plain = app.caller("olga");
+    let org = plain.create_org("Acme").await;
     let members = format!("/v1/orgs/{org}/members");
-    assert_step_up(&t, &plain, Method::GET, &members, LEVEL).await;
-    assert_step_up(&t, &plain, Method::POST, &members, LEVEL).await;
-    assert_eq!(
-        status(&t, &plain, Method::GET, &format!("/v1/orgs/{org}")).await,
-        200
-    );
-    assert_eq!(
-        status(&t, &with_mfa(&t, "olga"), Method::GET, &members).await,
-        200
-    );
+    assert_step_up(&plain, Method::GET, &members, LEVEL).await;
+    assert_step_up(&plain, Method::POST, &members, LEVEL).await;
+    assert_eq!(plain.get(&format!("/v1/orgs/{org}")).status().await, 200);
+    assert_eq!(with_mfa(&app, "olga").get(&members).status().await, 200);
 }
 
 #[tokio::test]
 async fn custom_claim_from_a_pre_token_generation_trigger() {
-    let t = start(|c| {
-        c.mfa.required = true;
-        c.mfa.claim = "custom:mfa".into();
-        c.mfa.values = vec!["true".into()];
-    })
-    .await;
+    let app = TestApp::sqlite()
+        .with_config(|c| {
+            c.mfa.required = true;
+            c.mfa.claim = "custom:mfa".into();
+            c.mfa.values = vec!["true".into()];
+        })
+        .start()
+        .await;
     let spec = || TokenSpec::new("cara").username("cara");
-    let proven = t.issuer.mint_access(&spec().claim("custom:mfa", "true"));
-    let refused = t.issuer.mint_access(&spec().claim("custom:mfa", "false"));
-    let amr_only = t.issuer.mint_access(&spec().amr(["mfa"]));
-    let none = t.issuer.mint_access(&spec());
-    assert_eq!(status(&t, &proven, Method::GET, "/v1/me").await, 200);
-    for token in [&refused, &amr_only, &none] {
-        assert_step_up(&t, token, Method::GET, "/v1/me", LEVEL).await;
+    let proven = app.caller_with(spec().claim("custom:mfa", "true"));
+    let refused = app.caller_with(spec().claim("custom:mfa", "false"));
+    let amr_only = app.caller_with(spec().amr(["mfa"]));
+    let none = app.caller_with(spec());
+    assert_eq!(proven.me().await, 200);
+    for caller in [&refused, &amr_only, &none] {
+        assert_step_up(caller, Method::GET, "/v1/me", LEVEL).await;
     }
 }
 
 #[tokio::test]
 async fn max_age_refuses_an_old_auth_time_and_the_challenge_carries_acr_values_and_max_age() {
-    let t = start(|c| {
-        c.mfa.routes = vec!["/v1/me".into()];
-        c.mfa.acr_values = vec!["phr".into()];
-        c.mfa.max_age_secs = Some(300);
-    })
-    .await;
+    let app = TestApp::sqlite()
+        .with_config(|c| {
+            c.mfa.routes = vec!["/v1/me".into()];
+            c.mfa.acr_values = vec!["phr".into()];
+            c.mfa.max_age_secs = Some(300);
+        })
+        .start()
+        .await;
     let now = chrono::Utc::now().timestamp();
     let spec = || TokenSpec::new("max").username("max").amr(["mfa"]);
-    let recent = t.issuer.mint_access(&spec().auth_time(now - 10));
-    let old = t.issuer.mint_access(&spec().auth_time(now - 3600));
-    let no_proof = t
-        .issuer
-        .mint_access(&TokenSpec::new("max").username("max").auth_time(now - 10));
-    assert_eq!(status(&t, &recent, Method::GET, "/v1/me").await, 200);
+    let recent = app.caller_with(spec().auth_time(now - 10));
+    let old = app.caller_with(spec().auth_time(now - 3600));
+    let no_proof = app.caller_with(TokenSpec::new("max").username("max").auth_time(now - 10));
+    assert_eq!(recent.me().await, 200);
     assert_step_up(
-        &t,
         &old,
         Method::GET,
         "/v1/me",
@@ -262,7 +189,6 @@ async fn max_age_refuses_an_old_auth_time_and_the_challenge_carries_acr_values_a
     )
     .await;
     assert_step_up(
-        &t,
         &no_proof,
         Method::GET,
         "/v1/me",
@@ -273,52 +199,46 @@ async fn max_age_refuses_an_old_auth_time_and_the_challenge_carries_acr_values_a
 
 #[tokio::test]
 async fn global_flag_covers_the_restore_of_a_deleted_org() {
-    let t = start(|c| c.mfa.required = true).await;
-    let owner = with_mfa(&t, "olga");
-    let org = create_org(&t, &owner, "Acme").await;
+    let app = TestApp::sqlite()
+        .with_config(|c| c.mfa.required = true)
+        .start()
+        .await;
+    let owner = with_mfa(&app, "olga");
+    let org = owner.create_org("Acme").await;
     let path = format!("/v1/orgs/{org}");
-    assert_eq!(status(&t, &owner, Method::DELETE, &path).await, 204);
+    assert_eq!(owner.delete(&path).status().await, 204);
     let restore = format!("/v1/orgs/{org}/restore");
-    assert_step_up(&t, &t.admin_token("root"), Method::POST, &restore, LEVEL).await;
+    assert_step_up(&app.admin("root"), Method::POST, &restore, LEVEL).await;
     assert_eq!(
-        status(&t, &owner, Method::GET, &path).await,
+        owner.get(&path).status().await,
         404,
         "the refused restore left the org deleted"
     );
-    assert_eq!(
-        status(&t, &admin_with_mfa(&t), Method::POST, &restore).await,
-        200
-    );
-    assert_eq!(status(&t, &owner, Method::GET, &path).await, 200);
+    assert_eq!(admin_with_mfa(&app).post(&restore).status().await, 200);
+    assert_eq!(owner.get(&path).status().await, 200);
 }
 
 /// The resource routes in `mfa.routes` protect the same data over `/v1/ws`: subscribing to the
 /// org's resource events and exporting its resources need the proof too.
 #[tokio::test]
 async fn websocket_subscribe_and_export_obey_the_resource_routes() {
-    let t = start(|c| {
-        c.mfa.routes = vec![
-            "/v1/orgs/{org_id}/resources".into(),
-            "/v1/orgs/{org_id}/resources/{id}".into(),
-        ];
-    })
-    .await;
-    let proven = with_mfa(&t, "olga");
-    let org = create_org(&t, &proven, "Acme").await;
-    let res = t
-        .call(
-            Some(&proven),
-            Method::POST,
-            &format!("/v1/orgs/{org}/resources"),
-            Some(json!({ "kind": "doc", "name": "secret" })),
-        )
+    let app = TestApp::sqlite()
+        .with_config(|c| {
+            c.mfa.routes = vec![
+                "/v1/orgs/{org_id}/resources".into(),
+                "/v1/orgs/{org_id}/resources/{id}".into(),
+            ];
+        })
+        .start()
         .await;
-    assert_eq!(res.status(), 201);
-    let plain = t.token("olga");
+    let proven = with_mfa(&app, "olga");
+    let org = proven.create_org("Acme").await;
+    proven.create_resource(&org, "secret").await;
+    let plain = app.caller("olga");
     let resources = format!("/v1/orgs/{org}/resources");
-    assert_step_up(&t, &plain, Method::GET, &resources, LEVEL).await;
+    assert_step_up(&plain, Method::GET, &resources, LEVEL).await;
 
-    let (mut ws, _) = connect(&t.app, &plain).await;
+    let (mut ws, _) = connect(&app, plain.token()).await;
     for ty in ["subscribe", "export"] {
         ws.send(json!({ "type": ty, "org_id": org })).await;
         let err = ws.expect("error").await;
@@ -329,12 +249,13 @@ async fn websocket_subscribe_and_export_obey_the_resource_routes() {
     ws.send(json!({ "type": "ping" })).await;
     ws.expect("pong").await;
     // Signing in again with MFA and refreshing opens the way.
-    ws.send(json!({ "type": "refresh", "token": proven })).await;
+    ws.send(json!({ "type": "refresh", "token": proven.token() }))
+        .await;
     ws.expect("refreshed").await;
     ws.send(json!({ "type": "subscribe", "org_id": org })).await;
     ws.expect("subscribed").await;
 
-    let (mut ws, _) = connect(&t.app, &proven).await;
+    let (mut ws, _) = connect(&app, proven.token()).await;
     ws.send(json!({ "type": "subscribe", "org_id": org })).await;
     ws.expect("subscribed").await;
     ws.send(json!({ "type": "export", "org_id": org })).await;
@@ -344,7 +265,8 @@ async fn websocket_subscribe_and_export_obey_the_resource_routes() {
     ws.expect("export_progress").await;
     assert_eq!(ws.expect("export_done").await["exported"], 1);
     // A token without the proof cannot take over a socket that holds a subscription.
-    ws.send(json!({ "type": "refresh", "token": plain })).await;
+    ws.send(json!({ "type": "refresh", "token": plain.token() }))
+        .await;
     assert_eq!(ws.expect("error").await["code"], "refresh_refused");
     ws.send(json!({ "type": "ping" })).await;
     ws.expect("pong").await;

@@ -1,7 +1,7 @@
 //! `/openapi.json` describes every route of the router, as OpenAPI 3.1, with the bearer scheme
 //! on every `/v1` route; `/docs` is served without authentication.
 
-use crate::helpers::spawn_sqlite;
+use crate::support::TestApp;
 use serde_json::Value;
 
 /// Every (method, path) registered in `crates/server/src/http/router.rs`, except the documents
@@ -41,13 +41,8 @@ const METHODS: &[&str] = &["get", "put", "post", "delete", "patch", "head", "opt
 
 #[tokio::test]
 async fn the_document_describes_every_route() {
-    let app = spawn_sqlite().await;
-    let res = app
-        .client
-        .get(app.url("/openapi.json"))
-        .send()
-        .await
-        .expect("request");
+    let app = TestApp::sqlite().start().await;
+    let res = app.anonymous().get("/openapi.json").send().await;
     assert_eq!(res.status(), 200);
     let doc: Value = res.json().await.expect("the document is JSON");
     let version = doc["openapi"].as_str().unwrap_or_default();
@@ -107,13 +102,8 @@ async fn the_document_describes_every_route() {
 
 #[tokio::test]
 async fn docs_page_is_public_html() {
-    let app = spawn_sqlite().await;
-    let res = app
-        .client
-        .get(app.url("/docs"))
-        .send()
-        .await
-        .expect("request");
+    let app = TestApp::sqlite().start().await;
+    let res = app.anonymous().get("/docs").send().await;
     assert_eq!(res.status(), 200);
     let ct = res
         .headers()

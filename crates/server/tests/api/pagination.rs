@@ -1,47 +1,34 @@
 //! Pagination through the API: page size limits, an opaque cursor that survives a round trip
 //! over hundreds of rows while rows are being added, and tampered cursors refused.
 
-use crate::tenant::{Tenant, start};
-use reqwest::Method;
+use crate::support::{Caller, TestApp, assert_problem};
 use serde_json::{Value, json};
 use std::collections::HashSet;
 
-async fn org_with_resources(t: &Tenant, owner: &str, n: usize) -> String {
-    let org = t.create_org(owner, "Paged").await;
+async fn org_with_resources(owner: &Caller, n: usize) -> String {
+    let org = owner.create_org("Paged").await;
     for i in 0..n {
-        let body = json!({"kind": "doc", "name": format!("r{i}")});
-        t.ok(
-            owner,
-            Method::POST,
-            &format!("/v1/orgs/{org}/resources"),
-            Some(body),
-            201,
-        )
-        .await;
+        owner.create_resource(&org, &format!("r{i}")).await;
     }
     org
 }
 
 #[tokio::test]
 async fn page_size_limits() {
-    let t = start().await;
-    let owner = t.token("owner");
-    let org = org_with_resources(&t, &owner, 25).await;
+    let app = TestApp::sqlite().start().await;
+    let owner = app.caller("owner");
+    let org = org_with_resources(&owner, 25).await;
     let list = |q: &str| format!("/v1/orgs/{org}/resources{q}");
-    let default = t.ok(&owner, Method::GET, &list(""), None, 200).await;
+    let default = owner.get(&list("")).expect(200).await;
     assert_eq!(
         default["items"].as_array().map(Vec::len),
         Some(20),
         "default page size"
     );
     assert!(default["next_cursor"].is_string());
-    let one = t
-        .ok(&owner, Method::GET, &list("?page_size=1"), None, 200)
-        .await;
+    let one = owner.get(&list("?page_size=1")).expect(200).await;
     assert_eq!(one["items"].as_array().map(Vec::len), Some(1));
-    let all = t
-        .ok(&owner, Method::GET, &list("?page_size=100"), None, 200)
-        .await;
+    let all = owner.get(&list("?page_size=100")).expect(200).await;
     assert_eq!(all["items"].as_array().map(Vec::len), Some(25));
     assert_eq!(all["next_cursor"], Value::Null);
     for bad in [
@@ -52,8 +39,8 @@ async fn page_size_limits() {
         "?page_size=1e3",
         "?bogus=1",
     ] {
-        let res = t.call(Some(&owner), Method::GET, &list(bad), None).await;
-        crate::helpers::assert_problem(res, 422).await;
+        let res = owner.get(&list(bad)).send().await;
+        assert_problem(res, 422).await;
     }
     // Every list endpoint has the same limits.
     for path in [
@@ -61,19 +48,18 @@ async fn page_size_limits() {
         format!("/v1/orgs/{org}/members?page_size=0"),
         format!("/v1/orgs/{org}/audit?page_size=101"),
     ] {
-        let res = t.call(Some(&owner), Method::GET, &path, None).await;
-        assert_eq!(res.status(), 422, "{path}");
+        assert_eq!(owner.get(&path).status().await, 422, "{path}");
     }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cursor_round_trip_has_no_gaps_or_duplicates_under_concurrent_inserts() {
-    let t = start().await;
-    let owner = t.token("owner");
-    let org = org_with_resources(&t, &owner, 300).await;
+    let app = TestApp::sqlite().start().await;
+    let owner = app.caller("owner");
+    let org = org_with_resources(&owner, 300).await;
     let path = format!("/v1/orgs/{org}/resources");
-    let before: HashSet<String> = t
-        .all_pages(&owner, &path, 100)
+    let before: HashSet<String> = owner
+        .all_pages(&path, 100)
         .await
         .iter()
         .map(|r| r["id"].as_str().expect("id").to_owned())
@@ -82,26 +68,15 @@ async fn cursor_round_trip_has_no_gaps_or_duplicates_under_concurrent_inserts() 
 
     // Page through in small pages while a writer keeps adding rows.
     let writer = {
-        let (client, url, token) = (
-            t.app.client.clone(),
-            t.app.url(&format!("/v1/orgs/{org}/resources")),
-            owner.clone(),
-        );
+        let (owner, org) = (owner.clone(), org.clone());
         tokio::spawn(async move {
             for i in 0..60 {
-                let res = client
-                    .post(&url)
-                    .bearer_auth(&token)
-                    .json(&json!({"kind": "doc", "name": format!("late{i}")}))
-                    .send()
-                    .await
-                    .expect("insert");
-                assert_eq!(res.status(), 201);
+                owner.create_resource(&org, &format!("late{i}")).await;
             }
         })
     };
-    let seen: Vec<String> = t
-        .all_pages(&owner, &path, 7)
+    let seen: Vec<String> = owner
+        .all_pages(&path, 7)
         .await
         .iter()
         .map(|r| r["id"].as_str().expect("id").to_owned())
@@ -120,18 +95,13 @@ async fn cursor_round_trip_has_no_gaps_or_duplicates_under_concurrent_inserts() 
 
 #[tokio::test]
 async fn tampered_or_foreign_cursors_are_refused() {
-    let t = start().await;
-    let owner = t.token("owner");
-    let org = org_with_resources(&t, &owner, 5).await;
-    let other = org_with_resources(&t, &owner, 5).await;
-    let page = t
-        .ok(
-            &owner,
-            Method::GET,
-            &format!("/v1/orgs/{org}/resources?page_size=2"),
-            None,
-            200,
-        )
+    let app = TestApp::sqlite().start().await;
+    let owner = app.caller("owner");
+    let org = org_with_resources(&owner, 5).await;
+    let other = org_with_resources(&owner, 5).await;
+    let page = owner
+        .get(&format!("/v1/orgs/{org}/resources?page_size=2"))
+        .expect(200)
         .await;
     let cursor = page["next_cursor"].as_str().expect("cursor").to_owned();
     let mut flipped = cursor.clone().into_bytes();
@@ -163,23 +133,20 @@ async fn tampered_or_foreign_cursors_are_refused() {
             "another list's",
         ),
     ] {
-        let res = t.call(Some(&owner), Method::GET, &path, None).await;
-        assert_eq!(res.status(), 422, "{why} cursor");
+        assert_eq!(owner.get(&path).status().await, 422, "{why} cursor");
     }
-    let ok = t
-        .call(
-            Some(&owner),
-            Method::GET,
-            &format!("/v1/orgs/{org}/resources?page_size=2&cursor={cursor}"),
-            None,
-        )
+    let ok = owner
+        .get(&format!(
+            "/v1/orgs/{org}/resources?page_size=2&cursor={cursor}"
+        ))
+        .status()
         .await;
-    assert_eq!(ok.status(), 200);
+    assert_eq!(ok, 200);
 }
 
 /// Pages of `path` with `page_size=100`, following `next_cursor`: each page's raw `items` text
 /// length and its items.
-async fn byte_bounded_pages(t: &Tenant, token: &str, path: &str) -> Vec<(usize, Vec<Value>)> {
+async fn byte_bounded_pages(caller: &Caller, path: &str) -> Vec<(usize, Vec<Value>)> {
     let mut pages = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
@@ -187,7 +154,7 @@ async fn byte_bounded_pages(t: &Tenant, token: &str, path: &str) -> Vec<(usize, 
             Some(c) => format!("{path}?page_size=100&cursor={c}"),
             None => format!("{path}?page_size=100"),
         };
-        let page = t.ok(token, Method::GET, &url, None, 200).await;
+        let page = caller.get(&url).expect(200).await;
         let items = page["items"].as_array().cloned().unwrap_or_default();
         let bytes = serde_json::to_string(&page["items"]).map_or(0, |s| s.len());
         pages.push((bytes, items));
@@ -198,35 +165,36 @@ async fn byte_bounded_pages(t: &Tenant, token: &str, path: &str) -> Vec<(usize, 
     }
 }
 
-#[tokio::test]
-async fn pages_stop_at_the_byte_budget_and_the_cursor_continues() {
-    const BUDGET: usize = 32 * 1024;
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config =
-        crate::helpers::test_config(&format!("sqlite://{}/p.db", dir.path().display()));
-    config.data_dir = dir.path().to_owned();
-    config.http.page_max_bytes = BUDGET;
-    let t = crate::tenant::start_with(config, dir).await;
-    let owner = t.token("owner");
-    let org = t.create_org(&owner, "Big").await;
-    // 20 resources of about 4 KiB each: about 80 KiB, far fewer than 100 items.
+const BUDGET: usize = 32 * 1024;
+
+/// An org with 20 resources of about 4 KiB each: about 80 KiB, far fewer than 100 items; and
+/// the app it is on, whose pages stop at `BUDGET` bytes.
+async fn big_org() -> (TestApp, String, HashSet<String>) {
+    let app = TestApp::sqlite()
+        .with_config(|c| c.http.page_max_bytes = BUDGET)
+        .start()
+        .await;
+    let owner = app.caller("owner");
+    let org = owner.create_org("Big").await;
     let mut created = HashSet::new();
     for i in 0..20 {
         let body =
             json!({"kind": "doc", "name": format!("r{i}"), "data": {"text": "x".repeat(3900)}});
-        let r = t
-            .ok(
-                &owner,
-                Method::POST,
-                &format!("/v1/orgs/{org}/resources"),
-                Some(body),
-                201,
-            )
+        let r = owner
+            .post(&format!("/v1/orgs/{org}/resources"))
+            .json(body)
+            .expect(201)
             .await;
         created.insert(r["id"].as_str().expect("id").to_owned());
     }
+    (app, org, created)
+}
 
-    let pages = byte_bounded_pages(&t, &owner, &format!("/v1/orgs/{org}/resources")).await;
+#[tokio::test]
+async fn pages_stop_at_the_byte_budget_and_the_cursor_continues() {
+    let (app, org, created) = big_org().await;
+    let owner = app.caller("owner");
+    let pages = byte_bounded_pages(&owner, &format!("/v1/orgs/{org}/resources")).await;
     assert!(
         pages.len() >= 3,
         "cut by bytes, not by count: {}",
@@ -250,9 +218,13 @@ async fn pages_stop_at_the_byte_budget_and_the_cursor_continues() {
         created,
         "no loss"
     );
+}
 
-    // The org's audit trail: the same rule, newest first.
-    let pages = byte_bounded_pages(&t, &owner, &format!("/v1/orgs/{org}/audit")).await;
+#[tokio::test]
+async fn audit_pages_stop_at_the_byte_budget_newest_first() {
+    let (app, org, _) = big_org().await;
+    let owner = app.caller("owner");
+    let pages = byte_bounded_pages(&owner, &format!("/v1/orgs/{org}/audit")).await;
     assert!(pages.len() >= 3, "{}", pages.len());
     let seqs: Vec<i64> = pages
         .iter()
@@ -271,18 +243,19 @@ async fn pages_stop_at_the_byte_budget_and_the_cursor_continues() {
         .filter(|e| e["action"] == "resource.create")
         .count();
     assert_eq!(creations, 20);
+}
 
-    // One item larger than the budget still comes through, alone, with a cursor past it.
+#[tokio::test]
+async fn one_item_over_the_byte_budget_comes_alone_with_a_cursor_past_it() {
+    let (app, org, _) = big_org().await;
+    let owner = app.caller("owner");
     let huge = json!({"kind": "doc", "name": "huge", "data": {"text": "y".repeat(BUDGET)}});
-    t.ok(
-        &owner,
-        Method::POST,
-        &format!("/v1/orgs/{org}/resources"),
-        Some(huge),
-        201,
-    )
-    .await;
-    let pages = byte_bounded_pages(&t, &owner, &format!("/v1/orgs/{org}/resources")).await;
+    owner
+        .post(&format!("/v1/orgs/{org}/resources"))
+        .json(huge)
+        .expect(201)
+        .await;
+    let pages = byte_bounded_pages(&owner, &format!("/v1/orgs/{org}/resources")).await;
     let total: usize = pages.iter().map(|(_, items)| items.len()).sum();
     assert_eq!(total, 21);
     assert!(

@@ -3,25 +3,13 @@
 //! so the database upsert itself is what is raced). All succeed; exactly one row exists.
 //! Also: who may pre-provision while sign-up is closed, and the bounds on what a user row holds.
 
-use crate::helpers::{TestApp, client, postgres_admin_url, spawn_with, test_config};
-use crate::tenant;
-use portcullis_dev_issuer::{DevIssuer, TokenSpec};
+use crate::support::{TestApp, assert_problem, client, postgres_admin_url};
+use portcullis_dev_issuer::TokenSpec;
 use portcullis_store::ConnectOptions;
-use reqwest::Method;
+use serde_json::{Value, json};
 use std::collections::HashSet;
 
-/// Both instances name the dev issuer the same way, so either accepts the other's tokens.
-const ISSUER: &str = "http://127.0.0.1:1/dev-issuer";
 const RACERS: usize = 200;
-
-async fn two_instances(database_url: &str, data_dir: &std::path::Path) -> (TestApp, TestApp) {
-    let mut config = test_config(database_url);
-    config.data_dir = data_dir.to_owned();
-    config.auth.issuer = Some(ISSUER.into());
-    let a = spawn_with(&config).await;
-    let b = spawn_with(&config).await;
-    (a, b)
-}
 
 async fn race(a: &TestApp, b: &TestApp, token: &str) -> HashSet<String> {
     let mut tasks = tokio::task::JoinSet::new();
@@ -59,15 +47,20 @@ async fn race(a: &TestApp, b: &TestApp, token: &str) -> HashSet<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_first_requests_create_one_user_on_sqlite() {
-    let dir = tempfile::tempdir().expect("dir");
-    let url = format!("sqlite://{}/p.db", dir.path().display());
-    let (a, b) = two_instances(&url, dir.path()).await;
-    let issuer = DevIssuer::open(dir.path(), ISSUER.into()).expect("issuer");
-    let ids = race(&a, &b, &issuer.mint_access(&TokenSpec::new("newcomer"))).await;
+    let c = TestApp::sqlite().start_cluster().await;
+    let ids = race(
+        &c.a,
+        &c.b,
+        c.a.caller_with(TokenSpec::new("newcomer")).token(),
+    )
+    .await;
     assert_eq!(ids.len(), 1, "one user id for all: {ids:?}");
-    let store = portcullis_store_sqlite::SqliteStore::connect(&url, &ConnectOptions::default())
-        .await
-        .expect("open");
+    let store = portcullis_store_sqlite::SqliteStore::connect(
+        c.a.database_url(),
+        &ConnectOptions::default(),
+    )
+    .await
+    .expect("open");
     // A no-op UPDATE reports how many rows match.
     let rows = store
         .execute_raw_sql("UPDATE users SET email = email WHERE sub = 'newcomer'")
@@ -81,93 +74,74 @@ async fn concurrent_first_requests_create_one_user_on_postgres() {
     let Some(admin) = postgres_admin_url() else {
         return;
     };
-    let db = portcullis_store_postgres::testdb::TestDatabase::create(&admin)
-        .await
-        .expect("test database");
-    let dir = tempfile::tempdir().expect("dir");
-    let (a, b) = two_instances(db.url(), dir.path()).await;
-    let issuer = DevIssuer::open(dir.path(), ISSUER.into()).expect("issuer");
-    let ids = race(&a, &b, &issuer.mint_access(&TokenSpec::new("newcomer"))).await;
+    let mut c = TestApp::postgres(&admin).start_cluster().await;
+    let ids = race(
+        &c.a,
+        &c.b,
+        c.a.caller_with(TokenSpec::new("newcomer")).token(),
+    )
+    .await;
     assert_eq!(ids.len(), 1, "one user id for all: {ids:?}");
-    let store = portcullis_store_postgres::PgStore::connect(db.url(), &ConnectOptions::default())
-        .expect("pool");
+    let store =
+        portcullis_store_postgres::PgStore::connect(c.a.database_url(), &ConnectOptions::default())
+            .expect("pool");
     let rows = store
         .execute_raw_sql("UPDATE users SET email = email WHERE sub = 'newcomer'")
         .await
         .expect("count");
     assert_eq!(rows, 1);
-    a.app.stop().await.expect("stop a");
-    b.app.stop().await.expect("stop b");
+    c.a.stop().await.expect("stop a");
+    c.b.stop().await.expect("stop b");
 }
 
-fn add(sub: &str) -> Option<serde_json::Value> {
-    Some(serde_json::json!({ "sub": sub, "role": "viewer" }))
+fn add(sub: &str) -> Value {
+    json!({ "sub": sub, "role": "viewer" })
 }
 
 #[tokio::test]
 async fn while_signup_is_closed_only_platform_admins_preprovision() {
-    let t = tenant::start().await;
-    let root = t.admin_token("root");
-    let owner = t.token("owner");
-    let org = t.create_org(&owner, "Acme").await;
+    let app = TestApp::sqlite().start().await;
+    let root = app.admin("root");
+    let owner = app.caller("owner");
+    let org = owner.create_org("Acme").await;
     let members = format!("/v1/orgs/{org}/members");
-    t.ok(&t.token("existing"), Method::GET, "/v1/me", None, 200)
+    app.caller("existing").get("/v1/me").expect(200).await;
+    root.set_flag("jit.provisioning", json!({"value": false}))
         .await;
-    t.ok(
-        &root,
-        Method::PUT,
-        "/v1/admin/flags/jit.provisioning",
-        Some(serde_json::json!({"value": false})),
-        200,
-    )
-    .await;
 
     // Creating an org makes anyone an owner, so an owner's pre-provisioning would reopen
     // sign-up: refused, with a body that says why, and no row is made.
-    let res = t
-        .call(Some(&owner), Method::POST, &members, add("invited"))
-        .await;
-    let body = crate::helpers::assert_problem(res, 403).await;
+    let res = owner.post(&members).json(add("invited")).send().await;
+    let body = assert_problem(res, 403).await;
     let detail = body["detail"].as_str().unwrap_or_default();
     assert!(
         detail.contains("only platform admins may pre-provision")
             && detail.contains("sign-up is closed"),
         "{body}"
     );
-    let invited = t.token("invited");
-    t.ok(&invited, Method::GET, "/v1/me", None, 403).await;
+    let invited = app.caller("invited");
+    invited.get("/v1/me").expect(403).await;
     // A user who already has a row is added as before.
-    t.ok(&owner, Method::POST, &members, add("existing"), 201)
-        .await;
+    owner.post(&members).json(add("existing")).expect(201).await;
     // A platform admin pre-provisions, and the invited user then signs in.
-    t.ok(&root, Method::POST, &members, add("invited"), 201)
-        .await;
-    t.ok(&invited, Method::GET, "/v1/me", None, 200).await;
+    root.post(&members).json(add("invited")).expect(201).await;
+    invited.get("/v1/me").expect(200).await;
 
     // With sign-up open, owners pre-provision as before.
-    t.ok(
-        &root,
-        Method::PUT,
-        "/v1/admin/flags/jit.provisioning",
-        Some(serde_json::json!({"value": true})),
-        200,
-    )
-    .await;
-    t.ok(&owner, Method::POST, &members, add("newcomer"), 201)
+    root.set_flag("jit.provisioning", json!({"value": true}))
         .await;
+    owner.post(&members).json(add("newcomer")).expect(201).await;
 }
 
 #[tokio::test]
 async fn a_member_sub_over_255_bytes_is_422_naming_the_field() {
-    let t = tenant::start().await;
-    let owner = t.token("owner");
-    let org = t.create_org(&owner, "Acme").await;
+    let app = TestApp::sqlite().start().await;
+    let owner = app.caller("owner");
+    let org = owner.create_org("Acme").await;
     let members = format!("/v1/orgs/{org}/members");
     let long = "s".repeat(256);
-    let res = t
-        .call(Some(&owner), Method::POST, &members, add(&long))
-        .await;
-    let body = crate::helpers::assert_problem(res, 422).await;
+    let res = owner.post(&members).json(add(&long)).send().await;
+    let body = assert_problem(res, 422).await;
     assert_eq!(body["errors"].as_array().map(Vec::len), Some(1), "{body}");
     assert_eq!(body["errors"][0]["pointer"], "/sub");
     assert!(
@@ -179,38 +153,50 @@ async fn a_member_sub_over_255_bytes_is_422_naming_the_field() {
         !body.to_string().contains(&long),
         "the value is never echoed"
     );
-    t.ok(&owner, Method::POST, &members, add(&"s".repeat(255)), 201)
+    owner
+        .post(&members)
+        .json(add(&"s".repeat(255)))
+        .expect(201)
         .await;
 }
 
 #[tokio::test]
 async fn oversized_profile_claims_are_stored_as_absent() {
-    let t = tenant::start().await;
-    let token = t.issuer.mint_access(
-        &TokenSpec::new("profile")
-            .username("u".repeat(129))
-            .claim("email", format!("{}@example.test", "e".repeat(308))),
-    );
-    let me = t.ok(&token, Method::GET, "/v1/me", None, 200).await;
+    let app = TestApp::sqlite().start().await;
+    let me = app
+        .caller_with(
+            TokenSpec::new("profile")
+                .username("u".repeat(129))
+                .claim("email", format!("{}@example.test", "e".repeat(308))),
+        )
+        .get("/v1/me")
+        .expect(200)
+        .await;
     assert_eq!(me["sub"], "profile");
-    assert_eq!(me["username"], serde_json::Value::Null);
-    assert_eq!(me["email"], serde_json::Value::Null);
+    assert_eq!(me["username"], Value::Null);
+    assert_eq!(me["email"], Value::Null);
     // At the limits they are kept (another user: the first one's identity is cached).
-    let token = t.issuer.mint_access(
-        &TokenSpec::new("profile-2")
-            .username("u".repeat(128))
-            .claim("email", format!("{}@example.test", "e".repeat(307))),
-    );
-    let me = t.ok(&token, Method::GET, "/v1/me", None, 200).await;
+    let me = app
+        .caller_with(
+            TokenSpec::new("profile-2")
+                .username("u".repeat(128))
+                .claim("email", format!("{}@example.test", "e".repeat(307))),
+        )
+        .get("/v1/me")
+        .expect(200)
+        .await;
     assert_eq!(me["username"].as_str().map(str::len), Some(128));
     assert_eq!(me["email"].as_str().map(str::len), Some(320));
 }
 
 #[tokio::test]
 async fn a_token_sub_over_255_bytes_is_an_invalid_token() {
-    let t = tenant::start().await;
-    let token = t.issuer.mint_access(&TokenSpec::new("s".repeat(256)));
-    let res = t.call(Some(&token), Method::GET, "/v1/me", None).await;
+    let app = TestApp::sqlite().start().await;
+    let res = app
+        .caller_with(TokenSpec::new("s".repeat(256)))
+        .get("/v1/me")
+        .send()
+        .await;
     let challenge = res
         .headers()
         .get("www-authenticate")
@@ -221,7 +207,9 @@ async fn a_token_sub_over_255_bytes_is_an_invalid_token() {
         challenge.contains(r#"error="invalid_token""#),
         "{challenge}"
     );
-    crate::helpers::assert_problem(res, 401).await;
-    let token = t.issuer.mint_access(&TokenSpec::new("s".repeat(255)));
-    t.ok(&token, Method::GET, "/v1/me", None, 200).await;
+    assert_problem(res, 401).await;
+    app.caller_with(TokenSpec::new("s".repeat(255)))
+        .get("/v1/me")
+        .expect(200)
+        .await;
 }

@@ -1,7 +1,7 @@
 //! Every endpoint against every kind of caller, checked against the table in docs/rbac.md:
 //! the test reads the table, so the documentation and the server cannot drift apart.
 
-use crate::tenant::{Tenant, start};
+use crate::support::{Caller, TestApp};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -43,7 +43,8 @@ fn documented_matrix() -> Vec<(String, Vec<u16>)> {
 /// a resource owned by the member and one owned by the owner.
 struct World {
     org: String,
-    tokens: Vec<Option<String>>,
+    /// One per entry of `CALLERS`.
+    callers: Vec<Caller>,
     member_id: String,
     admin_id: String,
     viewer_id: String,
@@ -52,52 +53,41 @@ struct World {
     owner_res: String,
 }
 
-async fn world(t: &Tenant, n: usize) -> World {
+async fn world(app: &TestApp, n: usize) -> World {
     let sub = |role: &str| format!("c{n}-{role}");
-    let owner = t.token(&sub("owner"));
-    let org = t
-        .ok(
-            &owner,
-            Method::POST,
-            "/v1/orgs",
-            Some(json!({"name": "Acme"})),
-            201,
-        )
-        .await["id"]
-        .as_str()
-        .expect("org id")
-        .to_owned();
+    let owner = app.caller(&sub("owner"));
+    let org = owner.create_org("Acme").await;
     let members = format!("/v1/orgs/{org}/members");
     let mut ids = Vec::new();
     for role in ["admin", "member", "viewer", "owner2"] {
         let r = if role == "owner2" { "owner" } else { role };
         let body = json!({"sub": sub(role), "role": r});
-        let m = t.ok(&owner, Method::POST, &members, Some(body), 201).await;
+        let m = owner.post(&members).json(body).expect(201).await;
         ids.push(m["user_id"].as_str().expect("user id").to_owned());
     }
     let resources = format!("/v1/orgs/{org}/resources");
-    let new = |name: &str| Some(json!({"kind": "doc", "name": name, "data": {"n": 1}}));
-    let member = t.token(&sub("member"));
-    let member_res = t.ok(&member, Method::POST, &resources, new("m"), 201).await["id"]
+    let new = |name: &str| json!({"kind": "doc", "name": name, "data": {"n": 1}});
+    let member = app.caller(&sub("member"));
+    let member_res = member.post(&resources).json(new("m")).expect(201).await["id"]
         .as_str()
         .expect("id")
         .to_owned();
-    let owner_res = t.ok(&owner, Method::POST, &resources, new("o"), 201).await["id"]
+    let owner_res = owner.post(&resources).json(new("o")).expect(201).await["id"]
         .as_str()
         .expect("id")
         .to_owned();
-    let tokens = vec![
-        None,
-        Some(t.token(&sub("outsider"))),
-        Some(t.token(&sub("viewer"))),
-        Some(member),
-        Some(t.token(&sub("admin"))),
-        Some(owner),
-        Some(t.admin_token(&sub("platform"))),
+    let callers = vec![
+        app.anonymous(),
+        app.caller(&sub("outsider")),
+        app.caller(&sub("viewer")),
+        member,
+        app.caller(&sub("admin")),
+        owner,
+        app.admin(&sub("platform")),
     ];
     World {
         org,
-        tokens,
+        callers,
         admin_id: ids[0].clone(),
         member_id: ids[1].clone(),
         viewer_id: ids[2].clone(),
@@ -108,9 +98,9 @@ async fn world(t: &Tenant, n: usize) -> World {
 }
 
 /// Prepares the world for `case` (as the owner) and returns the request to make.
-async fn request(t: &Tenant, w: &World, case: &str) -> (Method, String, Option<Value>) {
+async fn request(w: &World, case: &str) -> (Method, String, Option<Value>) {
     let org = &w.org;
-    let owner = w.tokens[5].clone().unwrap_or_default();
+    let owner = &w.callers[5];
     let res = |id: &str| format!("/v1/orgs/{org}/resources/{id}");
     let patch = Some(json!({"name": "renamed"}));
     let add =
@@ -126,14 +116,7 @@ async fn request(t: &Tenant, w: &World, case: &str) -> (Method, String, Option<V
         "org.get" => (Method::GET, format!("/v1/orgs/{org}"), None),
         "org.delete" => (Method::DELETE, format!("/v1/orgs/{org}"), None),
         "org.restore" => {
-            t.ok(
-                &owner,
-                Method::DELETE,
-                &format!("/v1/orgs/{org}"),
-                None,
-                204,
-            )
-            .await;
+            owner.delete(&format!("/v1/orgs/{org}")).expect(204).await;
             (Method::POST, format!("/v1/orgs/{org}/restore"), None)
         }
         "members.list" => (Method::GET, format!("/v1/orgs/{org}/members"), None),
@@ -189,8 +172,7 @@ async fn request(t: &Tenant, w: &World, case: &str) -> (Method, String, Option<V
         "resources.delete_own" => (Method::DELETE, res(&w.member_res), None),
         "resources.delete_other" => (Method::DELETE, res(&w.owner_res), None),
         "resources.restore" => {
-            t.ok(&owner, Method::DELETE, &res(&w.owner_res), None, 204)
-                .await;
+            owner.delete(&res(&w.owner_res)).expect(204).await;
             (Method::POST, format!("{}/restore", res(&w.owner_res)), None)
         }
         "audit.org" => (Method::GET, format!("/v1/orgs/{org}/audit"), None),
@@ -224,7 +206,7 @@ async fn request(t: &Tenant, w: &World, case: &str) -> (Method, String, Option<V
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_endpoint_for_every_caller_matches_the_documented_matrix() {
-    let t = start().await;
+    let app = TestApp::sqlite().start().await;
     let matrix = documented_matrix();
     assert!(
         matrix.len() >= 25,
@@ -235,10 +217,14 @@ async fn every_endpoint_for_every_caller_matches_the_documented_matrix() {
     for (case, expected) in &matrix {
         for (who, want) in CALLERS.iter().zip(expected) {
             n += 1;
-            let w = world(&t, n).await;
-            let (method, path, body) = request(&t, &w, case).await;
-            let token = w.tokens[CALLERS.iter().position(|c| c == who).unwrap_or(0)].as_deref();
-            let got = t.call(token, method, &path, body).await.status().as_u16();
+            let w = world(&app, n).await;
+            let (method, path, body) = request(&w, case).await;
+            let caller = &w.callers[CALLERS.iter().position(|c| c == who).unwrap_or(0)];
+            let mut req = caller.request(method, &path);
+            if let Some(body) = body {
+                req = req.json(body);
+            }
+            let got = req.status().await;
             if got != *want {
                 failures.push(format!("{case} as {who}: expected {want}, got {got}"));
             }

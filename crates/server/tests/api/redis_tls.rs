@@ -2,8 +2,9 @@
 //! certificate from a CA made for the test) and trusts it only through `SSL_CERT_FILE`: without
 //! the CA the connection is refused and the instance never becomes ready.
 
-use crate::dev_command::{Killed, command, free_port};
-use crate::helpers::{CLUSTER_SECRET, client, redis_url};
+use crate::support::binary::{Killed, command, free_port};
+use crate::support::services::CLUSTER_SECRET;
+use crate::support::{client, redis_url};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};

@@ -1,7 +1,8 @@
 //! A database failure in the middle of a request: the client gets a generic 500 problem
 //! document with a request id and nothing else; the log line under that id has the cause.
 
-use crate::dev_command::{Killed, command, free_port, printed_tokens};
+use crate::support::binary::{Killed, command, free_port, get_with, printed_tokens};
+use crate::support::{Caller, assert_problem};
 use portcullis_store::ConnectOptions;
 use std::io::Read;
 use std::process::Stdio;
@@ -18,9 +19,9 @@ async fn database_failure_is_a_generic_500_and_the_cause_is_logged_under_its_req
         .expect("dev starts");
     let mut child = Killed(child);
     let (owner, _) = printed_tokens(&mut child.0);
-    let client = crate::helpers::client();
-    let base = format!("http://127.0.0.1:{port}");
-    let org = crate::helpers::create_org(&client, &base, &owner, "Acme").await;
+    let org = Caller::at(&format!("http://127.0.0.1:{port}"), &owner)
+        .create_org("Acme")
+        .await;
 
     // Break the schema behind the server's back.
     let url = format!(
@@ -35,19 +36,14 @@ async fn database_failure_is_a_generic_500_and_the_cause_is_logged_under_its_req
         .await
         .expect("rename");
 
-    let res = client
-        .get(format!("{base}/v1/orgs/{org}/resources"))
-        .bearer_auth(&owner)
-        .send()
-        .await
-        .expect("request");
+    let res = get_with(port, &format!("/v1/orgs/{org}/resources"), &owner).await;
     let request_id = res
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
         .expect("request id")
         .to_owned();
-    let body = crate::helpers::assert_problem(res, 500).await;
+    let body = assert_problem(res, 500).await;
     let text = body.to_string().to_lowercase();
     for leak in [
         "resources",

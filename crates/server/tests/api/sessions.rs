@@ -3,13 +3,10 @@
 //! Redis; and with Redis gone mid-test, revocations still hold through the database and
 //! nothing answers 5xx.
 
-use crate::helpers::{
-    Cluster, Proxy, TestApp, client, cluster, events_mode, me, postgres_admin_url, redis_prefix,
-    redis_url, status,
-};
-use portcullis_dev_issuer::{DevIssuer, TokenSpec};
-use portcullis_store_postgres::testdb::TestDatabase;
-use std::net::SocketAddr;
+use crate::support::proxy::Proxy;
+use crate::support::services::redis_addr;
+use crate::support::{TestApp, postgres_admin_url, redis_url};
+use portcullis_dev_issuer::TokenSpec;
 use std::time::{Duration, Instant};
 
 /// Polls `GET /v1/me` on `app` until it answers `want`; returns how long that took. Fails on
@@ -17,7 +14,7 @@ use std::time::{Duration, Instant};
 async fn until(app: &TestApp, token: &str, want: u16, limit: Duration) -> Duration {
     let start = Instant::now();
     loop {
-        let got = me(app, token).await;
+        let got = app.bearer(token).me().await;
         assert!(got < 500, "a 5xx during the scenario: {got}");
         if got == want {
             return start.elapsed();
@@ -31,38 +28,37 @@ async fn until(app: &TestApp, token: &str, want: u16, limit: Duration) -> Durati
 }
 
 /// A user with two separate sign-ins (two refresh sessions).
-fn two_sessions(issuer: &DevIssuer, sub: &str) -> (String, String) {
+fn two_sessions(app: &TestApp, sub: &str) -> (String, String) {
     let spec = TokenSpec::new(sub).username(sub);
-    (issuer.mint_access(&spec), issuer.mint_access(&spec))
+    (
+        app.issuer().mint_access(&spec),
+        app.issuer().mint_access(&spec),
+    )
 }
 
-/// The scenario of the issue, run against any pair of instances (the same one twice for a
-/// single instance).
-async fn scenario(c: &Cluster, a: &TestApp, b: &TestApp) {
-    let post = reqwest::Method::POST;
+/// Logout, logout-all and disable on `a`, in force on `b` within a second (`a` and `b` are
+/// the same instance when there is one).
+async fn scenario(a: &TestApp, b: &TestApp) {
     // logout on A: that session is refused on B, the other session of the user still works.
-    let (t1, t2) = two_sessions(&c.issuer, "alice");
-    assert_eq!(me(b, &t1).await, 200);
-    assert_eq!(me(b, &t2).await, 200);
-    assert_eq!(status(a, post.clone(), "/v1/auth/logout", &t1).await, 204);
+    let (t1, t2) = two_sessions(a, "alice");
+    assert_eq!(b.bearer(&t1).me().await, 200);
+    assert_eq!(b.bearer(&t2).me().await, 200);
+    a.bearer(&t1).post("/v1/auth/logout").expect(204).await;
     let took = until(b, &t1, 401, Duration::from_secs(5)).await;
     assert!(
         took < Duration::from_secs(1),
         "logout reached B after {took:?}"
     );
     assert_eq!(
-        me(b, &t2).await,
+        b.bearer(&t2).me().await,
         200,
         "another session of the same user is untouched"
     );
 
     // logout-all on A: every token of the user issued so far is refused on B.
-    let (u1, u2) = two_sessions(&c.issuer, "bob");
-    assert_eq!(me(b, &u1).await, 200);
-    assert_eq!(
-        status(a, post.clone(), "/v1/auth/logout-all", &u1).await,
-        204
-    );
+    let (u1, u2) = two_sessions(a, "bob");
+    assert_eq!(b.bearer(&u1).me().await, 200);
+    a.bearer(&u1).post("/v1/auth/logout-all").expect(204).await;
     let took = until(b, &u2, 401, Duration::from_secs(5)).await;
     assert!(
         took < Duration::from_secs(1),
@@ -70,36 +66,23 @@ async fn scenario(c: &Cluster, a: &TestApp, b: &TestApp) {
     );
     // A sign-in after the cutoff works again (token times have whole seconds).
     tokio::time::sleep(Duration::from_millis(1100)).await;
-    let fresh = c.issuer.mint_access(&TokenSpec::new("bob").username("bob"));
-    assert_eq!(me(b, &fresh).await, 200);
+    assert_eq!(b.caller("bob").me().await, 200);
 
     // disable on A (by a platform admin): the user is refused on B; enable: back.
-    let admin = c
-        .issuer
-        .mint_access(&TokenSpec::new("root").groups(["portcullis-admin"]));
-    let carol = c
-        .issuer
-        .mint_access(&TokenSpec::new("carol").username("carol"));
-    let me_json: serde_json::Value = client()
-        .get(b.url("/v1/me"))
-        .bearer_auth(&carol)
-        .send()
-        .await
-        .expect("me")
-        .json()
-        .await
-        .expect("json");
-    let carol_id = me_json["id"].as_str().expect("id").to_owned();
+    let admin = a.caller_with(TokenSpec::new("root").groups(["portcullis-admin"]));
+    let carol = a.caller("carol");
+    let carol_id = carol.on(b).id().await;
+    let carol = carol.token();
     let path = format!("/v1/admin/users/{carol_id}/disable");
-    assert_eq!(status(a, post.clone(), &path, &admin).await, 200);
-    let took = until(b, &carol, 401, Duration::from_secs(5)).await;
+    admin.post(&path).expect(200).await;
+    let took = until(b, carol, 401, Duration::from_secs(5)).await;
     assert!(
         took < Duration::from_secs(1),
         "disable reached B after {took:?}"
     );
     let path = format!("/v1/admin/users/{carol_id}/enable");
-    assert_eq!(status(a, post, &path, &admin).await, 200);
-    let took = until(b, &carol, 200, Duration::from_secs(5)).await;
+    admin.post(&path).expect(200).await;
+    let took = until(b, carol, 200, Duration::from_secs(5)).await;
     assert!(
         took < Duration::from_secs(1),
         "enable reached B after {took:?}"
@@ -111,16 +94,18 @@ async fn two_instances_share_revocations_through_redis() {
     let (Some(pg), Some(redis)) = (postgres_admin_url(), redis_url()) else {
         return;
     };
-    let db = TestDatabase::create(&pg).await.expect("database");
-    let c = cluster(db.url(), Some((&redis, &redis_prefix()))).await;
+    let c = TestApp::postgres(&pg)
+        .with_redis(&redis)
+        .start_cluster()
+        .await;
     assert_eq!(
-        events_mode(&c.b).await,
+        c.b.events_mode().await,
         "live",
         "B answers from memory, fed by Redis"
     );
-    scenario(&c, &c.a, &c.b).await;
+    scenario(&c.a, &c.b).await;
     assert_eq!(
-        events_mode(&c.b).await,
+        c.b.events_mode().await,
         "live",
         "and stayed in sync throughout"
     );
@@ -128,10 +113,8 @@ async fn two_instances_share_revocations_through_redis() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn one_instance_without_redis() {
-    let dir = tempfile::tempdir().expect("dir");
-    let url = format!("sqlite://{}/p.db", dir.path().display());
-    let c = cluster(&url, None).await;
-    scenario(&c, &c.a, &c.a).await;
+    let c = TestApp::sqlite().start_cluster().await;
+    scenario(&c.a, &c.a).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -139,25 +122,23 @@ async fn revocations_hold_through_a_redis_outage() {
     let (Some(pg), Some(redis)) = (postgres_admin_url(), redis_url()) else {
         return;
     };
-    let url = reqwest::Url::parse(&redis).expect("redis url");
-    let upstream: SocketAddr = format!(
-        "{}:{}",
-        url.host_str().unwrap_or("127.0.0.1"),
-        url.port().unwrap_or(6379)
-    )
-    .parse()
-    .expect("the Redis URL uses an IP address");
-    let (proxy, proxy_addr) = Proxy::start("127.0.0.1:0".parse().expect("addr"), upstream).await;
-    let db = TestDatabase::create(&pg).await.expect("database");
-    let via_proxy = format!("redis://{proxy_addr}");
-    let c = cluster(db.url(), Some((&via_proxy, &redis_prefix()))).await;
-    assert_eq!(events_mode(&c.b).await, "live");
+    let upstream = redis_addr(&redis);
+    let (proxy, proxy_addr) = Proxy::to(upstream).await;
+    let c = TestApp::postgres(&pg)
+        .with_redis(&format!("redis://{proxy_addr}"))
+        .start_cluster()
+        .await;
+    assert_eq!(c.b.events_mode().await, "live");
 
-    let (t1, t2) = two_sessions(&c.issuer, "dave");
-    assert_eq!(me(&c.b, &t1).await, 200, "cached on B while Redis is up");
+    let (t1, t2) = two_sessions(&c.a, "dave");
+    assert_eq!(
+        c.b.bearer(&t1).me().await,
+        200,
+        "cached on B while Redis is up"
+    );
     proxy.stop().await;
     let start = Instant::now();
-    while events_mode(&c.b).await != "database_fallback" {
+    while c.b.events_mode().await != "database_fallback" {
         assert!(
             start.elapsed() < Duration::from_secs(10),
             "B never noticed Redis was gone"
@@ -165,17 +146,18 @@ async fn revocations_hold_through_a_redis_outage() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // A revokes while Redis is down: the event cannot travel, the database has it.
+    c.a.bearer(&t1).post("/v1/auth/logout").expect(204).await;
     assert_eq!(
-        status(&c.a, reqwest::Method::POST, "/v1/auth/logout", &t1).await,
-        204
+        c.b.bearer(&t1).me().await,
+        401,
+        "B answers from the database"
     );
-    assert_eq!(me(&c.b, &t1).await, 401, "B answers from the database");
-    assert_eq!(me(&c.b, &t2).await, 200);
+    assert_eq!(c.b.bearer(&t2).me().await, 200);
 
     // Redis comes back on the same address: B resubscribes, reloads, and still refuses.
     let (_proxy, _) = Proxy::start(proxy_addr, upstream).await;
     let start = Instant::now();
-    while events_mode(&c.b).await != "live" {
+    while c.b.events_mode().await != "live" {
         assert!(
             start.elapsed() < Duration::from_secs(15),
             "B never resubscribed"
@@ -183,9 +165,9 @@ async fn revocations_hold_through_a_redis_outage() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(
-        me(&c.b, &t1).await,
+        c.b.bearer(&t1).me().await,
         401,
         "the revocation survives the resync"
     );
-    assert_eq!(me(&c.b, &t2).await, 200);
+    assert_eq!(c.b.bearer(&t2).me().await, 200);
 }

@@ -1,7 +1,7 @@
 //! Graceful shutdown: in-flight requests finish, bounded by the grace period. Run through
 //! `listen::serve` (what `App::run` uses for both listeners) with a test-only slow route.
 
-use crate::helpers::client;
+use crate::support::client;
 use axum::Router;
 use axum::routing::get;
 use portcullis::http::{HttpSettings, with_common_layers};

@@ -3,19 +3,21 @@
 //! connection is closed, a client that is merely not instant is served, and a client that
 //! stops reading its answers is disconnected (the send timeout).
 
-use crate::helpers::{spawn_with, test_config};
+use crate::support::TestApp;
 use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const TIMEOUT: Duration = Duration::from_secs(1);
 
-async fn app_with_short_header_timeout() -> (crate::helpers::TestApp, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let mut config = test_config(&format!("sqlite://{}/portcullis.db", dir.path().display()));
-    config.header_read_timeout_secs = TIMEOUT.as_secs();
-    config.send_timeout_secs = TIMEOUT.as_secs();
-    (spawn_with(&config).await, dir)
+async fn app_with_short_header_timeout() -> TestApp {
+    TestApp::sqlite()
+        .with_config(|c| {
+            c.header_read_timeout_secs = TIMEOUT.as_secs();
+            c.send_timeout_secs = TIMEOUT.as_secs();
+        })
+        .start()
+        .await
 }
 
 /// Reads until the server closes the connection (or `limit` passes); returns what arrived and
@@ -36,8 +38,8 @@ async fn read_until_closed(stream: &mut TcpStream, limit: Duration) -> (Vec<u8>,
 
 #[tokio::test]
 async fn a_trickled_request_head_is_cut_off_without_an_answer() {
-    let (app, _dir) = app_with_short_header_timeout().await;
-    let mut stream = TcpStream::connect(app.app.addr).await.expect("connect");
+    let app = app_with_short_header_timeout().await;
+    let mut stream = TcpStream::connect(app.addr()).await.expect("connect");
     let started = Instant::now();
     stream
         .write_all(b"GET /healthz HTTP/1.1\r\nHost: portcullis\r\n")
@@ -75,8 +77,8 @@ async fn a_trickled_request_head_is_cut_off_without_an_answer() {
 
 #[tokio::test]
 async fn an_idle_kept_alive_connection_is_closed_after_the_timeout() {
-    let (app, _dir) = app_with_short_header_timeout().await;
-    let mut stream = TcpStream::connect(app.app.addr).await.expect("connect");
+    let app = app_with_short_header_timeout().await;
+    let mut stream = TcpStream::connect(app.addr()).await.expect("connect");
     // Taken before the request: the server's idle clock starts later, once it has answered.
     let sent_at = Instant::now();
     stream
@@ -101,8 +103,8 @@ async fn an_idle_kept_alive_connection_is_closed_after_the_timeout() {
 
 #[tokio::test]
 async fn a_head_sent_in_pieces_within_the_timeout_is_served() {
-    let (app, _dir) = app_with_short_header_timeout().await;
-    let mut stream = TcpStream::connect(app.app.addr).await.expect("connect");
+    let app = app_with_short_header_timeout().await;
+    let mut stream = TcpStream::connect(app.addr()).await.expect("connect");
     for piece in [
         &b"GET /healthz HTT"[..],
         b"P/1.1\r\nHost: portc",
@@ -120,13 +122,12 @@ async fn a_head_sent_in_pieces_within_the_timeout_is_served() {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_is_disconnected() {
-    let (app, _dir) = app_with_short_header_timeout().await;
+    let app = app_with_short_header_timeout().await;
     let one = app
-        .client
-        .get(app.url("/openapi.json"))
+        .anonymous()
+        .get("/openapi.json")
         .send()
         .await
-        .expect("openapi")
         .bytes()
         .await
         .expect("body")
@@ -138,7 +139,7 @@ async fn a_client_that_stops_reading_is_disconnected() {
     socket
         .set_recv_buffer_size(4096)
         .expect("small receive buffer");
-    let mut stream = socket.connect(app.app.addr).await.expect("connect");
+    let mut stream = socket.connect(app.addr()).await.expect("connect");
     let pipelined = b"GET /openapi.json HTTP/1.1\r\nHost: portcullis\r\n\r\n".repeat(requests);
     stream.write_all(&pipelined).await.expect("requests");
     tokio::time::sleep(TIMEOUT * 3).await;

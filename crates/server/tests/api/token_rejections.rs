@@ -1,12 +1,11 @@
-//! The token verification rules (docs/security.md), one named test per attack, through the HTTP API of the
-//! running server, against a real issuer serving its JWKS and discovery on a loopback port.
+//! The token verification rules (docs/security.md), one named test per attack, through the
+//! HTTP API of the running server, against a real issuer serving its JWKS and discovery on a loopback port.
 //! Every refused token must get a byte-identical 401 body apart from its request id: the
 //! response is no oracle for which check failed.
 
-use crate::helpers::{TestApp, assert_problem, spawn_with, test_config, wait_ready};
+use crate::support::{TestApp, assert_problem};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use portcullis::config::AuthProvider;
 use portcullis_dev_issuer::{DevIssuer, LoopbackIssuer, TokenSpec};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -14,43 +13,22 @@ use std::time::Duration;
 struct Fixture {
     issuer: LoopbackIssuer,
     app: TestApp,
-    _dir: tempfile::TempDir,
 }
 
 /// The server with a Cognito provider whose issuer is a real HTTP server on loopback.
 async fn cognito() -> Fixture {
     let issuer = LoopbackIssuer::start().await.expect("issuer");
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(&format!("sqlite://{}/p.db", dir.path().display()));
-    config.auth.provider = Some(AuthProvider::Cognito);
-    config.auth.issuer = Some(issuer.issuer_url().to_owned());
-    config.auth.allow_http_issuer = true;
-    config.auth.client_ids = vec!["portcullis-dev".into()];
-    let app = spawn_with(&config).await;
-    wait_ready(&app).await;
-    Fixture {
-        issuer,
-        app,
-        _dir: dir,
-    }
+    let app = TestApp::sqlite().cognito(&issuer.issuer).start().await;
+    app.wait_ready().await;
+    Fixture { issuer, app }
 }
 
 /// The same issuer configured as a generic OIDC provider (discovery), accepting audience `api`.
 async fn oidc() -> Fixture {
     let issuer = LoopbackIssuer::start().await.expect("issuer");
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(&format!("sqlite://{}/p.db", dir.path().display()));
-    config.auth.provider = Some(AuthProvider::Oidc);
-    config.auth.issuer = Some(issuer.issuer_url().to_owned());
-    config.auth.allow_http_issuer = true;
-    config.auth.audiences = vec!["api".into()];
-    let app = spawn_with(&config).await;
-    wait_ready(&app).await;
-    Fixture {
-        issuer,
-        app,
-        _dir: dir,
-    }
+    let app = TestApp::sqlite().oidc(&issuer.issuer).start().await;
+    app.wait_ready().await;
+    Fixture { issuer, app }
 }
 
 fn now() -> i64 {
@@ -80,12 +58,11 @@ impl Fixture {
 
     async fn me(&self, token: &str) -> reqwest::Response {
         self.app
-            .client
-            .get(self.app.url("/v1/me"))
-            .header("authorization", format!("Bearer {token}"))
+            .anonymous()
+            .get("/v1/me")
+            .header("authorization", &format!("Bearer {token}"))
             .send()
             .await
-            .expect("request")
     }
 
     /// Asserts a refusal and returns the body without its request id.
@@ -127,13 +104,7 @@ async fn valid_token_is_accepted() {
 #[tokio::test]
 async fn missing_token_gets_a_plain_bearer_challenge() {
     let f = cognito().await;
-    let res = f
-        .app
-        .client
-        .get(f.app.url("/v1/me"))
-        .send()
-        .await
-        .expect("request");
+    let res = f.app.anonymous().get("/v1/me").send().await;
     assert_eq!(res.status(), 401);
     assert_eq!(
         res.headers().get("www-authenticate").map(|v| v.as_bytes()),
@@ -324,18 +295,17 @@ async fn malformed_segments_and_base64() {
 async fn token_in_the_query_string() {
     let f = cognito().await;
     let good = f.mint(TokenSpec::default());
-    let url = f.app.url(&format!("/v1/me?access_token={good}"));
+    let path = format!("/v1/me?access_token={good}");
     // Alone, and even alongside a valid Authorization header: the URL has already leaked it.
-    let alone = f.app.client.get(&url).send().await.expect("request");
+    let alone = f.app.anonymous().get(&path).send().await;
     assert_eq!(alone.status(), 401);
     let with_header = f
         .app
-        .client
-        .get(&url)
-        .header("authorization", format!("Bearer {good}"))
+        .anonymous()
+        .get(&path)
+        .header("authorization", &format!("Bearer {good}"))
         .send()
-        .await
-        .expect("request");
+        .await;
     let body = refusal(with_header).await;
     assert_eq!(body, f.refused("garbage").await);
 }
@@ -347,12 +317,11 @@ async fn bearer_scheme_is_case_insensitive() {
     for scheme in ["bearer", "BEARER", "BeArEr"] {
         let res = f
             .app
-            .client
-            .get(f.app.url("/v1/me"))
-            .header("authorization", format!("{scheme} {good}"))
+            .anonymous()
+            .get("/v1/me")
+            .header("authorization", &format!("{scheme} {good}"))
             .send()
-            .await
-            .expect("request");
+            .await;
         assert_eq!(res.status(), 200, "{scheme}");
     }
 }

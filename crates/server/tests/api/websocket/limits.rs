@@ -2,19 +2,20 @@
 //! header token, 4429 after a first-message `auth`), sockets waiting for their `auth` (503
 //! before the upgrade), and exports per user across their sockets.
 
-use crate::helpers::test_config;
-use crate::tenant::{self, Tenant};
-use crate::websocket::{Frame, Ws, connect, try_connect};
+use super::org_with_resources;
+use crate::support::TestApp;
+use crate::support::ws::{Frame, Ws, connect, try_connect};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Error as WsError;
 
-async fn start(configure: impl FnOnce(&mut portcullis::config::WsConfig)) -> Tenant {
-    let dir = tempfile::tempdir().expect("dir");
-    let mut config = test_config(&format!("sqlite://{}/p.db", dir.path().display()));
-    config.data_dir = dir.path().to_owned();
-    configure(&mut config.ws);
-    tenant::start_with(config, dir).await
+async fn start(
+    configure: impl FnOnce(&mut portcullis::config::WsConfig) + Send + 'static,
+) -> TestApp {
+    TestApp::sqlite()
+        .with_config(|c| configure(&mut c.ws))
+        .start()
+        .await
 }
 
 /// The upgrade must be refused with `status` and a problem document.
@@ -42,27 +43,28 @@ async fn authenticate(ws: &mut Ws, token: &str) {
 
 #[tokio::test]
 async fn sockets_per_user_are_capped() {
-    let t = start(|ws| ws.max_sockets_per_user = 2).await;
-    let alice = t.token("alice");
-    let (first, _) = connect(&t.app, &alice).await;
+    let app = start(|ws| ws.max_sockets_per_user = 2).await;
+    let alice = app.caller("alice");
+    let alice = alice.token();
+    let (first, _) = connect(&app, alice).await;
     // Authenticated by first message: counted the same way.
-    let mut second = try_connect(&t.app, "", None).await.expect("upgrade");
-    authenticate(&mut second, &alice).await;
+    let mut second = try_connect(&app, "", None).await.expect("upgrade");
+    authenticate(&mut second, alice).await;
     second.expect("ready").await;
 
-    let body = assert_refused(try_connect(&t.app, "", Some(&alice)).await, 429);
+    let body = assert_refused(try_connect(&app, "", Some(alice)).await, 429);
     assert!(
         body["detail"]
             .as_str()
             .is_some_and(|d| d.contains("WebSockets")),
         "{body}"
     );
-    let mut third = try_connect(&t.app, "", None).await.expect("upgrade");
-    authenticate(&mut third, &alice).await;
+    let mut third = try_connect(&app, "", None).await.expect("upgrade");
+    authenticate(&mut third, alice).await;
     assert_eq!(third.closed(&["ready"]).await.0, 4429);
 
     // Another user is counted apart, and the first two sockets still work.
-    let (mut bobs, _) = connect(&t.app, &t.token("bob")).await;
+    let (mut bobs, _) = connect(&app, app.caller("bob").token()).await;
     for ws in [&mut bobs, &mut second] {
         ws.send(json!({"type": "ping"})).await;
         ws.expect("pong").await;
@@ -72,7 +74,7 @@ async fn sockets_per_user_are_capped() {
     drop(first);
     let mut reopened = None;
     for _ in 0..100 {
-        match try_connect(&t.app, "", Some(&alice)).await {
+        match try_connect(&app, "", Some(alice)).await {
             Ok(ws) => {
                 reopened = Some(ws);
                 break;
@@ -89,9 +91,9 @@ async fn sockets_per_user_are_capped() {
 
 #[tokio::test]
 async fn sockets_waiting_for_auth_are_capped() {
-    let t = start(|ws| ws.max_unauthenticated = 1).await;
-    let mut waiting = try_connect(&t.app, "", None).await.expect("upgrade");
-    let body = assert_refused(try_connect(&t.app, "", None).await, 503);
+    let app = start(|ws| ws.max_unauthenticated = 1).await;
+    let mut waiting = try_connect(&app, "", None).await.expect("upgrade");
+    let body = assert_refused(try_connect(&app, "", None).await, 503);
     assert!(
         body["detail"]
             .as_str()
@@ -99,14 +101,14 @@ async fn sockets_waiting_for_auth_are_capped() {
         "{body}"
     );
     // A token in the header does not wait: not counted, not refused.
-    let (mut with_header, _) = connect(&t.app, &t.token("bob")).await;
+    let (mut with_header, _) = connect(&app, app.caller("bob").token()).await;
     with_header.send(json!({"type": "ping"})).await;
     with_header.expect("pong").await;
     // Once the waiting socket has authenticated, its place is free again.
-    authenticate(&mut waiting, &t.token("alice")).await;
+    authenticate(&mut waiting, app.caller("alice").token()).await;
     waiting.expect("ready").await;
-    let mut next = try_connect(&t.app, "", None).await.expect("upgrade");
-    authenticate(&mut next, &t.token("carol")).await;
+    let mut next = try_connect(&app, "", None).await.expect("upgrade");
+    authenticate(&mut next, app.caller("carol").token()).await;
     next.expect("ready").await;
 }
 
@@ -128,20 +130,14 @@ async fn read_to_done(ws: &mut Ws) -> u64 {
 
 #[tokio::test]
 async fn exports_per_user_are_capped_across_their_sockets() {
-    let t = start(|ws| ws.max_exports_per_user = 2).await;
-    let alice = t.token("alice");
-    let org = t.create_org(&alice, "Exported").await;
+    let app = start(|ws| ws.max_exports_per_user = 2).await;
+    let alice = app.caller("alice");
     // One resource a page, paced between pages: each export runs well over a second.
-    for i in 0..60 {
-        let path = format!("/v1/orgs/{org}/resources");
-        let body = json!({ "kind": "doc", "name": format!("r{i}") });
-        t.ok(&alice, reqwest::Method::POST, &path, Some(body), 201)
-            .await;
-    }
+    let org = org_with_resources(&alice, 60).await;
     let export = json!({"type": "export", "org_id": org, "page_size": 1});
     let mut sockets = Vec::new();
     for _ in 0..3 {
-        sockets.push(connect(&t.app, &alice).await.0);
+        sockets.push(connect(&app, alice.token()).await.0);
     }
     for ws in &mut sockets[..2] {
         ws.send(export.clone()).await;
@@ -156,9 +152,9 @@ async fn exports_per_user_are_capped_across_their_sockets() {
     third.send(json!({"type": "ping"})).await;
     third.expect("pong").await;
     // Another user's export is counted apart.
-    let bob = t.token("bob");
-    let bobs = t.create_org(&bob, "Bob's").await;
-    let (mut bob_ws, _) = connect(&t.app, &bob).await;
+    let bob = app.caller("bob");
+    let bobs = bob.create_org("Bob's").await;
+    let (mut bob_ws, _) = connect(&app, bob.token()).await;
     bob_ws.send(json!({"type": "export", "org_id": bobs})).await;
     bob_ws.expect("export_started").await;
     // A finished export frees its place by the time its `export_done` arrives.
