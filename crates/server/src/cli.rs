@@ -286,6 +286,9 @@ fn check_config(file: Option<PathBuf>, format: OutputFormat, dev: bool) -> Resul
     if !dev {
         config.validate_for_serve()?;
     }
+    for warning in trade_offs(&config) {
+        eprintln!("warning: {warning}");
+    }
     // Serialization of secrets is redacted by their types, so this output is safe to share.
     let text = match format {
         OutputFormat::Toml => toml::to_string_pretty(&config).map_err(anyhow::Error::new)?,
@@ -293,4 +296,16 @@ fn check_config(file: Option<PathBuf>, format: OutputFormat, dev: bool) -> Resul
     };
     println!("{}", text.trim_end());
     Ok(())
+}
+
+/// Settings that are valid but give up a protection, said out loud by `check-config`.
+fn trade_offs(config: &config::Config) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if !config.flags.revocation_check_reads {
+        out.push(
+            "flags.revocation_check_reads is false: a logged-out, revoked or signed-out token can \
+             still read (GET, HEAD, including admin listings) until it expires",
+        );
+    }
+    out
 }

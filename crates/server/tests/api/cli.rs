@@ -71,3 +71,17 @@ fn migrate_is_idempotent() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     }
 }
+
+#[test]
+fn check_config_warns_when_reads_skip_the_revocation_check() {
+    let env = [("PORTCULLIS_FLAGS__REVOCATION_CHECK_READS", "false")];
+    let o = portcullis(&["check-config", "--dev"], &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: flags.revocation_check_reads is false"),
+        "{}",
+        stderr(&o)
+    );
+    let o = portcullis(&["check-config", "--dev"], &[]);
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
+}
