@@ -12,6 +12,7 @@ mod list;
 mod mfa;
 mod rate_limit;
 mod secret;
+mod secret_file;
 mod ws;
 
 pub use auth::{AuthConfig, AuthProvider, AuthSettings};
@@ -236,9 +237,12 @@ pub fn from_figment(fig: &Figment) -> Result<Config, ConfigError> {
     Ok(cfg)
 }
 
-/// Defaults, file, then the process environment.
+/// Defaults, file, then the process environment (with the secrets named by `*_FILE`).
 pub fn load(profile: Profile, file: Option<&Path>) -> Result<Config, ConfigError> {
-    let fig = base_figment(profile, file)?.merge(env_provider());
+    let fig = secret_file::secret_files()?.into_iter().fold(
+        base_figment(profile, file)?.merge(env_provider()),
+        |fig, secret| fig.merge(secret),
+    );
     from_figment(&fig)
 }
 
