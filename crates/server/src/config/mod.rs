@@ -204,11 +204,9 @@ pub fn base_figment(profile: Profile, file: Option<&Path>) -> Result<Figment, Co
 /// `PORTCULLIS_*` variables, `__` for nesting. Only known top-level settings are read: the
 /// prefix is shared with variables that are not settings (`PORTCULLIS_LOG`,
 /// `PORTCULLIS_TEST_DATABASE_URL`), so an unknown top-level name is ignored, while a typo inside
-/// a section (`PORTCULLIS_AUTH__PROVDER`) is reported.
+/// a section (`PORTCULLIS_AUTH__PROVDER`) is reported. The `*_FILE` variables of the secrets
+/// are not settings either: `load` reads them on top of this provider.
 pub fn env_provider() -> Env {
-    // Only variables naming a real top-level setting are read: `PORTCULLIS_LOG` and the test
-    // suites' `PORTCULLIS_TEST_*` share the prefix. The names come from the settings struct
-    // itself, so a new setting can never be forgotten here.
     let keys = top_level_keys();
     Env::prefixed(ENV_PREFIX).split("__").filter(move |key| {
         let top = key.as_str().split('.').next().unwrap_or_default();
@@ -216,6 +214,7 @@ pub fn env_provider() -> Env {
     })
 }
 
+/// Taken from the settings struct itself, so a new setting cannot be forgotten here.
 fn top_level_keys() -> Vec<String> {
     match serde_json::to_value(Config::default()) {
         Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
