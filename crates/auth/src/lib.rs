@@ -4,14 +4,18 @@
 //! (`alg` allow-list, `kid`, forbidden members), the unverified `iss` to choose a
 //! [`Provider`](provider::Provider), the key by `kid` from a [`JwksCache`](jwks::JwksCache),
 //! the signature, then the claims (`exp`, `nbf`, `iat`, lifetime, `token_use`/`client_id` or
-//! `aud`), then the application's [`TokenCheck`](hooks::TokenCheck) (revocation, user status).
-//! Every refusal is a [`Rejection`] whose code is for logs and metrics only.
+//! `aud`). A verification is cached by the token's digest and reused only while `exp` holds and
+//! the signing key is still published. Every refusal is a [`Rejection`] whose code is for logs
+//! and metrics only.
+//!
+//! What the application decides about a valid token (revocation, the user's status, roles) is
+//! left to it: it runs on every request, cache hit or not, and drops cached verifications it
+//! has learned are stale with [`Verifier::forget_where`].
 #![forbid(unsafe_code)]
 
 #[cfg(feature = "axum")]
 pub mod bearer;
 pub mod clock;
-pub mod hooks;
 pub mod jwks;
 pub mod jwt;
 pub mod keys;

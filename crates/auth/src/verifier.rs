@@ -3,7 +3,6 @@
 //! chooses whose keys to try).
 
 use crate::clock::Clock;
-use crate::hooks::TokenCheck;
 use crate::jwt::{self, Claims, MAX_TOKEN_BYTES, Payload};
 use crate::policy::Policy;
 use crate::provider::Provider;
@@ -56,7 +55,6 @@ pub struct Verifier {
     clock: Arc<dyn Clock>,
     policy: Policy,
     cache: moka::sync::Cache<TokenDigest, Arc<Verified>>,
-    check: Option<Arc<dyn TokenCheck>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -100,13 +98,7 @@ impl Verifier {
             clock,
             policy,
             cache,
-            check: None,
         })
-    }
-
-    pub fn with_check(mut self, check: Arc<dyn TokenCheck>) -> Self {
-        self.check = Some(check);
-        self
     }
 
     pub fn providers(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
@@ -140,9 +132,6 @@ impl Verifier {
                 (v, CacheUse::Miss)
             }
         };
-        if let Some(check) = &self.check {
-            check.check(&verified).await?;
-        }
         Ok((verified, used))
     }
 
@@ -166,11 +155,6 @@ impl Verifier {
             return Ok(None);
         }
         Ok(Some(hit))
-    }
-
-    /// Drops one token's cached verification (its revocation was just learned of).
-    pub fn forget(&self, token: &str) {
-        self.cache.invalidate(&token_digest(token));
     }
 
     /// Drops every cached verification matching `pred` (all tokens of a user, say).

@@ -19,36 +19,7 @@
 use crate::config::MfaConfig;
 use axum::http::HeaderValue;
 use portcullis_auth::jwt::Claims;
-use portcullis_store::Role;
 use serde_json::Value;
-use std::str::FromStr;
-
-/// A role that `mfa.required_roles` can name: an org role, or platform admin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum MfaRole {
-    Org(Role),
-    PlatformAdmin,
-}
-
-impl MfaRole {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MfaRole::Org(r) => r.as_str(),
-            MfaRole::PlatformAdmin => "platform_admin",
-        }
-    }
-}
-
-impl FromStr for MfaRole {
-    type Err = portcullis_store::UnknownRole;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        if s == "platform_admin" {
-            Ok(MfaRole::PlatformAdmin)
-        } else {
-            s.parse().map(MfaRole::Org)
-        }
-    }
-}
 
 pub const LEVEL_DESCRIPTION: &str = "A different authentication level is required";
 pub const AGE_DESCRIPTION: &str = "More recent authentication is required";
@@ -231,15 +202,5 @@ mod tests {
             p.challenge(Shortfall::TooOld).to_str().expect("ascii"),
             r#"Bearer error="insufficient_user_authentication", error_description="More recent authentication is required", acr_values="urn:mfa phr", max_age="300""#
         );
-    }
-
-    #[test]
-    fn roles_parse() {
-        assert_eq!("owner".parse::<MfaRole>(), Ok(MfaRole::Org(Role::Owner)));
-        assert_eq!(
-            "platform_admin".parse::<MfaRole>(),
-            Ok(MfaRole::PlatformAdmin)
-        );
-        assert!("root".parse::<MfaRole>().is_err());
     }
 }

@@ -65,7 +65,8 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let addr = listener.local_addr()?;
-    let auth = auth::build(config, addr, Arc::clone(&clock)).await?;
+    let auth_settings = config.auth.resolve()?;
+    let auth = auth::build(config, &auth_settings, addr, Arc::clone(&clock)).await?;
     let mut background = background;
     background.extend(auth.refreshers);
     let dev_issuer = auth.dev_issuer.clone();
@@ -88,7 +89,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         None => crate::cluster::bus::Bus::local(),
     };
     let principals = crate::principal::PrincipalCache::default();
-    let flags = crate::flags::Flags::new(config);
+    let flags = crate::flags::Flags::new(config, auth_settings.accepted_clients());
     let view = Arc::new(crate::cluster::view::RevocationView::default());
     let sync = Arc::new(crate::cluster::ClusterSync::new(
         database.store(),

@@ -5,6 +5,8 @@ mod controlled_issuer;
 // The discovery server is an axum router.
 #[cfg(feature = "axum")]
 mod discovery;
+#[cfg(feature = "axum")]
+mod extractors;
 mod jwks_behaviour;
 mod properties;
 mod provider_rules;

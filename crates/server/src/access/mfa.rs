@@ -1,7 +1,8 @@
 //! Where the MFA policy (`crate::mfa`) meets a caller: which rule applies to a request or a
 //! socket operation, from the flags and `mfa.routes`, decided the same way for both.
 
-use crate::mfa::{MfaRole, Shortfall, StepUp};
+use crate::config::MfaRole;
+use crate::mfa::{Shortfall, StepUp};
 use crate::principal::Principal;
 use crate::state::AppState;
 use portcullis_store::{OrgId, Role};

@@ -6,8 +6,8 @@ mod shared_jwks;
 
 pub use dev::{DEV_ISSUER_PATH, dev_issuer_url, open_dev_issuer};
 
-use crate::config::{AuthConfig, AuthProvider, Config};
-use anyhow::{Context, bail};
+use crate::config::{AuthConfig, AuthSettings, Config};
+use anyhow::Context;
 use portcullis_auth::Verifier;
 use portcullis_auth::clock::Clock;
 use portcullis_auth::jwks::{
@@ -15,7 +15,7 @@ use portcullis_auth::jwks::{
 };
 use portcullis_auth::keys::Alg;
 use portcullis_auth::policy::Policy;
-use portcullis_auth::provider::{Cognito, Oidc, Provider, check_issuer_url};
+use portcullis_auth::provider::{Cognito, Oidc, Provider};
 use portcullis_dev_issuer::DevIssuer;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -47,10 +47,11 @@ pub fn policy(auth: &AuthConfig) -> Policy {
     }
 }
 
-/// Builds the provider named by `auth.provider`. `addr` is the bound API address, which names
-/// the dev issuer when no explicit issuer is configured.
+/// Builds the provider of `settings` (resolved from `config.auth`). `addr` is the bound API
+/// address, which names the dev issuer when no explicit issuer is configured.
 pub async fn build(
     config: &Config,
+    settings: &AuthSettings,
     addr: SocketAddr,
     clock: Arc<dyn Clock>,
 ) -> anyhow::Result<AuthRuntime> {
@@ -82,40 +83,29 @@ pub async fn build(
             None => source,
         })
     };
-    let (provider, keys, dev_issuer): (Arc<dyn Provider>, Arc<JwksCache>, _) = match auth.provider {
-        None => bail!("no auth provider is configured (set PORTCULLIS_AUTH__PROVIDER)"),
-        Some(AuthProvider::Cognito) => {
-            let issuer = match (&auth.issuer, &auth.region, &auth.user_pool_id) {
-                (Some(i), _, _) => i.trim_end_matches('/').to_owned(),
-                (None, Some(r), Some(p)) => Cognito::pool_issuer(r, p),
-                _ => bail!("cognito needs auth.issuer, or auth.region and auth.user_pool_id"),
-            };
-            check_issuer(&issuer, auth.allow_http_issuer)?;
+    let (provider, keys, dev_issuer): (Arc<dyn Provider>, Arc<JwksCache>, _) = match settings {
+        AuthSettings::Cognito { issuer, clients } => {
             let client = http_client(jwks_config.fetch_timeout)?;
-            let source = Box::new(HttpJwks::new(client, Cognito::jwks_url(&issuer)));
-            let keys = cache(&issuer, shared(&issuer, source)?);
-            let p = Cognito::new(issuer, auth.client_ids.clone(), Arc::clone(&keys))
+            let source = Box::new(HttpJwks::new(client, Cognito::jwks_url(issuer)));
+            let keys = cache(issuer, shared(issuer, source)?);
+            let p = Cognito::new(issuer.clone(), clients.clone(), Arc::clone(&keys))
                 .with_algorithms(algorithms(auth));
             (Arc::new(p), keys, None)
         }
-        Some(AuthProvider::Oidc) => {
-            let Some(issuer) = auth.issuer.clone() else {
-                bail!("oidc needs auth.issuer");
-            };
-            check_issuer(&issuer, auth.allow_http_issuer)?;
+        AuthSettings::Oidc { issuer, audiences } => {
             let client = http_client(jwks_config.fetch_timeout)?;
             let source = DiscoveredJwks::new(client, issuer.clone(), auth.allow_http_issuer);
-            let keys = cache(&issuer, shared(&issuer, Box::new(source))?);
+            let keys = cache(issuer, shared(issuer, Box::new(source))?);
             let p = Oidc::new(
-                issuer,
-                auth.audiences.clone(),
+                issuer.clone(),
+                audiences.clone(),
                 algorithms(auth),
                 Arc::clone(&keys),
             );
             (Arc::new(p), keys, None)
         }
-        Some(AuthProvider::Dev) => {
-            let url = auth.issuer.clone().unwrap_or_else(|| dev_issuer_url(addr));
+        AuthSettings::Dev { issuer, clients } => {
+            let url = issuer.clone().unwrap_or_else(|| dev_issuer_url(addr));
             let issuer = open_dev_issuer(&config.data_dir, &url)?;
             let published = Arc::clone(&issuer);
             let source = StaticJwks::new("embedded dev issuer", move || {
@@ -127,11 +117,7 @@ pub async fn build(
             keys.refresh()
                 .await
                 .context("loading the dev issuer's keys")?;
-            let mut clients = auth.client_ids.clone();
-            if clients.is_empty() {
-                clients.push(portcullis_dev_issuer::DEFAULT_CLIENT_ID.to_owned());
-            }
-            let p = Cognito::new(url, clients, Arc::clone(&keys));
+            let p = Cognito::new(url, clients.clone(), Arc::clone(&keys));
             (Arc::new(p), keys, Some(issuer))
         }
     };
@@ -142,8 +128,4 @@ pub async fn build(
         dev_issuer,
         refreshers: vec![keys.spawn_refresher()],
     })
-}
-
-fn check_issuer(issuer: &str, allow_http: bool) -> anyhow::Result<()> {
-    check_issuer_url(issuer, allow_http).map_err(|why| anyhow::anyhow!("auth.issuer: {why}"))
 }

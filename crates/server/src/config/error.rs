@@ -8,7 +8,8 @@ use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigError {
-    /// `PORTCULLIS_LISTEN`, `auth.provider in ./portcullis.toml`, `--config`, ...
+    /// `PORTCULLIS_LISTEN`, `auth.provider in ./portcullis.toml`, `--config`,
+    /// `PORTCULLIS_DATABASE_URL_FILE`, ...
     pub setting: String,
     pub reason: String,
 }
@@ -51,6 +52,9 @@ impl ConfigError {
         let setting = match e.metadata.as_ref() {
             Some(md) => match &md.source {
                 Some(Source::File(file)) => format!("{} in {}", path.join("."), file.display()),
+                Some(Source::Custom(variable)) if md.name == super::secret_file::METADATA_NAME => {
+                    variable.clone()
+                }
                 _ if md.name.contains("environment") => env_name(&path),
                 _ => path.join("."),
             },

@@ -4,7 +4,56 @@
 
 use super::ConfigError;
 use super::list;
-use serde::{Deserialize, Serialize};
+use portcullis_store::Role;
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+use std::str::FromStr;
+
+/// A role that `mfa.required_roles` can name: an org role, or platform admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MfaRole {
+    Org(Role),
+    PlatformAdmin,
+}
+
+impl MfaRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MfaRole::Org(r) => r.as_str(),
+            MfaRole::PlatformAdmin => "platform_admin",
+        }
+    }
+}
+
+impl FromStr for MfaRole {
+    type Err = portcullis_store::UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "platform_admin" {
+            Ok(MfaRole::PlatformAdmin)
+        } else {
+            s.parse().map(MfaRole::Org)
+        }
+    }
+}
+
+impl Serialize for MfaRole {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A list of roles, written like every other list setting; an unknown name is refused with
+/// the names that are accepted.
+fn role_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<MfaRole>, D::Error> {
+    list::comma_list(d)?
+        .iter()
+        .map(|r| {
+            r.parse().map_err(|_| {
+                de::Error::custom("roles are viewer, member, admin, owner and platform_admin")
+            })
+        })
+        .collect()
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -13,8 +62,8 @@ pub struct MfaConfig {
     pub required: bool,
     /// Default of the `mfa.required_roles` flag: `viewer`, `member`, `admin`, `owner`,
     /// `platform_admin`.
-    #[serde(deserialize_with = "list::comma_list")]
-    pub required_roles: Vec<String>,
+    #[serde(deserialize_with = "role_list")]
+    pub required_roles: Vec<MfaRole>,
     /// Route templates, exactly as routed (`/v1/orgs/{org_id}/members`), that always need MFA
     /// proof, whoever calls them and whatever the flags say.
     #[serde(deserialize_with = "list::comma_list")]
@@ -68,16 +117,6 @@ impl MfaConfig {
             ));
         }
         if self
-            .required_roles
-            .iter()
-            .any(|r| r.parse::<crate::mfa::MfaRole>().is_err())
-        {
-            return Err(ConfigError::setting(
-                "mfa.required_roles",
-                "roles are viewer, member, admin, owner and platform_admin",
-            ));
-        }
-        if self
             .routes
             .iter()
             .any(|r| !r.starts_with('/') || r.contains(char::is_whitespace))
@@ -103,49 +142,25 @@ impl MfaConfig {
     }
 }
 
-/// `[flags]`: defaults of the runtime flags that are not MFA settings. The database overrides
-/// them at run time (`PUT /v1/admin/flags/{name}`); see docs/sessions.md, "Feature flags".
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct FlagsConfig {
-    /// Default of `revocation.check_reads`.
-    pub revocation_check_reads: bool,
-    /// Default of `jit.provisioning`.
-    pub jit_provisioning: bool,
-    /// Default of `ws.revalidate_secs` (5 to 3600).
-    pub ws_revalidate_secs: u64,
-}
-
-impl Default for FlagsConfig {
-    fn default() -> Self {
-        Self {
-            revocation_check_reads: true,
-            jit_provisioning: true,
-            ws_revalidate_secs: 30,
-        }
-    }
-}
-
-impl FlagsConfig {
-    pub fn validate(&self) -> Result<(), ConfigError> {
-        if !(5..=3600).contains(&self.ws_revalidate_secs) {
-            return Err(ConfigError::setting(
-                "flags.ws_revalidate_secs",
-                "must be between 5 and 3600",
-            ));
-        }
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 #[allow(clippy::result_large_err)]
 mod tests {
     use super::super::{Profile, load};
+    use super::*;
     use figment::Jail;
 
     #[test]
-    fn mfa_and_flags_settings_come_from_the_environment() {
+    fn roles_parse() {
+        assert_eq!("owner".parse::<MfaRole>(), Ok(MfaRole::Org(Role::Owner)));
+        assert_eq!(
+            "platform_admin".parse::<MfaRole>(),
+            Ok(MfaRole::PlatformAdmin)
+        );
+        assert!("root".parse::<MfaRole>().is_err());
+    }
+
+    #[test]
+    fn mfa_settings_come_from_the_environment() {
         Jail::expect_with(|jail| {
             jail.set_env("PORTCULLIS_MFA__REQUIRED", "true");
             jail.set_env("PORTCULLIS_MFA__REQUIRED_ROLES", "owner,platform_admin");
@@ -154,30 +169,52 @@ mod tests {
             jail.set_env("PORTCULLIS_MFA__VALUES", "true");
             jail.set_env("PORTCULLIS_MFA__ACR_VALUES", "mfa");
             jail.set_env("PORTCULLIS_MFA__MAX_AGE_SECS", "300");
-            jail.set_env("PORTCULLIS_FLAGS__JIT_PROVISIONING", "false");
-            jail.set_env("PORTCULLIS_FLAGS__WS_REVALIDATE_SECS", "60");
             let c = load(Profile::Standard, None).expect("valid");
             assert!(c.mfa.required);
-            assert_eq!(c.mfa.required_roles, ["owner", "platform_admin"]);
+            assert_eq!(
+                c.mfa.required_roles,
+                [MfaRole::Org(Role::Owner), MfaRole::PlatformAdmin]
+            );
             assert_eq!(c.mfa.routes, ["/v1/orgs/{org_id}/members"]);
             assert_eq!(c.mfa.claim, "custom:mfa");
             assert_eq!(c.mfa.values, ["true"]);
             assert_eq!(c.mfa.acr_values, ["mfa"]);
             assert_eq!(c.mfa.max_age_secs, Some(300));
-            assert!(!c.flags.jit_provisioning);
-            assert_eq!(c.flags.ws_revalidate_secs, 60);
+            // `check-config` prints the roles as they were written.
+            let shown = serde_json::to_value(&c.mfa).expect("serializes");
+            assert_eq!(
+                shown["required_roles"],
+                serde_json::json!(["owner", "platform_admin"])
+            );
             Ok(())
         });
     }
 
     #[test]
-    fn invalid_mfa_and_flags_settings_are_named() {
+    fn an_unknown_role_is_refused_with_the_accepted_ones() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTCULLIS_MFA__REQUIRED_ROLES", "owner,root");
+            let e = load(Profile::Standard, None).expect_err("root is no role");
+            assert_eq!(
+                e.to_string(),
+                "invalid configuration: PORTCULLIS_MFA__REQUIRED_ROLES: roles are viewer, \
+                 member, admin, owner and platform_admin"
+            );
+            jail.clear_env();
+            jail.create_file("p.toml", "[mfa]\nrequired_roles = [\"admin\", \"root\"]\n")?;
+            let e = load(Profile::Standard, Some(std::path::Path::new("p.toml")))
+                .expect_err("root is no role");
+            assert!(
+                e.setting.starts_with("mfa.required_roles in ") && e.setting.ends_with("p.toml"),
+                "{e}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn invalid_mfa_settings_are_named() {
         let cases: &[(&str, &str, &str)] = &[
-            (
-                "PORTCULLIS_MFA__REQUIRED_ROLES",
-                "root",
-                "PORTCULLIS_MFA__REQUIRED_ROLES",
-            ),
             ("PORTCULLIS_MFA__ROUTES", "v1/me", "PORTCULLIS_MFA__ROUTES"),
             ("PORTCULLIS_MFA__CLAIM", " ", "PORTCULLIS_MFA__CLAIM"),
             (
@@ -189,16 +226,6 @@ mod tests {
                 "PORTCULLIS_MFA__MAX_AGE_SECS",
                 "0",
                 "PORTCULLIS_MFA__MAX_AGE_SECS",
-            ),
-            (
-                "PORTCULLIS_FLAGS__WS_REVALIDATE_SECS",
-                "4",
-                "PORTCULLIS_FLAGS__WS_REVALIDATE_SECS",
-            ),
-            (
-                "PORTCULLIS_FLAGS__WS_REVALIDATE_SECS",
-                "3601",
-                "PORTCULLIS_FLAGS__WS_REVALIDATE_SECS",
             ),
         ];
         for (var, value, expected) in cases {

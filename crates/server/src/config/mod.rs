@@ -2,18 +2,27 @@
 //! `PORTCULLIS_*` environment variables with `__` for nesting. The setting names are part of
 //! the operator contract (docs/configuration.md) and must not change.
 
+mod auth;
 mod cluster;
+mod database;
 mod error;
+mod flags;
 mod http;
 mod list;
 mod mfa;
+mod rate_limit;
 mod secret;
+mod secret_file;
 mod ws;
 
+pub use auth::{AuthConfig, AuthProvider, AuthSettings};
 pub use cluster::{ClusterConfig, ClusterSecret};
+pub use database::{DEFAULT_DATABASE_URL, DatabaseConfig};
 pub use error::ConfigError;
+pub use flags::{FlagsConfig, WS_REVALIDATE_SECS_RANGE};
 pub use http::HttpConfig;
-pub use mfa::{FlagsConfig, MfaConfig};
+pub use mfa::{MfaConfig, MfaRole};
+pub use rate_limit::RateLimitConfig;
 pub use secret::{DatabaseUrl, RedisUrl, SecretUrl};
 pub use ws::WsConfig;
 
@@ -75,7 +84,7 @@ impl Default for Config {
         Self {
             listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080)),
             metrics_listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9464)),
-            database_url: DatabaseUrl(SecretUrl::default_database()),
+            database_url: database::default_database_url(),
             redis_url: None,
             redis_prefix: "portcullis".into(),
             cluster_secret: None,
@@ -93,108 +102,6 @@ impl Default for Config {
             flags: FlagsConfig::default(),
             ws: WsConfig::default(),
             http: HttpConfig::default(),
-        }
-    }
-}
-
-impl SecretUrl {
-    fn default_database() -> Self {
-        Self::parse(DEFAULT_DATABASE_URL, secret::DATABASE_SCHEMES)
-            .unwrap_or_else(|_| unreachable!("the default database URL is valid"))
-    }
-}
-
-pub const DEFAULT_DATABASE_URL: &str = "sqlite://./.portcullis/portcullis.db";
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum AuthProvider {
-    Cognito,
-    Oidc,
-    Dev,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct AuthConfig {
-    /// No default: `serve` refuses to guess how tokens are verified.
-    pub provider: Option<AuthProvider>,
-    pub region: Option<String>,
-    pub user_pool_id: Option<String>,
-    pub issuer: Option<String>,
-    #[serde(deserialize_with = "list::comma_list")]
-    pub client_ids: Vec<String>,
-    #[serde(deserialize_with = "list::comma_list")]
-    pub audiences: Vec<String>,
-    pub allow_http_issuer: bool,
-    pub admin_group: String,
-    /// Signature algorithms accepted from the issuer: `RS256` (the default, what Cognito uses)
-    /// and, opted into, `ES256`. `none` and HMAC algorithms cannot be configured at all.
-    #[serde(deserialize_with = "list::comma_list")]
-    pub algorithms: Vec<String>,
-    /// Clock skew tolerated on `exp`, `nbf` and `iat`.
-    pub leeway_secs: u64,
-    /// Longest accepted token lifetime (`exp - iat`).
-    pub max_token_lifetime_secs: u64,
-    /// How long a logged-out refresh session (`origin_jti`) stays refused. Set it to at least
-    /// the refresh-token lifetime of the pool's app clients: past it, access tokens refreshed
-    /// from a logged-out session would be accepted again.
-    pub session_revocation_days: u32,
-}
-
-impl Default for AuthConfig {
-    fn default() -> Self {
-        Self {
-            provider: None,
-            region: None,
-            user_pool_id: None,
-            issuer: None,
-            client_ids: Vec::new(),
-            audiences: Vec::new(),
-            allow_http_issuer: false,
-            admin_group: "portcullis-admin".into(),
-            algorithms: vec!["RS256".into()],
-            leeway_secs: 30,
-            max_token_lifetime_secs: 24 * 60 * 60,
-            session_revocation_days: 30,
-        }
-    }
-}
-
-/// Sustained requests per second; `0` turns a limit off. The defaults leave room for a busy
-/// single-page app (bursts of parallel calls) while stopping a single client from flooding
-/// the token verifier or the database.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct RateLimitConfig {
-    /// Before authentication, per client IP: also bounds the cost of garbage tokens.
-    pub per_ip: u32,
-    /// After authentication, per user.
-    pub per_user: u32,
-}
-
-impl Default for RateLimitConfig {
-    fn default() -> Self {
-        Self {
-            per_ip: 50,
-            per_user: 20,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct DatabaseConfig {
-    pub max_connections: u32,
-    /// How long a query waits for a pooled connection before the request fails with 503.
-    pub acquire_timeout_secs: u64,
-}
-
-impl Default for DatabaseConfig {
-    fn default() -> Self {
-        Self {
-            max_connections: 10,
-            acquire_timeout_secs: 3,
         }
     }
 }
@@ -217,10 +124,7 @@ impl Config {
     }
 
     pub fn connect_options(&self) -> portcullis_store::ConnectOptions {
-        portcullis_store::ConnectOptions {
-            max_connections: self.database.max_connections,
-            acquire_timeout: Duration::from_secs(self.database.acquire_timeout_secs),
-        }
+        self.database.connect_options()
     }
 
     /// Checks that hold for every subcommand, after deserialization has checked each value.
@@ -243,24 +147,6 @@ impl Config {
                 return Err(ConfigError::setting(name, "must be at least 1"));
             }
         }
-        if self.auth.algorithms.is_empty()
-            || self
-                .auth
-                .algorithms
-                .iter()
-                .any(|a| portcullis_auth::keys::Alg::from_name(a).is_none())
-        {
-            return Err(ConfigError::setting(
-                "auth.algorithms",
-                "must list RS256 and/or ES256",
-            ));
-        }
-        if self.database.max_connections == 0 {
-            return Err(ConfigError::setting(
-                "database.max_connections",
-                "must be at least 1",
-            ));
-        }
         if self.redis_url.is_some() && self.cluster_secret.is_none() {
             return Err(ConfigError::setting(
                 "cluster_secret",
@@ -268,19 +154,8 @@ impl Config {
                  (at least 32 bytes, the same on every instance)",
             ));
         }
-        // An empty group would make every token listing an empty group a platform admin.
-        if self.auth.admin_group.trim().is_empty() {
-            return Err(ConfigError::setting(
-                "auth.admin_group",
-                "must name a group (platform admins are the members of that IdP group)",
-            ));
-        }
-        if !(1..=3650).contains(&self.auth.session_revocation_days) {
-            return Err(ConfigError::setting(
-                "auth.session_revocation_days",
-                "must be between 1 and 3650",
-            ));
-        }
+        self.auth.validate()?;
+        self.database.validate()?;
         self.cluster.validate()?;
         self.mfa.validate()?;
         self.flags.validate()?;
@@ -289,65 +164,11 @@ impl Config {
         Ok(())
     }
 
-    /// An explicit issuer must be https, or loopback http with `allow_http_issuer`.
-    fn check_issuer_url(&self) -> Result<(), ConfigError> {
-        match &self.auth.issuer {
-            Some(url) => {
-                portcullis_auth::provider::check_issuer_url(url, self.auth.allow_http_issuer)
-                    .map_err(|why| ConfigError::setting("auth.issuer", why))
-            }
-            None => Ok(()),
-        }
-    }
-
     /// What `serve` needs on top of `validate`: a provider, and the settings that provider
     /// cannot work without.
-    pub fn validate_for_serve(&self) -> Result<(), ConfigError> {
+    pub fn validate_for_serve(&self) -> Result<AuthSettings, ConfigError> {
         self.validate()?;
-        let a = &self.auth;
-        match a.provider {
-            None => Err(ConfigError::setting(
-                "auth.provider",
-                "`serve` needs an auth provider: set PORTCULLIS_AUTH__PROVIDER to cognito or oidc \
-                 (or run `portcullis dev` for local development)",
-            )),
-            Some(AuthProvider::Cognito) => {
-                self.check_issuer_url()?;
-                if a.issuer.is_none() && a.region.is_none() {
-                    return Err(ConfigError::setting(
-                        "auth.region",
-                        "required for cognito unless auth.issuer is set",
-                    ));
-                }
-                if a.issuer.is_none() && a.user_pool_id.is_none() {
-                    return Err(ConfigError::setting(
-                        "auth.user_pool_id",
-                        "required for cognito unless auth.issuer is set",
-                    ));
-                }
-                if a.client_ids.is_empty() {
-                    return Err(ConfigError::setting(
-                        "auth.client_ids",
-                        "cognito needs at least one accepted app client id",
-                    ));
-                }
-                Ok(())
-            }
-            Some(AuthProvider::Oidc) => {
-                if a.issuer.is_none() {
-                    return Err(ConfigError::setting("auth.issuer", "required for oidc"));
-                }
-                self.check_issuer_url()?;
-                if a.audiences.is_empty() {
-                    return Err(ConfigError::setting(
-                        "auth.audiences",
-                        "oidc needs at least one accepted audience",
-                    ));
-                }
-                Ok(())
-            }
-            Some(AuthProvider::Dev) => Ok(()),
-        }
+        self.auth.resolve()
     }
 }
 
@@ -383,11 +204,9 @@ pub fn base_figment(profile: Profile, file: Option<&Path>) -> Result<Figment, Co
 /// `PORTCULLIS_*` variables, `__` for nesting. Only known top-level settings are read: the
 /// prefix is shared with variables that are not settings (`PORTCULLIS_LOG`,
 /// `PORTCULLIS_TEST_DATABASE_URL`), so an unknown top-level name is ignored, while a typo inside
-/// a section (`PORTCULLIS_AUTH__PROVDER`) is reported.
+/// a section (`PORTCULLIS_AUTH__PROVDER`) is reported. The `*_FILE` variables of the secrets
+/// are not settings either: `load` reads them on top of this provider.
 pub fn env_provider() -> Env {
-    // Only variables naming a real top-level setting are read: `PORTCULLIS_LOG` and the test
-    // suites' `PORTCULLIS_TEST_*` share the prefix. The names come from the settings struct
-    // itself, so a new setting can never be forgotten here.
     let keys = top_level_keys();
     Env::prefixed(ENV_PREFIX).split("__").filter(move |key| {
         let top = key.as_str().split('.').next().unwrap_or_default();
@@ -395,6 +214,7 @@ pub fn env_provider() -> Env {
     })
 }
 
+/// Taken from the settings struct itself, so a new setting cannot be forgotten here.
 fn top_level_keys() -> Vec<String> {
     match serde_json::to_value(Config::default()) {
         Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
@@ -416,9 +236,12 @@ pub fn from_figment(fig: &Figment) -> Result<Config, ConfigError> {
     Ok(cfg)
 }
 
-/// Defaults, file, then the process environment.
+/// Defaults, file, then the process environment (with the secrets named by `*_FILE`).
 pub fn load(profile: Profile, file: Option<&Path>) -> Result<Config, ConfigError> {
-    let fig = base_figment(profile, file)?.merge(env_provider());
+    let fig = secret_file::secret_files()?.into_iter().fold(
+        base_figment(profile, file)?.merge(env_provider()),
+        |fig, secret| fig.merge(secret),
+    );
     from_figment(&fig)
 }
 
@@ -529,39 +352,6 @@ mod tests {
     }
 
     #[test]
-    fn serve_refuses_a_plain_http_issuer() {
-        Jail::expect_with(|jail| {
-            jail.set_env("PORTCULLIS_AUTH__PROVIDER", "oidc");
-            jail.set_env("PORTCULLIS_AUTH__AUDIENCES", "api");
-            jail.set_env("PORTCULLIS_AUTH__ISSUER", "http://idp.example");
-            let c = load_in_jail(Profile::Standard, None).expect("loads");
-            let e = c
-                .validate_for_serve()
-                .expect_err("http issuer refused")
-                .to_string();
-            assert!(e.contains("PORTCULLIS_AUTH__ISSUER"), "{e}");
-            // Loopback http only with the explicit opt-in.
-            jail.set_env("PORTCULLIS_AUTH__ISSUER", "http://127.0.0.1:9000");
-            let c = load_in_jail(Profile::Standard, None).expect("loads");
-            assert!(c.validate_for_serve().is_err());
-            jail.set_env("PORTCULLIS_AUTH__ALLOW_HTTP_ISSUER", "true");
-            let c = load_in_jail(Profile::Standard, None).expect("loads");
-            assert!(c.validate_for_serve().is_ok());
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn numeric_client_id_from_env_stays_text() {
-        Jail::expect_with(|jail| {
-            jail.set_env("PORTCULLIS_AUTH__CLIENT_IDS", "12345");
-            let c = load_in_jail(Profile::Standard, None).expect("valid");
-            assert_eq!(c.auth.client_ids, ["12345"]);
-            Ok(())
-        });
-    }
-
-    #[test]
     fn invalid_values_name_the_setting() {
         let cases: &[(&str, &str, &str)] = &[
             (
@@ -635,20 +425,6 @@ mod tests {
     }
 
     #[test]
-    fn serve_requires_a_provider_and_its_settings() {
-        let mut c = Config::default();
-        let e = c.validate_for_serve().expect_err("no provider");
-        assert!(e.to_string().contains("PORTCULLIS_AUTH__PROVIDER"), "{e}");
-        c.auth.provider = Some(AuthProvider::Cognito);
-        let e = c.validate_for_serve().expect_err("no pool");
-        assert!(e.to_string().contains("PORTCULLIS_AUTH__REGION"), "{e}");
-        c.auth.region = Some("eu-west-1".into());
-        c.auth.user_pool_id = Some("eu-west-1_abc".into());
-        c.auth.client_ids = vec!["client".into()];
-        c.validate_for_serve().expect("complete cognito config");
-    }
-
-    #[test]
     fn debug_and_serialized_output_hide_passwords() {
         Jail::expect_with(|jail| {
             jail.set_env(
@@ -700,16 +476,6 @@ mod tests {
             jail.set_env("PORTCULLIS_CLUSTER__SYNC_INTERVAL_MS", "0");
             let e = load_in_jail(Profile::Standard, None).expect_err("interval");
             assert_eq!(e.setting, "PORTCULLIS_CLUSTER__SYNC_INTERVAL_MS");
-            Ok(())
-        });
-    }
-
-    #[test]
-    fn an_empty_admin_group_is_refused() {
-        Jail::expect_with(|jail| {
-            jail.set_env("PORTCULLIS_AUTH__ADMIN_GROUP", " ");
-            let e = load_in_jail(Profile::Standard, None).expect_err("empty group");
-            assert_eq!(e.setting, "PORTCULLIS_AUTH__ADMIN_GROUP");
             Ok(())
         });
     }

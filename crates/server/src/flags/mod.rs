@@ -14,8 +14,7 @@
 
 pub mod registry;
 
-use crate::config::Config;
-use crate::mfa::MfaRole;
+use crate::config::{Config, MfaRole};
 use portcullis_store::{Flag, OrgId, Store, StoreError};
 use registry::FlagDef;
 use serde_json::Value;
@@ -41,12 +40,7 @@ impl Snapshot {
         Self {
             mfa_required: config.mfa.required,
             mfa_required_orgs: HashMap::new(),
-            mfa_required_roles: config
-                .mfa
-                .required_roles
-                .iter()
-                .filter_map(|r| r.parse().ok())
-                .collect(),
+            mfa_required_roles: config.mfa.required_roles.clone(),
             revocation_check_reads: config.flags.revocation_check_reads,
             jit_provisioning: config.flags.jit_provisioning,
             ws_revalidate_secs: config.flags.ws_revalidate_secs,
@@ -85,7 +79,11 @@ impl Snapshot {
                 self.mfa_required = value.as_bool().unwrap_or(self.mfa_required);
             }
             (registry::MFA_REQUIRED_ROLES, None) => {
-                self.mfa_required_roles = strings(value).filter_map(|r| r.parse().ok()).collect();
+                // All or nothing: a list with one role this build does not know is not the
+                // list that was set.
+                if let Ok(roles) = strings(value).map(str::parse).collect() {
+                    self.mfa_required_roles = roles;
+                }
             }
             (registry::REVOCATION_CHECK_READS, None) => {
                 self.revocation_check_reads =
@@ -128,20 +126,11 @@ struct Inner {
     reloading: tokio::sync::Mutex<()>,
 }
 
-/// The client ids the verifier accepts, as `auth::build` decides them: the configured list, or
-/// the dev issuer's default client for `dev` with none configured.
-fn configured_clients(config: &Config) -> Vec<String> {
-    let mut clients = config.auth.client_ids.clone();
-    if clients.is_empty() && config.auth.provider == Some(crate::config::AuthProvider::Dev) {
-        clients.push(portcullis_dev_issuer::DEFAULT_CLIENT_ID.to_owned());
-    }
-    clients
-}
-
 impl Flags {
-    /// Defaults only, until [`Flags::reload`] has read the database.
-    pub fn new(config: &Config) -> Self {
-        let configured_clients = configured_clients(config);
+    /// Defaults only, until [`Flags::reload`] has read the database. `accepted_clients` are
+    /// those of the resolved auth settings, which the `auth.client_ids` flag may narrow.
+    pub fn new(config: &Config, accepted_clients: &[String]) -> Self {
+        let configured_clients = accepted_clients.to_vec();
         let defaults = Snapshot::defaults(config, &configured_clients);
         Self {
             inner: Arc::new(Inner {
@@ -289,9 +278,7 @@ mod tests {
     }
 
     fn flags() -> Flags {
-        let mut c = Config::default();
-        c.auth.client_ids = vec!["a".into(), "b".into()];
-        Flags::new(&c)
+        Flags::new(&Config::default(), &["a".into(), "b".into()])
     }
 
     #[test]
@@ -335,6 +322,20 @@ mod tests {
         assert!(!f.mfa_required(Some(org)));
         assert!(f.client_accepted(Some("b")) && !f.client_accepted(Some("a")));
         assert!(!f.client_accepted(None));
+    }
+
+    #[test]
+    fn oidc_has_no_client_ids_to_narrow() {
+        let mut c = Config::default();
+        c.auth.provider = Some(crate::config::AuthProvider::Oidc);
+        c.auth.issuer = Some("https://idp.example".into());
+        c.auth.audiences = vec!["api".into()];
+        c.auth.client_ids = vec!["a".into()];
+        let settings = c.auth.resolve().expect("valid");
+        let f = Flags::new(&c, settings.accepted_clients());
+        let def = registry::lookup(registry::AUTH_CLIENT_IDS).expect("registered");
+        assert!(f.check(def, None, &json!(["a"])).is_err());
+        assert!(f.client_accepted(None), "OIDC tokens carry no client id");
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! here cannot be set (404), and a value is checked against its flag's type before it reaches
 //! the database (422).
 
-use crate::mfa::MfaRole;
+use crate::config::MfaRole;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -12,6 +12,9 @@ pub const REVOCATION_CHECK_READS: &str = "revocation.check_reads";
 pub const JIT_PROVISIONING: &str = "jit.provisioning";
 pub const WS_REVALIDATE_SECS: &str = "ws.revalidate_secs";
 pub const AUTH_CLIENT_IDS: &str = "auth.client_ids";
+
+/// Inclusive bounds of `ws.revalidate_secs`; defined with the configured default they bound.
+pub use crate::config::WS_REVALIDATE_SECS_RANGE;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -88,7 +91,7 @@ pub const REGISTRY: &[FlagDef] = &[
         name: WS_REVALIDATE_SECS,
         ty: FlagType::Integer,
         scope: FlagScope::Global,
-        range: Some((5, 3600)),
+        range: Some(WS_REVALIDATE_SECS_RANGE),
         description: "How often each WebSocket re-validates its token, in seconds.",
     },
 ];

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use portcullis_auth::Rejection;
 use portcullis_auth::bearer::challenge;
 use portcullis_store::StoreError;
+use std::borrow::Borrow;
 use std::error::Error as StdError;
 
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -183,15 +184,24 @@ impl From<crate::mfa::StepUp> for ApiError {
 impl ApiError {
     /// A store error shared by several waiters of one cache load.
     pub fn from_shared_store_error(e: std::sync::Arc<StoreError>) -> Self {
-        match &*e {
-            StoreError::NotFound => Self::NotFound,
-            StoreError::Forbidden(_) => Self::Forbidden,
-            StoreError::Conflict(why) => Self::Conflict(why),
-            StoreError::VersionMismatch { .. } => Self::PreconditionFailed,
-            StoreError::Invalid(why) => Self::Unprocessable(why),
-            StoreError::Unavailable(_) => Self::Unavailable(Box::new(SharedCause(e))),
-            StoreError::Internal(_) => Self::Internal(Box::new(SharedCause(e))),
-        }
+        classify(SharedCause(e))
+    }
+}
+
+/// What a store error means to the client, decided once for owned and shared errors. The
+/// error itself is kept as the cause of a 503 or 500, for the log.
+fn classify<E>(e: E) -> ApiError
+where
+    E: Borrow<StoreError> + Into<BoxError>,
+{
+    match e.borrow() {
+        StoreError::NotFound => ApiError::NotFound,
+        StoreError::Forbidden(_) => ApiError::Forbidden,
+        StoreError::Conflict(why) => ApiError::Conflict(why),
+        StoreError::VersionMismatch { .. } => ApiError::PreconditionFailed,
+        StoreError::Invalid(why) => ApiError::Unprocessable(why),
+        StoreError::Unavailable(_) => ApiError::Unavailable(e.into()),
+        StoreError::Internal(_) => ApiError::Internal(e.into()),
     }
 }
 
@@ -211,6 +221,12 @@ impl StdError for SharedCause {
     }
 }
 
+impl Borrow<StoreError> for SharedCause {
+    fn borrow(&self) -> &StoreError {
+        &self.0
+    }
+}
+
 impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
         match r {
@@ -222,15 +238,7 @@ impl From<Rejection> for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => Self::NotFound,
-            StoreError::Forbidden(_) => Self::Forbidden,
-            StoreError::Conflict(why) => Self::Conflict(why),
-            StoreError::VersionMismatch { .. } => Self::PreconditionFailed,
-            StoreError::Invalid(why) => Self::Unprocessable(why),
-            e @ StoreError::Unavailable(_) => Self::Unavailable(Box::new(e)),
-            e @ StoreError::Internal(_) => Self::Internal(Box::new(e)),
-        }
+        classify(e)
     }
 }
 
@@ -238,9 +246,8 @@ impl From<StoreError> for ApiError {
 mod tests {
     use super::*;
 
-    #[test]
-    fn store_errors_map_to_statuses() {
-        let cases = [
+    fn store_errors() -> [(StoreError, u16); 7] {
+        [
             (StoreError::NotFound, 404),
             (StoreError::Forbidden("role"), 403),
             (StoreError::Conflict("dup"), 409),
@@ -248,9 +255,27 @@ mod tests {
             (StoreError::Invalid("bad"), 422),
             (StoreError::unavailable("down"), 503),
             (StoreError::internal("boom"), 500),
-        ];
-        for (e, status) in cases {
+        ]
+    }
+
+    #[test]
+    fn store_errors_map_to_statuses() {
+        for (e, status) in store_errors() {
             assert_eq!(ApiError::from(e).status().as_u16(), status);
+        }
+    }
+
+    #[test]
+    fn shared_store_errors_map_and_log_like_owned_ones() {
+        let logged = |e: &ApiError| match e {
+            ApiError::Unavailable(cause) | ApiError::Internal(cause) => Some(chain(cause.as_ref())),
+            _ => None,
+        };
+        for ((owned, status), (shared, _)) in store_errors().into_iter().zip(store_errors()) {
+            let owned = ApiError::from(owned);
+            let shared = ApiError::from_shared_store_error(std::sync::Arc::new(shared));
+            assert_eq!(shared.status().as_u16(), status);
+            assert_eq!(logged(&shared), logged(&owned));
         }
     }
 

@@ -1,6 +1,6 @@
 //! The list envelope every list endpoint answers with, and the page parameters they share.
 
-use super::cursor;
+use super::cursor::{self, Scope};
 use super::error::ApiError;
 use portcullis_store::page::DEFAULT_PAGE_SIZE;
 use portcullis_store::{Page, PageRequest};
@@ -19,7 +19,7 @@ pub struct List<T> {
 pub fn id_page(
     page_size: Option<u32>,
     cursor: Option<&str>,
-    scope: &str,
+    scope: &Scope,
 ) -> Result<PageRequest, ApiError> {
     let after = cursor.map(|c| cursor::decode_id(scope, c)).transpose()?;
     PageRequest::new(page_size.unwrap_or(DEFAULT_PAGE_SIZE), after).map_err(ApiError::from)
@@ -28,20 +28,20 @@ pub fn id_page(
 pub fn seq_page(
     page_size: Option<u32>,
     cursor: Option<&str>,
-    scope: &str,
+    scope: &Scope,
 ) -> Result<PageRequest<i64>, ApiError> {
     let after = cursor.map(|c| cursor::decode_seq(scope, c)).transpose()?;
     PageRequest::new(page_size.unwrap_or(DEFAULT_PAGE_SIZE), after).map_err(ApiError::from)
 }
 
-pub fn id_list<T, U>(page: Page<T>, scope: &str, f: impl Fn(T) -> U) -> List<U> {
+pub fn id_list<T, U>(page: Page<T>, scope: &Scope, f: impl Fn(T) -> U) -> List<U> {
     List {
         next_cursor: page.next.map(|k: Uuid| cursor::encode_id(scope, k)),
         items: page.items.into_iter().map(f).collect(),
     }
 }
 
-pub fn seq_list<T, U>(page: Page<T, i64>, scope: &str, f: impl Fn(T) -> U) -> List<U> {
+pub fn seq_list<T, U>(page: Page<T, i64>, scope: &Scope, f: impl Fn(T) -> U) -> List<U> {
     List {
         next_cursor: page.next.map(|k| cursor::encode_seq(scope, k)),
         items: page.items.into_iter().map(f).collect(),

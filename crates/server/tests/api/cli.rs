@@ -85,3 +85,47 @@ fn check_config_warns_when_reads_skip_the_revocation_check() {
     let o = portcullis(&["check-config", "--dev"], &[]);
     assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
 }
+
+#[test]
+fn secrets_come_from_files_and_a_bad_file_exits_2_naming_the_variable() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("db");
+    std::fs::write(&db, "postgres://app:hunter2@db/portcullis\n").expect("write");
+    let db = db.to_str().expect("utf-8 path");
+    let o = portcullis(
+        &["check-config", "--dev", "--format", "json"],
+        &[("PORTCULLIS_DATABASE_URL_FILE", db)],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("postgres://app:***@db/portcullis"), "{out}");
+    assert!(!out.contains("hunter2"), "{out}");
+
+    let missing = dir.path().join("missing");
+    let missing = missing.to_str().expect("utf-8 path");
+    let o = portcullis(
+        &["check-config", "--dev"],
+        &[("PORTCULLIS_DATABASE_URL_FILE", missing)],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("invalid configuration: PORTCULLIS_DATABASE_URL_FILE: cannot read"),
+        "{err}"
+    );
+
+    let o = portcullis(
+        &["check-config", "--dev"],
+        &[
+            ("PORTCULLIS_DATABASE_URL_FILE", db),
+            ("PORTCULLIS_DATABASE_URL", "sqlite:///srv/other.db"),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("PORTCULLIS_DATABASE_URL and PORTCULLIS_DATABASE_URL_FILE"),
+        "{err}"
+    );
+    assert!(!err.contains("hunter2"), "{err}");
+}

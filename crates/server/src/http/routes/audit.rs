@@ -1,6 +1,7 @@
 //! Reading the audit trail: one org's (admins and owners), or the whole log (platform admins).
 //! Newest first.
 
+use crate::http::cursor::Scope;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanModerate, OrgAccess, PlatformAdmin};
 use crate::http::input::Query;
@@ -63,8 +64,7 @@ async fn list(
         since: q.since,
         until: q.until,
     };
-    // Bound to the filter, so a cursor cannot be replayed against another query.
-    let scope = format!("audit:{filter:?}");
+    let scope = Scope::audit(&filter);
     let req =
         seq_page(q.page_size, q.cursor.as_deref(), &scope)?.with_max_bytes(state.page_max_bytes);
     let page = state.store.list_audit(&filter, &req).await?;

@@ -7,6 +7,7 @@
 //! taken here on earlier reads could rest on a role that a concurrent change has replaced.
 
 use crate::http::change::context;
+use crate::http::cursor::Scope;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanManageMembers, CanRead, OrgAccess};
 use crate::http::input::{Body, Query, UserPath};
@@ -80,7 +81,7 @@ pub async fn list(
     access: OrgAccess<CanRead>,
     Query(q): Query<ListMembers>,
 ) -> Result<Json<List<MemberView>>, ApiError> {
-    let scope = format!("members:{}", access.org);
+    let scope = Scope::members(access.org);
     let req = id_page(q.page_size, q.cursor.as_deref(), &scope)?;
     let page = state.store.list_members(access.org, &req).await?;
     Ok(Json(id_list(page, &scope, MemberView::from)))

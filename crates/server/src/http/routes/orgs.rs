@@ -1,6 +1,7 @@
 //! Organizations: create (the caller becomes owner), list mine, read, soft delete, restore.
 
 use crate::http::change::context;
+use crate::http::cursor::Scope;
 use crate::http::error::ApiError;
 use crate::http::extract::CallerPrincipal;
 use crate::http::guard::{CanOwn, CanRead, OrgAccess, PlatformAdmin};
@@ -104,7 +105,7 @@ pub async fn list_mine(
     CallerPrincipal(me): CallerPrincipal,
     Query(q): Query<ListOrgs>,
 ) -> Result<Json<List<OrgView>>, ApiError> {
-    let scope = format!("orgs:{}", me.user_id());
+    let scope = Scope::orgs(me.user_id());
     let req = id_page(q.page_size, q.cursor.as_deref(), &scope)?;
     let page = state.store.list_orgs_for_user(me.user_id(), &req).await?;
     Ok(Json(id_list(page, &scope, OrgView::from)))

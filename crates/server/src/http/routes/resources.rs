@@ -4,6 +4,7 @@
 
 use crate::cluster::bus::ResourceAction;
 use crate::http::change::context;
+use crate::http::cursor::Scope;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanModerate, CanRead, CanWriteOwn, OrgAccess};
 use crate::http::input::{Body, Query, ResourcePath};
@@ -62,13 +63,7 @@ pub async fn list(
     if q.include_deleted && !access.may(Action::Moderate) {
         return Err(ApiError::Forbidden);
     }
-    // The cursor is bound to the list it came from, filters included.
-    let scope = format!(
-        "resources:{}:{}:{}",
-        access.org,
-        q.kind.as_deref().unwrap_or(""),
-        q.include_deleted
-    );
+    let scope = Scope::resources(access.org, q.kind.as_deref(), q.include_deleted);
     let req =
         id_page(q.page_size, q.cursor.as_deref(), &scope)?.with_max_bytes(state.page_max_bytes);
     let filter = ResourceFilter {
