@@ -262,8 +262,8 @@ fn token(
         .auth
         .issuer
         .clone()
-        .unwrap_or_else(|| crate::auth::dev_issuer_url(config.listen));
-    let issuer = crate::auth::open_dev_issuer(&config.data_dir, &url)?;
+        .unwrap_or_else(|| crate::verifier::dev_issuer_url(config.listen));
+    let issuer = crate::verifier::open_dev_issuer(&config.data_dir, &url)?;
     let spec = crate::dev_tokens::spec(sub, groups, ttl, claims).map_err(Failure::Usage)?;
     println!("{}", issuer.mint_access(&spec));
     Ok(())

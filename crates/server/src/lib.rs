@@ -2,7 +2,6 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
-pub mod auth;
 pub mod changes;
 pub mod cli;
 pub mod cluster;
@@ -24,6 +23,7 @@ pub mod shutdown;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod verifier;
 pub mod ws;
 
 pub use config::Config;

@@ -10,7 +10,6 @@
 //! readiness follows a bounded ping, and the connection pool reconnects on its own after an
 //! outage: no restart is ever needed.
 
-use crate::auth;
 use crate::config::Config;
 use crate::database::Database;
 use crate::http::{self, HttpSettings};
@@ -19,6 +18,7 @@ use crate::metrics;
 use crate::readiness::Readiness;
 use crate::shutdown::Shutdown;
 use crate::state::AppState;
+use crate::verifier;
 use anyhow::Context;
 use axum::Router;
 use portcullis_auth::clock::{Clock, SystemClock};
@@ -66,13 +66,13 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let addr = listener.local_addr()?;
     let auth_settings = config.auth.resolve()?;
-    let auth = auth::build(config, &auth_settings, addr, Arc::clone(&clock)).await?;
+    let auth = verifier::build(config, &auth_settings, addr, Arc::clone(&clock)).await?;
     let mut background = background;
     background.extend(auth.refreshers);
     let dev_issuer = auth.dev_issuer.clone();
     let dev_routes = auth.dev_issuer.as_ref().map(|i| {
         Router::new().nest(
-            auth::DEV_ISSUER_PATH,
+            verifier::DEV_ISSUER_PATH,
             portcullis_dev_issuer::router(Arc::clone(i)),
         )
     });
