@@ -5,7 +5,7 @@
 use super::Denied;
 use crate::principal::Principal;
 use crate::state::AppState;
-use portcullis_auth::{Rejection, Verified};
+use portcullis_auth::Verified;
 use std::sync::Arc;
 
 /// Whether the caller's identity may come from the principal cache.
@@ -58,9 +58,7 @@ pub async fn resolve_principal(
         token,
         platform_admin,
     };
-    if principal.identity.user.disabled_at.is_some() {
-        return Err(Denied::Rejected(Rejection::UserDisabled));
-    }
+    crate::revocation::refuse_disabled(&principal.identity.user)?;
     if check_revocation && !checked {
         state.revocations.check(&principal).await?;
     }

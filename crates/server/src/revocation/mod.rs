@@ -136,10 +136,7 @@ impl Revocations {
         if cutoff.is_some_and(|t| self.started_before(claims, t)) {
             return Err(Refusal::Rejected(Rejection::Revoked));
         }
-        if user.disabled_at.is_some() {
-            return Err(Refusal::Rejected(Rejection::UserDisabled));
-        }
-        Ok(())
+        refuse_disabled(user).map_err(Refusal::Rejected)
     }
 
     /// Whether the token's session started before `cutoff`, allowing for an issuer whose clock
@@ -203,6 +200,14 @@ impl Revocations {
             .await?;
         self.inner.changes.committed().await;
         Ok(user)
+    }
+}
+
+/// A disabled user is refused on every route, whatever their tokens say.
+pub fn refuse_disabled(user: &User) -> Result<(), Rejection> {
+    match user.disabled_at {
+        Some(_) => Err(Rejection::UserDisabled),
+        None => Ok(()),
     }
 }
 
