@@ -40,8 +40,9 @@ impl Changes {
         self.bus.subscribe()
     }
 
-    /// Ready to serve as far as the bus goes: no Redis, or Redis reached once.
+    /// Ready to serve as far as the cluster goes: Redis (if any) reached once, and the view of
+    /// security changes current once.
     pub fn ready(&self) -> bool {
-        self.bus.ready()
+        self.bus.ready() && self.sync.live_once()
     }
 }

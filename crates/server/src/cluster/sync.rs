@@ -53,6 +53,8 @@ pub struct ClusterSync {
     caught_up_link: AtomicU64,
     epoch: Instant,
     running: tokio::sync::Mutex<()>,
+    /// Set by the first catch-up that made the view trusted; readiness waits for it.
+    live_once: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -87,6 +89,7 @@ impl ClusterSync {
             caught_up_link: AtomicU64::new(0),
             epoch: Instant::now(),
             running: tokio::sync::Mutex::new(()),
+            live_once: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -106,6 +109,13 @@ impl ClusterSync {
             Some(0) => false,
             Some(generation) => self.caught_up_link.load(Ordering::Acquire) == generation,
         }
+    }
+
+    /// Whether the view has been current at least once (with Redis: caught up after the
+    /// subscription came up). Until then the instance is not ready: it would send every check
+    /// to the database. A later loss does not make it unready; it falls back instead.
+    pub fn live_once(&self) -> bool {
+        self.live_once.load(Ordering::Acquire)
     }
 
     /// The highest audit sequence applied here (-1 before the first load).
@@ -141,6 +151,9 @@ impl ClusterSync {
                 self.caught_up_link.store(link, Ordering::Release);
                 let until = started + (self.interval + MARGIN).as_millis() as u64;
                 self.fresh_until.store(until, Ordering::Release);
+                if self.trusted() {
+                    self.live_once.store(true, Ordering::Release);
+                }
                 crate::metrics::cluster_synced(Some(self.applied()));
             }
             Err(e) => {

@@ -44,7 +44,9 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiErr
         ));
     }
     if !state.changes.ready() {
-        return Err(ApiError::unavailable("Redis has not been reached yet"));
+        return Err(ApiError::unavailable(
+            "Redis has not been reached, or security changes not caught up, yet",
+        ));
     }
     // Live: the in-memory view is current (caught up within the sync interval, and after the
     // Redis subscription came up); fallback: every check goes to the database until it is.
