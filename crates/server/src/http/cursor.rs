@@ -7,6 +7,7 @@
 //! filters by org and permission regardless of the cursor.
 
 use super::error::ApiError;
+use super::input::{invalid_parameter, rules};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
@@ -38,7 +39,7 @@ fn encode(scope: &str, position: &[u8]) -> String {
 }
 
 fn decode<const N: usize>(scope: &str, cursor: &str) -> Result<[u8; N], ApiError> {
-    let bad = || ApiError::Unprocessable("invalid cursor");
+    let bad = || invalid_parameter("cursor", rules::CURSOR);
     if cursor.len() > 64 {
         return Err(bad());
     }

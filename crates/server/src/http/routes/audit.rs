@@ -3,7 +3,7 @@
 
 use crate::http::error::ApiError;
 use crate::http::guard::{CanModerate, OrgAccess, PlatformAdmin};
-use crate::http::input::Query;
+use crate::http::input::{Query, invalid_parameter, rules};
 use crate::http::openapi as doc;
 use crate::http::page::{List, seq_list, seq_page};
 use crate::state::AppState;
@@ -35,6 +35,17 @@ pub struct AuditQuery {
     /// Global log only: one org's rows.
     pub org_id: Option<OrgId>,
 }
+
+rules!(AuditQuery {
+    action: rules::TEXT,
+    resource_id: rules::TEXT,
+    actor: rules::USER_ID,
+    since: rules::TIME,
+    until: rules::TIME,
+    page_size: rules::PAGE_SIZE,
+    cursor: rules::CURSOR,
+    org_id: rules::ORG_ID,
+});
 
 /// The query parameters of the org log: those of [`AuditQuery`] but `org_id`.
 #[derive(Debug)]
@@ -85,8 +96,9 @@ pub async fn for_org(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<List<AuditEntry>>, ApiError> {
     if q.org_id.is_some() {
-        return Err(ApiError::Unprocessable(
-            "org_id is only a filter of the global log",
+        return Err(invalid_parameter(
+            "org_id",
+            "is only a filter of the global log (/v1/admin/audit)",
         ));
     }
     list(&state, Some(access.org), q).await
