@@ -3,7 +3,7 @@
 //! One test per route with a body and per query parameter; each sends a value that no rule
 //! allows and checks that the value appears nowhere in the answer.
 
-use crate::support::{Caller, TestApp, assert_problem};
+use crate::support::{Caller, TestApp, assert_problem, postgres_admin_url};
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
@@ -360,6 +360,48 @@ async fn a_bad_cursor_is_named() {
 }
 
 #[tokio::test]
+async fn a_kind_filter_with_nul_is_named() {
+    let app = TestApp::sqlite().start().await;
+    let (alice, org) = with_org(&app).await;
+    let res = alice
+        .get(&format!("/v1/orgs/{org}/resources?kind=secret%00kind"))
+        .send()
+        .await;
+    one(
+        &errors(res, 422, "secret").await,
+        "parameter",
+        "kind",
+        "NUL",
+    );
+}
+
+/// PostgreSQL cannot hold NUL in text: a filter with one used to be a database error (500).
+#[tokio::test]
+async fn text_filters_with_nul_are_422_on_postgres() {
+    let Some(admin) = postgres_admin_url() else {
+        return;
+    };
+    let app = TestApp::postgres(&admin).start().await;
+    let (alice, org) = with_org(&app).await;
+    for (name, path) in [
+        ("kind", format!("/v1/orgs/{org}/resources?kind=a%00b")),
+        ("action", format!("/v1/orgs/{org}/audit?action=a%00b")),
+        (
+            "resource_id",
+            format!("/v1/orgs/{org}/audit?resource_id=a%00b"),
+        ),
+    ] {
+        let res = alice.get(&path).send().await;
+        one(
+            &errors(res, 422, "a\\u0000b").await,
+            "parameter",
+            name,
+            "NUL",
+        );
+    }
+}
+
+#[tokio::test]
 async fn include_deleted_is_named() {
     let app = TestApp::sqlite().start().await;
     let (alice, org) = with_org(&app).await;
@@ -393,6 +435,38 @@ async fn since_and_until_are_named() {
             "RFC 3339",
         );
     }
+}
+
+#[tokio::test]
+async fn action_filter_is_named() {
+    let app = TestApp::sqlite().start().await;
+    let (alice, org) = with_org(&app).await;
+    let res = alice
+        .get(&format!("/v1/orgs/{org}/audit?action=secret%00action"))
+        .send()
+        .await;
+    one(
+        &errors(res, 422, "secret").await,
+        "parameter",
+        "action",
+        "NUL",
+    );
+}
+
+#[tokio::test]
+async fn resource_id_filter_is_named() {
+    let app = TestApp::sqlite().start().await;
+    let (alice, org) = with_org(&app).await;
+    let res = alice
+        .get(&format!("/v1/orgs/{org}/audit?resource_id=secret%00rid"))
+        .send()
+        .await;
+    one(
+        &errors(res, 422, "secret").await,
+        "parameter",
+        "resource_id",
+        "NUL",
+    );
 }
 
 #[tokio::test]

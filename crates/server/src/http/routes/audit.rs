@@ -66,6 +66,15 @@ async fn list(
     org: Option<OrgId>,
     q: AuditQuery,
 ) -> Result<Json<List<AuditEntry>>, ApiError> {
+    // PostgreSQL cannot compare text holding NUL; no stored action or object id holds one.
+    for (name, value) in [("action", &q.action), ("resource_id", &q.resource_id)] {
+        if value
+            .as_deref()
+            .is_some_and(|v| portcullis_store::validate::text(v).is_err())
+        {
+            return Err(invalid_parameter(name, rules::TEXT));
+        }
+    }
     let filter = AuditFilter {
         org_id: org,
         action: q.action,

@@ -6,7 +6,7 @@ use crate::cluster::bus::ResourceAction;
 use crate::http::change::context;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanModerate, CanRead, CanWriteOwn, OrgAccess};
-use crate::http::input::{Body, Query, ResourcePath, rules};
+use crate::http::input::{Body, Query, ResourcePath, invalid_parameter, rules};
 use crate::http::openapi as doc;
 use crate::http::page::{List, id_list, id_page};
 use crate::http::problem::FieldError;
@@ -67,6 +67,11 @@ pub async fn list(
     access: OrgAccess<CanRead>,
     Query(q): Query<ListResources>,
 ) -> Result<Json<List<Resource>>, ApiError> {
+    if let Some(kind) = &q.kind {
+        // PostgreSQL cannot compare text holding NUL; no stored kind holds one anyway.
+        portcullis_store::validate::text(kind)
+            .map_err(|_| invalid_parameter("kind", rules::TEXT))?;
+    }
     if q.include_deleted && !access.may(Action::Moderate) {
         return Err(ApiError::Forbidden);
     }
