@@ -7,6 +7,7 @@
 //! filters by org and permission regardless of the cursor.
 
 use super::error::ApiError;
+use super::input::{invalid_parameter, rules};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis_store::{AuditFilter, OrgId, UserId};
@@ -87,7 +88,7 @@ fn encode(scope: &Scope, position: &[u8]) -> String {
 }
 
 fn decode<const N: usize>(scope: &Scope, cursor: &str) -> Result<[u8; N], ApiError> {
-    let bad = || ApiError::Unprocessable("invalid cursor");
+    let bad = || invalid_parameter("cursor", rules::CURSOR);
     if cursor.len() > 64 {
         return Err(bad());
     }

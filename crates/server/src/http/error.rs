@@ -46,13 +46,13 @@ pub enum ApiError {
     UnsupportedMediaType,
     #[error("unprocessable: {0}")]
     Unprocessable(&'static str),
-    /// 422 naming the body field at fault (a JSON pointer such as `/sub`) and the rule it
-    /// breaks; both are fixed text, sent to the client as `errors`.
-    #[error("invalid field {pointer}: {detail}")]
-    InvalidField {
-        pointer: &'static str,
-        detail: &'static str,
-    },
+    /// 400 naming what could not be read (a path parameter, a header, the body as a whole);
+    /// sent to the client as `errors`.
+    #[error("malformed: {0:?}")]
+    Malformed(Vec<FieldError>),
+    /// 422 naming each field at fault and the rule it breaks; sent to the client as `errors`.
+    #[error("invalid: {0:?}")]
+    Invalid(Vec<FieldError>),
     #[error("rate limited")]
     RateLimited { retry_after_secs: u64 },
     #[error("unavailable: {0}")]
@@ -72,7 +72,7 @@ impl ApiError {
 
     pub fn status(&self) -> StatusCode {
         match self {
-            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::BadRequest(_) | Self::Malformed(_) => StatusCode::BAD_REQUEST,
             Self::Unauthorized(_) | Self::StepUp(_) => StatusCode::UNAUTHORIZED,
             Self::InsufficientScope => StatusCode::FORBIDDEN,
             Self::Forbidden | Self::ForbiddenBy(_) => StatusCode::FORBIDDEN,
@@ -81,7 +81,7 @@ impl ApiError {
             Self::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unprocessable(_) | Self::InvalidField { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unprocessable(_) | Self::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -132,8 +132,8 @@ impl IntoResponse for ApiError {
         let mut problem = Problem::new(self.status());
         match &self {
             Self::ForbiddenBy(detail) => problem = problem.with_detail(detail),
-            Self::InvalidField { pointer, detail } => {
-                problem = problem.with_errors(vec![FieldError { pointer, detail }]);
+            Self::Malformed(errors) | Self::Invalid(errors) => {
+                problem = problem.with_errors(errors.clone());
             }
             _ => {}
         }

@@ -213,11 +213,59 @@ pub fn problem_schema() -> Schema {
                 )))
                 .description(Some("The `x-request-id` of the response.")),
         )
+        .property(
+            "errors",
+            utoipa::openapi::schema::ArrayBuilder::new()
+                .items(RefOr::T(field_error_schema()))
+                .min_items(Some(1))
+                .description(Some(
+                    "In a 400 or 422 caused by the client: each field at fault and the rule it \
+                     breaks. Never the value.",
+                )),
+        )
         .required("type")
         .required("title")
         .required("status")
         .required("detail")
         .required("request_id")
+        .into()
+}
+
+/// `{"pointer", "detail"}` for a body field, `{"parameter", "detail"}` for a query or path
+/// parameter or a header ([`super::problem::FieldError`]).
+fn field_error_schema() -> Schema {
+    let by = |name: &str, description: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .property(
+                name,
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(description)),
+            )
+            .property(
+                "detail",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(
+                        "The rule the field breaks, e.g. `must be between 1 and 100`.",
+                    )),
+            )
+            .required(name)
+            .required("detail")
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::<Schema>::FreeForm(false),
+            ))
+    };
+    utoipa::openapi::schema::OneOfBuilder::new()
+        .item(by(
+            "pointer",
+            "A JSON pointer (RFC 6901) into the request body, e.g. `/name`; empty for the body as a whole.",
+        ))
+        .item(by(
+            "parameter",
+            "The name of a query or path parameter, or of a header, e.g. `page_size`.",
+        ))
         .into()
 }
 
@@ -254,14 +302,14 @@ macro_rules! problem_responses {
 }
 
 problem_responses! {
-    BadRequest => "Malformed request: invalid JSON, a malformed id in the path, or a bad If-Match.",
+    BadRequest => "Malformed request: invalid JSON, a malformed id in the path, or a bad If-Match; `errors` names which.",
     Forbidden => "The caller's role does not allow this action.",
     NotFound => "No such object, or one in an org the caller does not belong to, or one that was deleted.",
     Conflict => "Conflicts with the current state (already a member; an org must keep an owner).",
     PreconditionFailed => "If-Match does not name the current version.",
     PayloadTooLarge => "The request body is over 1 MiB.",
     UnsupportedMediaType => "The request body must be application/json.",
-    UnprocessableContent => "Well-formed but invalid: unknown or missing fields, wrong types, values out of range, a bad cursor.",
+    UnprocessableContent => "Well-formed but invalid: unknown or missing fields, wrong types, values out of range, a bad cursor; `errors` names each field and its rule.",
     ServiceUnavailable => "Temporarily unavailable (database down, request timed out); retry later.",
     InternalError => "Internal error; the cause is logged under the request id.",
 }
@@ -436,5 +484,21 @@ mod tests {
         let r = &v["components"]["responses"]["Unauthorized"];
         assert!(r["content"][PROBLEM_JSON].is_object(), "{r}");
         assert!(r["headers"]["WWW-Authenticate"].is_object(), "{r}");
+    }
+
+    #[test]
+    fn problem_errors_name_a_pointer_or_a_parameter() {
+        let v: serde_json::Value = serde_json::from_slice(&DOCUMENT).expect("the document is JSON");
+        let errors = &v["components"]["schemas"]["Problem"]["properties"]["errors"];
+        let shapes = errors["items"]["oneOf"].as_array().expect("oneOf");
+        let required: Vec<_> = shapes.iter().map(|s| s["required"].clone()).collect();
+        assert_eq!(
+            required,
+            [
+                serde_json::json!(["pointer", "detail"]),
+                serde_json::json!(["parameter", "detail"])
+            ],
+            "{errors}"
+        );
     }
 }

@@ -2,6 +2,7 @@
 
 use super::cursor::{self, Scope};
 use super::error::ApiError;
+use super::input::invalid_parameter;
 use portcullis_store::page::DEFAULT_PAGE_SIZE;
 use portcullis_store::{Page, PageRequest};
 use serde::Serialize;
@@ -22,7 +23,7 @@ pub fn id_page(
     scope: &Scope,
 ) -> Result<PageRequest, ApiError> {
     let after = cursor.map(|c| cursor::decode_id(scope, c)).transpose()?;
-    PageRequest::new(page_size.unwrap_or(DEFAULT_PAGE_SIZE), after).map_err(ApiError::from)
+    PageRequest::new(page_size.unwrap_or(DEFAULT_PAGE_SIZE), after).map_err(|_| bad_page_size())
 }
 
 pub fn seq_page(
@@ -31,7 +32,12 @@ pub fn seq_page(
     scope: &Scope,
 ) -> Result<PageRequest<i64>, ApiError> {
     let after = cursor.map(|c| cursor::decode_seq(scope, c)).transpose()?;
-    PageRequest::new(page_size.unwrap_or(DEFAULT_PAGE_SIZE), after).map_err(ApiError::from)
+    PageRequest::new(page_size.unwrap_or(DEFAULT_PAGE_SIZE), after).map_err(|_| bad_page_size())
+}
+
+/// The only thing `PageRequest::new` refuses is the size.
+fn bad_page_size() -> ApiError {
+    invalid_parameter("page_size", "must be between 1 and 100")
 }
 
 pub fn id_list<T, U>(page: Page<T>, scope: &Scope, f: impl Fn(T) -> U) -> List<U> {

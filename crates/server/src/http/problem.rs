@@ -7,6 +7,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
+use serde::ser::SerializeMap;
+use std::borrow::Cow;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -20,16 +22,53 @@ pub struct Problem {
     pub status: u16,
     pub detail: &'static str,
     pub request_id: Option<String>,
-    /// The fields at fault in a 400/422, each named by a JSON pointer into the request body.
+    /// What a client got wrong in a 400/422: each field or parameter at fault and its rule.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
 }
 
-/// One field at fault: where it is and which rule it breaks, never its value.
-#[derive(Debug, Clone, Serialize)]
+/// One field at fault: where it is and which rule it breaks, never its value. A body field is
+/// named by a JSON pointer (RFC 6901) into the body, a query or path parameter or a header by
+/// its name.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub pointer: &'static str,
-    pub detail: &'static str,
+    pub at: Location,
+    pub detail: Cow<'static, str>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Location {
+    Pointer(String),
+    Parameter(String),
+}
+
+impl FieldError {
+    pub fn pointer(pointer: impl Into<String>, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            at: Location::Pointer(pointer.into()),
+            detail: detail.into(),
+        }
+    }
+
+    pub fn parameter(name: impl Into<String>, detail: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            at: Location::Parameter(name.into()),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// `{"pointer": "/name", "detail": ...}` or `{"parameter": "page_size", "detail": ...}`.
+impl Serialize for FieldError {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        match &self.at {
+            Location::Pointer(p) => map.serialize_entry("pointer", p)?,
+            Location::Parameter(p) => map.serialize_entry("parameter", p)?,
+        }
+        map.serialize_entry("detail", &self.detail)?;
+        map.end()
+    }
 }
 
 impl Problem {

@@ -8,6 +8,7 @@ mod cluster_trust;
 mod connection_limit;
 mod dev_command;
 mod errors;
+mod field_errors;
 mod flags;
 mod harness;
 mod health;

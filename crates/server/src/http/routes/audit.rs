@@ -4,7 +4,7 @@
 use crate::http::cursor::Scope;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanModerate, OrgAccess, PlatformAdmin};
-use crate::http::input::Query;
+use crate::http::input::{Query, invalid_parameter, rules};
 use crate::http::openapi as doc;
 use crate::http::page::{List, seq_list, seq_page};
 use crate::state::AppState;
@@ -37,6 +37,17 @@ pub struct AuditQuery {
     pub org_id: Option<OrgId>,
 }
 
+rules!(AuditQuery {
+    action: rules::TEXT,
+    resource_id: rules::TEXT,
+    actor: rules::USER_ID,
+    since: rules::TIME,
+    until: rules::TIME,
+    page_size: rules::PAGE_SIZE,
+    cursor: rules::CURSOR,
+    org_id: rules::ORG_ID,
+});
+
 /// The query parameters of the org log: those of [`AuditQuery`] but `org_id`.
 #[derive(Debug)]
 pub struct OrgAuditQuery;
@@ -56,6 +67,15 @@ async fn list(
     org: Option<OrgId>,
     q: AuditQuery,
 ) -> Result<Json<List<AuditEntry>>, ApiError> {
+    // PostgreSQL cannot compare text holding NUL; no stored action or object id holds one.
+    for (name, value) in [("action", &q.action), ("resource_id", &q.resource_id)] {
+        if value
+            .as_deref()
+            .is_some_and(|v| portcullis_store::validate::text(v).is_err())
+        {
+            return Err(invalid_parameter(name, rules::TEXT));
+        }
+    }
     let filter = AuditFilter {
         org_id: org,
         action: q.action,
@@ -85,8 +105,9 @@ pub async fn for_org(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<List<AuditEntry>>, ApiError> {
     if q.org_id.is_some() {
-        return Err(ApiError::Unprocessable(
-            "org_id is only a filter of the global log",
+        return Err(invalid_parameter(
+            "org_id",
+            "is only a filter of the global log (/v1/admin/audit)",
         ));
     }
     list(&state, Some(access.org), q).await

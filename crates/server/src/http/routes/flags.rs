@@ -7,7 +7,7 @@ use crate::flags::registry::{self, FlagDef, FlagScope, FlagType};
 use crate::http::change::context;
 use crate::http::error::ApiError;
 use crate::http::guard::PlatformAdmin;
-use crate::http::input::Body;
+use crate::http::input::{Body, invalid_field, rules};
 use crate::http::openapi as doc;
 use crate::state::AppState;
 use axum::Json;
@@ -127,6 +127,11 @@ pub struct SetFlag {
     pub org_id: Option<OrgId>,
 }
 
+rules!(SetFlag {
+    value: "must be of the flag's type and within its bounds (see GET /v1/admin/flags), or null",
+    org_id: "must be an org id (a UUID), or null for the global value",
+});
+
 #[derive(Debug, utoipa::IntoParams)]
 #[into_params(parameter_in = Path)]
 pub struct FlagParams {
@@ -168,11 +173,14 @@ pub async fn set(
     let value = state
         .flags
         .check(def, body.org_id, &body.value)
-        .map_err(ApiError::Unprocessable)?;
+        .map_err(|why| match def.scope {
+            FlagScope::Global if body.org_id.is_some() => invalid_field("/org_id", why),
+            _ => invalid_field("/value", why),
+        })?;
     if let Some(org) = body.org_id
         && state.store.get_org(org, false).await?.is_none()
     {
-        return Err(ApiError::Unprocessable("org_id names no live org"));
+        return Err(invalid_field("/org_id", "must name a live org"));
     }
     let key = FlagKey {
         name: def.name.to_owned(),

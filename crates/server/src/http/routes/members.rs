@@ -10,7 +10,7 @@ use crate::http::change::context;
 use crate::http::cursor::Scope;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanManageMembers, CanRead, OrgAccess};
-use crate::http::input::{Body, Query, UserPath};
+use crate::http::input::{Body, Query, UserPath, invalid_field, rules};
 use crate::http::openapi as doc;
 use crate::http::page::{List, id_list, id_page};
 use crate::state::AppState;
@@ -69,6 +69,11 @@ pub struct ListMembers {
     pub cursor: Option<String>,
 }
 
+rules!(ListMembers {
+    page_size: rules::PAGE_SIZE,
+    cursor: rules::CURSOR,
+});
+
 #[utoipa::path(get, path = "/v1/orgs/{org_id}/members", tag = "members", params(doc::OrgParams, ListMembers),
     responses(
         (status = 200, description = "The org's members.", body = doc::MemberList),
@@ -97,6 +102,12 @@ pub struct AddMember {
     pub role: Role,
 }
 
+rules!(AddMember {
+    sub: rules::SUB,
+    user_id: rules::USER_ID,
+    role: rules::ROLE,
+});
+
 #[utoipa::path(post, path = "/v1/orgs/{org_id}/members", tag = "members", params(doc::OrgParams), request_body = AddMember,
     responses(
         (status = 201, description = "Added.", body = MemberView),
@@ -121,10 +132,7 @@ pub async fn add(
     let now = state.clock.now();
     let user: User = match (add.sub, add.user_id) {
         (Some(sub), None) => {
-            portcullis_store::validate::sub(&sub).map_err(|_| ApiError::InvalidField {
-                pointer: "/sub",
-                detail: "must be 1 to 255 bytes without NUL characters",
-            })?;
+            portcullis_store::validate::sub(&sub).map_err(|_| invalid_field("/sub", rules::SUB))?;
             // Same issuer as the caller: a sub only names a user together with its issuer.
             let issuer = &access.principal.token.claims.iss;
             if state.flags.jit_provisioning() || access.principal.platform_admin {
@@ -155,11 +163,15 @@ pub async fn add(
             .store
             .get_user(id)
             .await?
-            .ok_or(ApiError::Unprocessable("no such user"))?,
-        _ => {
-            return Err(ApiError::Unprocessable(
-                "give exactly one of sub and user_id",
+            .ok_or_else(|| invalid_field("/user_id", "must name an existing user"))?,
+        (Some(_), Some(_)) => {
+            return Err(invalid_field(
+                "/user_id",
+                "must not be given together with sub",
             ));
+        }
+        (None, None) => {
+            return Err(invalid_field("", "must have one of sub and user_id"));
         }
     };
     let m = state
@@ -181,6 +193,8 @@ pub async fn add(
 pub struct ChangeRole {
     pub role: Role,
 }
+
+rules!(ChangeRole { role: rules::ROLE });
 
 /// The caller, as the store judges membership changes.
 fn manager(access: &OrgAccess<CanManageMembers>) -> MemberManager {

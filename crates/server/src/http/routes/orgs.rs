@@ -5,7 +5,7 @@ use crate::http::cursor::Scope;
 use crate::http::error::ApiError;
 use crate::http::extract::CallerPrincipal;
 use crate::http::guard::{CanOwn, CanRead, OrgAccess, PlatformAdmin};
-use crate::http::input::{Body, Query, path_param};
+use crate::http::input::{Body, Query, invalid_field, path_param, rules};
 use crate::http::openapi as doc;
 use crate::http::page::{List, id_list, id_page};
 use crate::state::AppState;
@@ -61,6 +61,8 @@ pub struct NewOrg {
     pub name: String,
 }
 
+rules!(NewOrg { name: rules::NAME });
+
 #[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = NewOrg,
     responses(
         (status = 201, description = "Created; the caller is its owner.", body = OrgView),
@@ -74,6 +76,7 @@ pub async fn create(
     CallerPrincipal(me): CallerPrincipal,
     Body(new): Body<NewOrg>,
 ) -> Result<(StatusCode, Json<OrgView>), ApiError> {
+    portcullis_store::validate::name(&new.name).map_err(|_| invalid_field("/name", rules::NAME))?;
     let org = state
         .store
         .create_org(&context(&state, &me), me.user_id(), &new.name)
@@ -94,6 +97,11 @@ pub struct ListOrgs {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
+
+rules!(ListOrgs {
+    page_size: rules::PAGE_SIZE,
+    cursor: rules::CURSOR,
+});
 
 #[utoipa::path(get, path = "/v1/orgs", tag = "orgs", params(ListOrgs),
     responses(

@@ -7,9 +7,10 @@ use crate::http::change::context;
 use crate::http::cursor::Scope;
 use crate::http::error::ApiError;
 use crate::http::guard::{CanModerate, CanRead, CanWriteOwn, OrgAccess};
-use crate::http::input::{Body, Query, ResourcePath};
+use crate::http::input::{Body, Query, ResourcePath, invalid_parameter, rules};
 use crate::http::openapi as doc;
 use crate::http::page::{List, id_list, id_page};
+use crate::http::problem::FieldError;
 use crate::rbac::Action;
 use crate::state::AppState;
 use axum::Json;
@@ -47,6 +48,13 @@ pub struct ListResources {
     pub include_deleted: bool,
 }
 
+rules!(ListResources {
+    kind: rules::TEXT,
+    page_size: rules::PAGE_SIZE,
+    cursor: rules::CURSOR,
+    include_deleted: "must be true or false",
+});
+
 #[utoipa::path(get, path = "/v1/orgs/{org_id}/resources", tag = "resources", params(doc::OrgParams, ListResources),
     responses(
         (status = 200, description = "The org's resources, oldest first.", body = doc::ResourceList),
@@ -60,6 +68,11 @@ pub async fn list(
     access: OrgAccess<CanRead>,
     Query(q): Query<ListResources>,
 ) -> Result<Json<List<Resource>>, ApiError> {
+    if let Some(kind) = &q.kind {
+        // PostgreSQL cannot compare text holding NUL; no stored kind holds one anyway.
+        portcullis_store::validate::text(kind)
+            .map_err(|_| invalid_parameter("kind", rules::TEXT))?;
+    }
     if q.include_deleted && !access.may(Action::Moderate) {
         return Err(ApiError::Forbidden);
     }
@@ -92,6 +105,12 @@ pub struct NewResourceBody {
     pub data: Value,
 }
 
+rules!(NewResourceBody {
+    kind: rules::KIND,
+    name: rules::NAME,
+    data: rules::DATA,
+});
+
 #[utoipa::path(post, path = "/v1/orgs/{org_id}/resources", tag = "resources", params(doc::OrgParams), request_body = NewResourceBody,
     responses(
         (status = 201, description = "Created; the caller owns it.", body = Resource, headers(("ETag" = String, description = "The resource's `version` as a strong entity tag, e.g. `\"3\"`."))),
@@ -107,6 +126,7 @@ pub async fn create(
     access: OrgAccess<CanWriteOwn>,
     Body(body): Body<NewResourceBody>,
 ) -> Result<Response, ApiError> {
+    checked(Some(&body.kind), Some(&body.name), Some(&body.data))?;
     let new = NewResource {
         org_id: access.org,
         owner_id: access.principal.user_id(),
@@ -172,15 +192,38 @@ pub struct PatchBody {
     pub data: Option<Value>,
 }
 
+rules!(PatchBody {
+    name: rules::NAME,
+    data: rules::DATA,
+});
+
+/// The store's rules for a resource's fields, checked here to name each field at fault (the
+/// store would refuse the same values, without saying which field).
+fn checked(kind: Option<&str>, name: Option<&str>, data: Option<&Value>) -> Result<(), ApiError> {
+    use portcullis_store::validate;
+    let mut errors = Vec::new();
+    if kind.is_some_and(|k| validate::kind(k).is_err()) {
+        errors.push(FieldError::pointer("/kind", rules::KIND));
+    }
+    if name.is_some_and(|n| validate::name(n).is_err()) {
+        errors.push(FieldError::pointer("/name", rules::NAME));
+    }
+    if data.is_some_and(|d| validate::data(d).is_err()) {
+        errors.push(FieldError::pointer("/data", rules::DATA));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::Invalid(errors))
+    }
+}
+
 /// `If-Match: "3"` (or `*`); a list or a weak tag cannot name one version and is refused.
 fn expected_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     let Some(value) = headers.get(IF_MATCH) else {
         return Ok(None);
     };
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::BadRequest("unreadable If-Match"))?
-        .trim();
+    let text = value.to_str().map_err(|_| bad_if_match())?.trim();
     if text == "*" {
         return Ok(None);
     }
@@ -188,7 +231,14 @@ fn expected_version(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         .and_then(|t| t.strip_suffix('"'))
         .and_then(|t| t.parse::<i64>().ok())
         .map(Some)
-        .ok_or(ApiError::BadRequest("If-Match must be one strong ETag"))
+        .ok_or_else(bad_if_match)
+}
+
+fn bad_if_match() -> ApiError {
+    ApiError::Malformed(vec![FieldError::parameter(
+        "If-Match",
+        "must be one strong entity tag, such as \"3\", or *",
+    )])
 }
 
 #[utoipa::path(patch, path = "/v1/orgs/{org_id}/resources/{id}", tag = "resources",
@@ -216,6 +266,7 @@ pub async fn patch(
 ) -> Result<Response, ApiError> {
     let expected = expected_version(&headers)?;
     changeable(&state, &access, id).await?;
+    checked(None, body.name.as_deref(), body.data.as_ref())?;
     let patch = ResourcePatch {
         name: body.name,
         data: body.data,
