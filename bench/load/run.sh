@@ -9,8 +9,17 @@
 # (utime+stime from /proc, so what the two share the cores for is visible).
 # Results: docs/benchmarks.md, "Load". Bounded: DURATION seconds per run (default 10).
 #
+# With BASELINE=<git rev>, it also builds that revision (release, --locked, in a temporary git
+# worktree, into its own target subdirectory) and compares: ROUNDS times (default 3) baseline
+# then current, each server started fresh on its own data directory with its own dev-issuer
+# tokens, the three HTTP runs against each. Alternating spreads the drift of a shared machine
+# over both. Summary: per run, medians over the rounds of req/s and server CPU per request, and
+# current / baseline; on stdout and in bench/load/results/<date>-baseline.txt. The criterion
+# benchmark is skipped in this mode: it compares nothing.
+#
 #   bench/load/run.sh                      # defaults
 #   DURATION=5 CONNECTIONS=64 bench/load/run.sh
+#   BASELINE=main~3 ROUNDS=5 bench/load/run.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -23,6 +32,8 @@ REUSE_TOKENS=${REUSE_TOKENS:-50}
 # twice, i.e. cache hits in the "every token new" run) is reported in the summary.
 FRESH_TOKENS=${FRESH_TOKENS:-$((DURATION * 32000))}
 LOG_LEVEL=${PORTCULLIS_LOG:-info}
+BASELINE=${BASELINE:-}
+ROUNDS=${ROUNDS:-3}
 
 command -v wrk >/dev/null || apt_install wrk
 [ -x /usr/bin/time ] || apt_install time
@@ -32,37 +43,68 @@ cargo build --release --locked -p portcullis
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET/release/portcullis"
 
-log "bare RS256 signature check (cargo bench -p portcullis-auth --bench verify)"
-cargo bench --locked -p portcullis-auth --bench verify -- --warm-up-time 2 --measurement-time 5 \
-    bare_rs256_signature_verify > /dev/null
-BARE_NS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["median"]["point_estimate"])' \
-    "$TARGET/criterion/bare_rs256_signature_verify/new/estimates.json")
-
 WORK=$(mktemp -d)
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 SERVER=
-cleanup() { [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"; }
+BASE_SRC=
+cleanup() {
+    [ -n "$SERVER" ] && kill "$SERVER" 2>/dev/null; wait 2>/dev/null
+    if [ -n "$BASE_SRC" ]; then git -C "$ROOT" worktree remove --force "$BASE_SRC" || true; fi
+    rm -rf "$WORK"
+}
 trap cleanup EXIT
+
+if [ -n "$BASELINE" ]; then
+    BASE_REV=$(git rev-parse --verify "$BASELINE^{commit}")
+    log "building the baseline $BASELINE ($BASE_REV)"
+    BASE_SRC=$WORK/baseline-src
+    git worktree add --quiet --detach "$BASE_SRC" "$BASE_REV"
+    # Its own target directory, so neither build replaces the other's release/portcullis.
+    (cd "$BASE_SRC" && CARGO_TARGET_DIR="$TARGET/baseline" cargo build --release --locked -p portcullis)
+    BASE_BIN="$TARGET/baseline/release/portcullis"
+else
+    log "bare RS256 signature check (cargo bench -p portcullis-auth --bench verify)"
+    cargo bench --locked -p portcullis-auth --bench verify -- --warm-up-time 2 --measurement-time 5 \
+        bare_rs256_signature_verify > /dev/null
+    BARE_NS=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["median"]["point_estimate"])' \
+        "$TARGET/criterion/bare_rs256_signature_verify/new/estimates.json")
+fi
+
 for k in $(env | grep -o '^PORTCULLIS_[A-Z_]*'); do unset "$k"; done
-export PORTCULLIS_LISTEN=127.0.0.1:$PORT PORTCULLIS_METRICS_LISTEN=127.0.0.1:0 \
+export PORTCULLIS_METRICS_LISTEN=127.0.0.1:0 \
     PORTCULLIS_AUTH__PROVIDER=dev PORTCULLIS_RATE_LIMIT__PER_IP=0 PORTCULLIS_RATE_LIMIT__PER_USER=0 \
     PORTCULLIS_LOG=$LOG_LEVEL
-cd "$WORK"
 
-log "minting $REUSE_TOKENS tokens with portcullis token"
-for i in $(seq 1 "$REUSE_TOKENS"); do "$BIN" token --sub "user-$i"; done > reuse.txt
-log "minting $FRESH_TOKENS distinct tokens (bench/load/mint.py, same key and claims)"
-python3 "$ROOT/bench/load/mint.py" .portcullis/dev-issuer-keys.json "$(head -n 1 reuse.txt)" \
-    "$REUSE_TOKENS" "$FRESH_TOKENS" > fresh.txt
+# Starts BIN serving from DIR (its data directory is DIR/.portcullis), with reuse.txt and
+# fresh.txt there signed by that binary's dev-issuer key, and its users provisioned.
+# The issuer URL follows the listen address, so the port is chosen before minting.
+start_server() {
+    local bin=$1 dir=$2
+    mkdir -p "$dir"
+    cd "$dir"
+    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    export PORTCULLIS_LISTEN=127.0.0.1:$PORT
 
-"$BIN" serve 2> serve.log > /dev/null &
-SERVER=$!
-for _ in $(seq 1 100); do
-    curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-    sleep 0.1
-done
-# Provision every user once, so no measured request writes to the database.
-while read -r t; do curl -fs -o /dev/null -H "Authorization: Bearer $t" "http://127.0.0.1:$PORT/v1/me"; done < reuse.txt
+    log "minting $REUSE_TOKENS tokens with portcullis token"
+    for i in $(seq 1 "$REUSE_TOKENS"); do "$bin" token --sub "user-$i"; done > reuse.txt
+    log "minting $FRESH_TOKENS distinct tokens (bench/load/mint.py, same key and claims)"
+    python3 "$ROOT/bench/load/mint.py" .portcullis/dev-issuer-keys.json "$(head -n 1 reuse.txt)" \
+        "$REUSE_TOKENS" "$FRESH_TOKENS" > fresh.txt
+
+    "$bin" serve 2> serve.log > /dev/null &
+    SERVER=$!
+    for _ in $(seq 1 100); do
+        curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
+        sleep 0.1
+    done
+    # Provision every user once, so no measured request writes to the database.
+    while read -r t; do curl -fs -o /dev/null -H "Authorization: Bearer $t" "http://127.0.0.1:$PORT/v1/me"; done < reuse.txt
+}
+
+stop_server() {
+    kill "$SERVER"
+    wait "$SERVER" || true
+    SERVER=
+}
 
 server_cpu_ticks() { awk '{print $14 + $15}' "/proc/$SERVER/stat"; }
 run() {
@@ -82,15 +124,81 @@ run() {
     extra=$(grep -E '^(tokens_in_file|Non-2xx)' "$name.out" | tr '\n' ' ' || true)
     local cpu
     cpu=$(python3 -c 'import sys
-b, a, hz, n, u, s = map(float, sys.argv[1:])
-print(f"server {(a - b) / hz / n * 1e6:6.1f} us/req   wrk {(u + s) / n * 1e6:5.1f} us/req")' \
-        "$before" "$after" "$(getconf CLK_TCK)" "$requests" $(cat "$name.wrktime"))
-    printf '%-22s %10s req/s   p50 %-9s p99 %-9s %s   %s\n' "$name" "$rps" "$p50" "$p99" "$cpu" "$extra" | tee -a summary.txt
+name = sys.argv[1]
+b, a, hz, n, u, s = map(float, sys.argv[2:])
+server = (a - b) / hz / n * 1e6
+open(f"{name}.cpu", "w").write(f"{server}\n")
+print(f"server {server:6.1f} us/req   wrk {(u + s) / n * 1e6:5.1f} us/req")' \
+        "$name" "$before" "$after" "$(getconf CLK_TCK)" "$requests" $(cat "$name.wrktime"))
+    printf '%s%-22s %10s req/s   p50 %-9s p99 %-9s %s   %s\n' "${RUN_LABEL:-}" "$name" "$rps" "$p50" "$p99" "$cpu" "$extra" | tee -a "$WORK/summary.txt"
     echo "$rps" > "$name.rps"
 }
-run healthz "http://127.0.0.1:$PORT/healthz"
-TOKENS=$WORK/reuse.txt run me_reused_tokens -s "$ROOT/bench/load/tokens.lua" "http://127.0.0.1:$PORT/v1/me"
-TOKENS=$WORK/fresh.txt run me_every_token_new -s "$ROOT/bench/load/tokens.lua" "http://127.0.0.1:$PORT/v1/me"
+# The three HTTP runs against the server started last, from its directory.
+run_all() {
+    run healthz "http://127.0.0.1:$PORT/healthz"
+    TOKENS=$PWD/reuse.txt run me_reused_tokens -s "$ROOT/bench/load/tokens.lua" "http://127.0.0.1:$PORT/v1/me"
+    TOKENS=$PWD/fresh.txt run me_every_token_new -s "$ROOT/bench/load/tokens.lua" "http://127.0.0.1:$PORT/v1/me"
+}
+
+if [ -n "$BASELINE" ]; then
+    for round in $(seq 1 "$ROUNDS"); do
+        for side in baseline current; do
+            if [ "$side" = baseline ]; then bin=$BASE_BIN; else bin=$BIN; fi
+            start_server "$bin" "$WORK/$side-$round"
+            RUN_LABEL=$(printf '%-8s round %-3s ' "$side" "$round")
+            run_all
+            stop_server
+        done
+    done
+    cd "$WORK"
+    RESULTS="$ROOT/bench/load/results/$(date +%F)-baseline.txt"
+    current_rev=$(git -C "$ROOT" rev-parse HEAD)
+    git -C "$ROOT" diff --quiet HEAD || current_rev="$current_rev plus uncommitted changes"
+    {
+        echo
+        echo "baseline: $BASELINE = $BASE_REV"
+        echo "current:  $current_rev"
+        echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
+        echo "settings: DURATION=$DURATION ROUNDS=$ROUNDS CONNECTIONS=$CONNECTIONS wrk -t1, PORTCULLIS_LOG=$LOG_LEVEL"
+        python3 - "$WORK" "$ROUNDS" "$FRESH_TOKENS" <<'PY'
+import pathlib, re, sys
+from statistics import median
+work, rounds, fresh = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
+runs = ["healthz", "me_reused_tokens", "me_every_token_new"]
+def values(side, run, ext):
+    return [float((work / f"{side}-{r}" / f"{run}.{ext}").read_text()) for r in range(1, rounds + 1)]
+print(f"medians over {rounds} rounds; ratio = current / baseline "
+      "(req/s: below 1 is slower; server CPU per request: above 1 costs more)")
+print(f"{'run':<20} {'baseline req/s':>14} {'current req/s':>14} {'ratio':>6}"
+      f" {'baseline us/req':>16} {'current us/req':>15} {'ratio':>6}   req/s ratio per round")
+for run in runs:
+    b_rps, c_rps = values("baseline", run, "rps"), values("current", run, "rps")
+    b_cpu, c_cpu = values("baseline", run, "cpu"), values("current", run, "cpu")
+    per_round = " ".join(f"{c / b:.3f}" for b, c in zip(b_rps, c_rps))
+    print(f"{run:<20} {median(b_rps):14.0f} {median(c_rps):14.0f} {median(c_rps) / median(b_rps):6.3f}"
+          f" {median(b_cpu):16.1f} {median(c_cpu):15.1f} {median(c_cpu) / median(b_cpu):6.3f}   {per_round}")
+for run in runs[1:]:
+    ratio = median(values("current", run, "rps")) / median(values("baseline", run, "rps"))
+    verdict = "within 5% of" if ratio >= 0.95 else "MORE than 5% below"
+    print(f"{run}: current req/s {verdict} the baseline ({ratio:.1%})")
+errors = 0
+for d in sorted(p for p in work.iterdir() if (p / "serve.log").exists()):
+    served = re.search(r"requests=(\d+)", (d / "me_every_token_new.out").read_text())
+    if served and int(served[1]) > fresh:
+        print(f"WARNING: {d.name}: {served[1]} requests for {fresh} tokens: the 'every token new' "
+              "run reused tokens; raise FRESH_TOKENS")
+    errors += (d / "serve.log").read_text().count('"level":"ERROR"')
+print(f"server ERROR lines, all servers: {errors}")
+PY
+    } > compare.txt
+    cat compare.txt
+    cat summary.txt compare.txt > "$RESULTS"
+    log "written to ${RESULTS#"$ROOT"/}"
+    exit 0
+fi
+
+start_server "$BIN" "$WORK"
+run_all
 
 echo
 echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
