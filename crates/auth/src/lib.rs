@@ -10,6 +10,7 @@
 
 #[cfg(feature = "axum")]
 pub mod bearer;
+pub mod builder;
 pub mod clock;
 pub mod hooks;
 pub mod jwks;

@@ -1,18 +1,30 @@
 //! Token issuers. A provider decides which tokens of its issuer are access tokens for us
-//! (Cognito: `token_use` and `client_id`; OIDC: `aud`),
+//! (Cognito: `token_use` and `client_id`; the others: `aud`, and each profile's own traps),
 //! which `iss` values it answers for, which algorithms it signs with, where its keys come
 //! from, and where its tokens keep roles. The verifier picks the provider by the token's `iss`
 //! before it looks up any key.
 
+mod auth0;
 mod cognito;
+mod entra;
+mod google;
 mod issuer_url;
+mod keycloak;
 mod oidc;
+mod okta;
+mod profile;
 pub mod roles;
 mod settings;
 
+pub use auth0::Auth0;
 pub use cognito::Cognito;
+pub use entra::Entra;
+pub use google::Google;
 pub use issuer_url::{UrlRefusal, check_issuer_url, check_key_url, is_loopback_http};
+pub use keycloak::Keycloak;
 pub use oidc::Oidc;
+pub use okta::Okta;
+pub use profile::{Kind, Profile};
 pub use roles::{ClaimPath, DEFAULT_ADMIN_ROLE, Roles};
 pub use settings::Settings;
 
