@@ -15,6 +15,7 @@
 
 #[cfg(feature = "axum")]
 pub mod bearer;
+pub mod builder;
 pub mod clock;
 pub mod jwks;
 pub mod jwt;

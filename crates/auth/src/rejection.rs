@@ -40,6 +40,14 @@ pub enum Rejection {
     WrongClient,
     /// `aud` (OIDC) names none of the accepted audiences.
     WrongAudience,
+    /// The token's tenant (Entra `tid`, Google `hd`) is not one of the allowed ones, or
+    /// disagrees with the tenant its issuer names.
+    WrongTenant,
+    /// A Google ID token whose `email_verified` is not `true`.
+    EmailUnverified,
+    /// A token with a `nonce` in its header: Microsoft Graph's own format, whose signature
+    /// nobody but Graph can check, and which is meant for Graph, not for us.
+    GraphToken,
     /// The route needs a scope the token does not carry (a 403, not a 401).
     InsufficientScope,
     Revoked,
@@ -72,6 +80,9 @@ impl Rejection {
             Rejection::WrongTokenUse => "wrong_token_use",
             Rejection::WrongClient => "wrong_client",
             Rejection::WrongAudience => "wrong_audience",
+            Rejection::WrongTenant => "wrong_tenant",
+            Rejection::EmailUnverified => "email_unverified",
+            Rejection::GraphToken => "graph_token",
             Rejection::InsufficientScope => "insufficient_scope",
             Rejection::Revoked => "revoked",
             Rejection::UserDisabled => "user_disabled",
@@ -79,7 +90,7 @@ impl Rejection {
         }
     }
 
-    pub const ALL: [Rejection; 24] = [
+    pub const ALL: [Rejection; 27] = [
         Rejection::Missing,
         Rejection::Oversized,
         Rejection::Malformed,
@@ -100,6 +111,9 @@ impl Rejection {
         Rejection::WrongTokenUse,
         Rejection::WrongClient,
         Rejection::WrongAudience,
+        Rejection::WrongTenant,
+        Rejection::EmailUnverified,
+        Rejection::GraphToken,
         Rejection::InsufficientScope,
         Rejection::Revoked,
         Rejection::UserDisabled,

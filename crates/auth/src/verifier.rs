@@ -14,8 +14,11 @@ use std::sync::Arc;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
     pub claims: Claims,
-    /// IdP groups, read with the issuer's provider rules.
+    /// The subject's roles, read from the issuer's roles claim (Cognito groups, Auth0
+    /// permissions, Entra app roles, Keycloak realm roles, ...).
     pub groups: Vec<String>,
+    /// Whether one of those roles is one of the provider's admin roles.
+    pub platform_admin: bool,
     /// The key that verified the signature.
     pub kid: String,
 }
@@ -51,7 +54,9 @@ pub enum VerifierError {
 }
 
 pub struct Verifier {
+    /// Every accepted `iss` (aliases included) to its provider: one hash lookup per token.
     providers: HashMap<String, Arc<dyn Provider>>,
+    all: Vec<Arc<dyn Provider>>,
     clock: Arc<dyn Clock>,
     policy: Policy,
     cache: moka::sync::Cache<TokenDigest, Arc<Verified>>,
@@ -83,10 +88,11 @@ impl Verifier {
             return Err(VerifierError::NoProvider);
         }
         let mut by_issuer = HashMap::new();
-        for p in providers {
-            let issuer = p.issuer().to_owned();
-            if by_issuer.insert(issuer.clone(), p).is_some() {
-                return Err(VerifierError::DuplicateIssuer(issuer));
+        for p in &providers {
+            for issuer in p.issuers() {
+                if by_issuer.insert(issuer.clone(), Arc::clone(p)).is_some() {
+                    return Err(VerifierError::DuplicateIssuer(issuer));
+                }
             }
         }
         let cache = moka::sync::Cache::builder()
@@ -95,6 +101,7 @@ impl Verifier {
             .build();
         Ok(Self {
             providers: by_issuer,
+            all: providers,
             clock,
             policy,
             cache,
@@ -102,7 +109,7 @@ impl Verifier {
     }
 
     pub fn providers(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
-        self.providers.values()
+        self.all.iter()
     }
 
     pub fn policy(&self) -> &Policy {
@@ -172,6 +179,7 @@ impl Verifier {
         let payload = Payload::parse(&parts.payload)?;
         let issuer = payload.issuer()?;
         let provider = self.providers.get(issuer).ok_or(Rejection::UnknownIssuer)?;
+        provider.check_header(&header)?;
         if !provider.algorithms().contains(&header.alg) {
             return Err(Rejection::AlgNotAllowed);
         }
@@ -187,8 +195,9 @@ impl Verifier {
         self.policy
             .check_times(&claims, self.clock.now().timestamp())?;
         provider.check_token_type(&claims)?;
-        let groups = provider.groups(&claims)?;
+        let groups = provider.roles(&claims)?;
         Ok(Verified {
+            platform_admin: provider.is_admin(&groups),
             claims,
             groups,
             kid: header.kid,
@@ -197,6 +206,6 @@ impl Verifier {
 
     /// Whether every issuer's keys are loaded and usable (for `/readyz`).
     pub fn keys_ready(&self) -> bool {
-        self.providers.values().all(|p| p.keys().status().usable)
+        self.all.iter().all(|p| p.keys().status().usable)
     }
 }

@@ -57,18 +57,26 @@ impl ControlledIssuer {
     /// Binds a loopback port and serves `/.well-known/jwks.json` (controlled) and the discovery
     /// document of an ephemeral issuer named `http://127.0.0.1:{port}`.
     pub async fn start() -> std::io::Result<Self> {
+        Self::start_at("").await
+    }
+
+    /// Like [`ControlledIssuer::start`] with the issuer at `path` on the port (see
+    /// [`LoopbackIssuer::start_at`](crate::LoopbackIssuer::start_at)): both documents are
+    /// served under the path, and discovery names `http://127.0.0.1:{port}{path}`.
+    pub async fn start_at(path: &str) -> std::io::Result<Self> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let issuer = Arc::new(DevIssuer::ephemeral(format!("http://{addr}")));
+        let issuer = Arc::new(DevIssuer::ephemeral(crate::http::issuer_url_at(addr, path)));
         let shared = Shared {
             issuer: Arc::clone(&issuer),
             mode: Arc::new(AtomicU8::new(Mode::Answer as u8)),
             fetches: Arc::new(AtomicUsize::new(0)),
         };
-        let app = Router::new()
+        let routes = Router::new()
             .route(crate::JWKS_PATH, get(jwks))
             .route(crate::DISCOVERY_PATH, get(discovery))
             .with_state(shared.clone());
+        let app = crate::http::mount(path, routes);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });

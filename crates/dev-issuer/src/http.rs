@@ -107,6 +107,25 @@ pub async fn serve_on_loopback(
     Ok((addr, spawn(listener, issuer)))
 }
 
+/// `http://{addr}{path}`, with a leading slash added to `path` when it lacks one.
+pub(crate) fn issuer_url_at(addr: SocketAddr, path: &str) -> String {
+    if path.is_empty() || path.starts_with('/') {
+        format!("http://{addr}{path}")
+    } else {
+        format!("http://{addr}/{path}")
+    }
+}
+
+/// `routes` (whose paths are relative to the issuer URL) served under the issuer's path.
+pub(crate) fn mount(path: &str, routes: Router) -> Router {
+    let prefix = path.trim_matches('/');
+    if prefix.is_empty() {
+        routes
+    } else {
+        Router::new().nest(&format!("/{prefix}"), routes)
+    }
+}
+
 fn spawn(listener: TcpListener, issuer: Arc<DevIssuer>) -> JoinHandle<()> {
     tokio::spawn(async move {
         if let Err(error) = axum::serve(listener, router(issuer)).await {
@@ -133,10 +152,29 @@ impl LoopbackIssuer {
     /// # Panics
     /// As [`DevIssuer::ephemeral`].
     pub async fn start() -> std::io::Result<Self> {
+        Self::start_at("").await
+    }
+
+    /// Like [`LoopbackIssuer::start`] with the issuer at `path` on the port
+    /// (`/realms/main`, `/oauth2/default`, `/{tenant}/v2.0`, or `/` for an
+    /// issuer that ends in a slash as Auth0's do), serving its JWKS and a
+    /// discovery document naming that issuer under the path.
+    ///
+    /// # Errors
+    /// When the listener cannot be bound.
+    ///
+    /// # Panics
+    /// As [`DevIssuer::ephemeral`].
+    pub async fn start_at(path: &str) -> std::io::Result<Self> {
         let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
-        let issuer = Arc::new(DevIssuer::ephemeral(format!("http://{addr}")));
-        let task = spawn(listener, Arc::clone(&issuer));
+        let issuer = Arc::new(DevIssuer::ephemeral(issuer_url_at(addr, path)));
+        let app = mount(path, router(Arc::clone(&issuer)));
+        let task = tokio::spawn(async move {
+            if let Err(error) = axum::serve(listener, app).await {
+                tracing::error!(%error, "dev issuer HTTP server stopped");
+            }
+        });
         Ok(Self { issuer, addr, task })
     }
 

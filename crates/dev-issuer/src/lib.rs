@@ -1,8 +1,8 @@
-//! The embedded, Cognito-shaped development issuer.
+//! The embedded development issuer.
 //!
 //! A real OpenID issuer over HTTP (JWKS with `ETag`, discovery) whose tokens
-//! look like AWS Cognito's, for `portcullis dev`, `portcullis token` and the
-//! verification tests. Keys are RSA-2048 (RS256) by default, ES256 on request;
+//! look like AWS Cognito's, or like another provider's with a [`Shape`], for
+//! `portcullis dev`, `portcullis token` and the verification tests. Keys are RSA-2048 (RS256) by default, ES256 on request;
 //! all cryptography is aws-lc-rs.
 //!
 //! ```no_run
@@ -22,6 +22,7 @@ mod issuer;
 mod keys;
 mod keyset;
 mod mint;
+mod shape;
 mod store;
 
 #[cfg(test)]
@@ -35,6 +36,7 @@ pub use keys::Algorithm;
 pub use mint::{
     DEFAULT_CLIENT_ID, DEFAULT_SUB, DEFAULT_TTL, TokenPair, TokenSpec, parse_claim_arg,
 };
+pub use shape::{DEFAULT_AUDIENCE, DEFAULT_TENANT_ID, Shape, UnknownShape};
 
 /// Name of the key file inside the data directory given to [`DevIssuer::open`].
 pub const KEY_FILE_NAME: &str = store::FILE_NAME;

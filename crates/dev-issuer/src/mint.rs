@@ -1,7 +1,7 @@
-//! Cognito-shaped access and ID tokens.
+//! Access and ID tokens, Cognito-shaped unless the spec names another [`Shape`].
 //!
-//! The header is `{"alg","kid"}` with no `typ`, as Cognito sends it; verifiers
-//! must accept a missing `typ`, so tokens from here exercise that path.
+//! The Cognito header is `{"alg","kid"}` with no `typ`, as Cognito sends it;
+//! verifiers must accept a missing `typ`, so tokens from here exercise that path.
 //! Extra claims are applied last and override the standard ones, and
 //! [`TokenSpec::omit`] removes claims, so tests can shape invalid tokens that
 //! are still signed by a real key.
@@ -12,6 +12,7 @@ use serde_json::{Map, Value, json};
 
 use crate::Error;
 use crate::issuer::{DevIssuer, sign_with, unix_now};
+use crate::shape::Shape;
 
 /// The app client id tokens carry unless told otherwise.
 pub const DEFAULT_CLIENT_ID: &str = "portcullis-dev";
@@ -53,6 +54,14 @@ pub struct TokenSpec {
     pub extra: Map<String, Value>,
     /// Claims removed after everything else (e.g. `exp` for a "missing exp" test).
     pub omit: Vec<String>,
+    /// Whose claim shape the access token has.
+    pub shape: Shape,
+    /// `aud` of the shapes that carry one (not Cognito access tokens, and Google's is the
+    /// client id); [`DEFAULT_AUDIENCE`](crate::DEFAULT_AUDIENCE) when `None`.
+    pub audience: Option<String>,
+    /// Entra's `tid` ([`DEFAULT_TENANT_ID`](crate::DEFAULT_TENANT_ID) when `None`), Google's
+    /// hosted domain `hd` (left out when `None`).
+    pub tenant: Option<String>,
 }
 
 impl Default for TokenSpec {
@@ -72,6 +81,9 @@ impl Default for TokenSpec {
             auth_time: None,
             extra: Map::new(),
             omit: Vec::new(),
+            shape: Shape::Cognito,
+            audience: None,
+            tenant: None,
         }
     }
 }
@@ -171,6 +183,25 @@ impl TokenSpec {
         self
     }
 
+    /// Mints tokens with another provider's claim shape.
+    #[must_use]
+    pub fn shape(mut self, shape: Shape) -> Self {
+        self.shape = shape;
+        self
+    }
+
+    #[must_use]
+    pub fn audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    #[must_use]
+    pub fn tenant(mut self, tenant: impl Into<String>) -> Self {
+        self.tenant = Some(tenant.into());
+        self
+    }
+
     /// Leaves `name` out of the token.
     #[must_use]
     pub fn omit(mut self, name: impl Into<String>) -> Self {
@@ -215,9 +246,13 @@ pub struct TokenPair {
 }
 
 impl DevIssuer {
-    /// The claims of an access token for `spec`, before signing.
+    /// The claims of an access token for `spec` (for [`Shape::Google`], of the ID token that
+    /// stands in for one), before signing.
     #[must_use]
     pub fn access_claims(&self, spec: &TokenSpec) -> Map<String, Value> {
+        if spec.shape != Shape::Cognito {
+            return finish(self.shaped_claims(spec), spec);
+        }
         let mut claims = self.common_claims(spec);
         claims.insert("token_use".into(), json!("access"));
         claims.insert("client_id".into(), json!(spec.client_id));
@@ -243,13 +278,13 @@ impl DevIssuer {
         finish(claims, spec)
     }
 
-    /// Mints a signed access token.
+    /// Mints a signed access token, with the header its shape's provider sends.
     #[must_use]
     pub fn mint_access(&self, spec: &TokenSpec) -> String {
-        self.sign_claims(&self.access_claims(spec))
+        self.sign_claims_typed(&self.access_claims(spec), spec.shape.typ())
     }
 
-    /// Mints a signed ID token (verifiers of access tokens must reject it).
+    /// Mints a signed Cognito ID token (verifiers of access tokens must reject it).
     #[must_use]
     pub fn mint_id(&self, spec: &TokenSpec) -> String {
         self.sign_claims(&self.id_claims(spec))
@@ -277,9 +312,16 @@ impl DevIssuer {
     /// Signs `claims` with the current key under the standard header.
     #[must_use]
     pub fn sign_claims(&self, claims: &Map<String, Value>) -> String {
+        self.sign_claims_typed(claims, None)
+    }
+
+    fn sign_claims_typed(&self, claims: &Map<String, Value>, typ: Option<&str>) -> String {
         let keys = self.snapshot();
         let key = &keys.current.key;
-        let header = json!({ "kid": key.kid(), "alg": key.alg().as_str() });
+        let mut header = json!({ "kid": key.kid(), "alg": key.alg().as_str() });
+        if let Some(typ) = typ {
+            header["typ"] = json!(typ);
+        }
         let payload = Value::Object(claims.clone()).to_string();
         sign_with(key, header.to_string().as_bytes(), payload.as_bytes())
     }
@@ -310,7 +352,7 @@ impl DevIssuer {
     }
 }
 
-fn username(spec: &TokenSpec) -> &str {
+pub(crate) fn username(spec: &TokenSpec) -> &str {
     spec.username.as_deref().unwrap_or(&spec.sub)
 }
 

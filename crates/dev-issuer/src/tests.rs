@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use tower::ServiceExt as _;
 
 use crate::{
-    Algorithm, DevIssuer, Error, KEY_FILE_NAME, LoopbackIssuer, TokenSpec, parse_claim_arg,
+    Algorithm, DEFAULT_AUDIENCE, DEFAULT_TENANT_ID, DevIssuer, Error, KEY_FILE_NAME,
+    LoopbackIssuer, Shape, TokenSpec, parse_claim_arg,
 };
 
 const ISS: &str = "http://127.0.0.1:9/dev";
@@ -545,4 +546,112 @@ async fn loopback_issuer_serves_real_http() {
         .unwrap();
     assert!(addr.ip().is_loopback());
     task.abort();
+}
+
+#[test]
+fn every_shape_parses_back_from_its_name() {
+    for shape in Shape::ALL {
+        assert_eq!(shape.name().parse::<Shape>(), Ok(shape));
+    }
+    assert!("azure".parse::<Shape>().is_err());
+    assert_eq!(TokenSpec::default().shape, Shape::Cognito);
+}
+
+#[test]
+fn shapes_carry_their_providers_claims() {
+    let issuer = DevIssuer::ephemeral("http://127.0.0.1:9/");
+    let spec = |shape| {
+        TokenSpec::new("alice")
+            .shape(shape)
+            .groups(["admin"])
+            .scopes(["read", "write"])
+    };
+    let mint = |shape| {
+        let token = issuer.mint_access(&spec(shape));
+        let (header, claims, _, _) = split(&token);
+        assert!(verify_with_jwks(&token, &issuer.jwks()), "{shape}");
+        assert_eq!(claims["iss"], "http://127.0.0.1:9/", "{shape}");
+        assert_eq!(claims["sub"], "alice", "{shape}");
+        (header, claims)
+    };
+
+    let (header, c) = mint(Shape::Auth0);
+    assert_eq!(header["typ"], "JWT");
+    assert_eq!(
+        c["aud"],
+        json!([DEFAULT_AUDIENCE, "http://127.0.0.1:9/userinfo"])
+    );
+    assert_eq!(c["permissions"], json!(["admin"]));
+    assert_eq!(c["scope"], "read write");
+    assert!(c.get("token_use").is_none());
+
+    let (_, c) = mint(Shape::Entra);
+    assert_eq!(
+        (c["ver"].as_str(), c["tid"].as_str()),
+        (Some("2.0"), Some(DEFAULT_TENANT_ID))
+    );
+    assert_eq!(c["roles"], json!(["admin"]));
+    assert_eq!(c["scp"], "read write");
+    assert_eq!(c["azp"], crate::DEFAULT_CLIENT_ID);
+    let (_, c) = mint(Shape::EntraV1);
+    assert_eq!(c["ver"], "1.0");
+    assert_eq!(c["appid"], crate::DEFAULT_CLIENT_ID);
+
+    let (_, c) = mint(Shape::Keycloak);
+    assert_eq!(c["typ"], "Bearer");
+    assert_eq!(c["aud"], json!([DEFAULT_AUDIENCE, "account"]));
+    assert_eq!(c["realm_access"]["roles"], json!(["admin"]));
+
+    let (_, c) = mint(Shape::Okta);
+    assert_eq!(c["scp"], json!(["read", "write"]));
+    assert_eq!(c["cid"], crate::DEFAULT_CLIENT_ID);
+    assert_eq!(c["groups"], json!(["admin"]));
+
+    let (_, c) = mint(Shape::Google);
+    assert_eq!(c["aud"], crate::DEFAULT_CLIENT_ID);
+    assert_eq!(c["email_verified"], true);
+    assert!(c.get("hd").is_none() && c.get("scope").is_none());
+    let hd = issuer.mint_access(&spec(Shape::Google).tenant("example.com"));
+    assert_eq!(split(&hd).1["hd"], "example.com");
+
+    let (header, c) = mint(Shape::Oidc);
+    assert_eq!(header["typ"], "at+jwt");
+    assert_eq!(c["aud"], DEFAULT_AUDIENCE);
+    assert_eq!(c["groups"], json!(["admin"]));
+
+    // Overrides and omissions apply to every shape.
+    let t = issuer.mint_access(&spec(Shape::Entra).tenant("t").claim("x", 1).omit("scp"));
+    let (_, c, _, _) = split(&t);
+    assert_eq!((c["tid"].as_str(), c["x"].as_i64()), (Some("t"), Some(1)));
+    assert!(c.get("scp").is_none());
+}
+
+#[tokio::test]
+async fn a_mounted_issuer_names_the_url_it_runs_under() {
+    let addr: std::net::SocketAddr = "127.0.0.1:9".parse().unwrap();
+    for (path, expected) in [
+        ("", "http://127.0.0.1:9"),
+        ("/", "http://127.0.0.1:9/"),
+        ("/realms/main", "http://127.0.0.1:9/realms/main"),
+        ("t/v2.0", "http://127.0.0.1:9/t/v2.0"),
+    ] {
+        let url = crate::http::issuer_url_at(addr, path);
+        assert_eq!(url, expected);
+        let issuer = Arc::new(DevIssuer::ephemeral(url.clone()));
+        let app = crate::http::mount(path, crate::router(issuer));
+        let base = url
+            .trim_start_matches("http://127.0.0.1:9")
+            .trim_end_matches('/');
+        let (status, _, body) = get(
+            app.clone(),
+            &format!("{base}/.well-known/openid-configuration"),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+        let doc: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(doc["issuer"], expected);
+        let (status, _, _) = get(app, &format!("{base}/.well-known/jwks.json"), None).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
+    }
 }

@@ -288,12 +288,26 @@ impl JwksCache {
     /// (1 s doubling to 30 s) while no usable keys are held, then refreshes every
     /// `refresh_interval` (or the issuer's shorter `max-age`, at least a minute).
     pub fn spawn_refresher(self: &Arc<Self>) -> tokio::task::JoinHandle<()> {
+        self.refresher(None)
+    }
+
+    /// Like [`spawn_refresher`](Self::spawn_refresher) for keys whose first fetch was just
+    /// made (`loaded`: whether it succeeded): the task starts with the wait that outcome calls
+    /// for instead of fetching again at once.
+    pub fn spawn_refresher_after(self: &Arc<Self>, loaded: bool) -> tokio::task::JoinHandle<()> {
+        self.refresher(Some(loaded))
+    }
+
+    fn refresher(self: &Arc<Self>, mut first: Option<bool>) -> tokio::task::JoinHandle<()> {
         let weak: Weak<Self> = Arc::downgrade(self);
         tokio::spawn(async move {
             let mut backoff = Duration::from_secs(1);
             loop {
                 let Some(cache) = weak.upgrade() else { return };
-                let ok = cache.refresh().await.is_ok();
+                let ok = match first.take() {
+                    Some(loaded) => loaded,
+                    None => cache.refresh().await.is_ok(),
+                };
                 let delay = if ok || cache.status().usable {
                     backoff = Duration::from_secs(1);
                     let hinted = cache.fetch.lock().await.next_refresh;

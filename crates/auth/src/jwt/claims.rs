@@ -49,12 +49,13 @@ impl Claims {
             None => take(&mut raw, "cognito:username", string)?,
         };
         let scopes = match p.scope.map(string).transpose()? {
-            Some(s) => s
-                .split(' ')
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-                .collect(),
-            None => take(&mut raw, "scp", string_list)?.unwrap_or_default(),
+            Some(s) => split_scopes(&s),
+            // Entra sends `scp` as a space-separated string, Okta as an array.
+            None => take(&mut raw, "scp", |v| match v {
+                Slot::Str(s) => Ok(split_scopes(&s)),
+                other => string_list(other),
+            })?
+            .unwrap_or_default(),
         };
         Ok(Claims {
             iss: required_string(p.iss)?,
@@ -88,6 +89,13 @@ impl Claims {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
     }
+}
+
+fn split_scopes(s: &str) -> Vec<String> {
+    s.split(' ')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// A fallback claim left in `raw`, taken out and typed when it is used.
@@ -215,6 +223,18 @@ mod tests {
         }
         let c = parse(r#"{"iss":"i","sub":"s","exp":1,"cognito:groups":"admin"}"#).expect("parses");
         assert_eq!(c.string_list("cognito:groups"), Err(Rejection::BadClaims));
+    }
+
+    #[test]
+    fn scp_string_or_list() {
+        let c = parse(r#"{"iss":"i","sub":"s","exp":1,"scp":"read  write"}"#).expect("valid");
+        assert_eq!(c.scopes, ["read", "write"]);
+        let c = parse(r#"{"iss":"i","sub":"s","exp":1,"scp":["read","write"]}"#).expect("valid");
+        assert_eq!(c.scopes, ["read", "write"]);
+        assert_eq!(
+            parse(r#"{"iss":"i","sub":"s","exp":1,"scp":[1]}"#).map(|_| ()),
+            Err(Rejection::BadClaims)
+        );
     }
 
     #[test]

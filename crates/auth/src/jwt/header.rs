@@ -12,6 +12,9 @@ pub const MAX_KID_LEN: usize = 128;
 pub struct Header {
     pub alg: Alg,
     pub kid: String,
+    /// A `nonce` member: no standard JWS has one; Microsoft Graph tokens do, and their
+    /// signature covers a hash of it rather than the value sent, so the provider decides.
+    pub nonce: bool,
 }
 
 /// Members that would let the token choose its own verification key or change how it must be
@@ -43,7 +46,11 @@ pub fn parse_header(bytes: &[u8]) -> Result<Header, Rejection> {
         Some(Value::String(k)) if plain_kid(k) => k.clone(),
         _ => return Err(Rejection::BadHeader),
     };
-    Ok(Header { alg, kid })
+    Ok(Header {
+        alg,
+        kid,
+        nonce: map.contains_key("nonce"),
+    })
 }
 
 /// Key ids are looked up, logged and used as metric-free cache keys; keeping them short and
@@ -70,7 +77,8 @@ mod tests {
             parse(r#"{"alg":"RS256","kid":"abc+/=","typ":"JWT"}"#),
             Ok(Header {
                 alg: Alg::Rs256,
-                kid: "abc+/=".into()
+                kid: "abc+/=".into(),
+                nonce: false,
             })
         );
         assert!(parse(r#"{"alg":"ES256","kid":"k","typ":"at+JWT"}"#).is_ok());
@@ -112,7 +120,8 @@ mod tests {
             parse(r#"{"alg":"RS256","kid":"../../etc"}"#),
             Ok(Header {
                 alg: Alg::Rs256,
-                kid: "../../etc".into()
+                kid: "../../etc".into(),
+                nonce: false,
             })
         );
         assert_eq!(

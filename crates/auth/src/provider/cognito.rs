@@ -1,25 +1,41 @@
 //! AWS Cognito user pools (and the embedded dev issuer, which mints Cognito-shaped tokens).
+//!
+//! Access tokens carry no `aud`: `token_use` must be `access` and `client_id` one of ours. A
+//! pool's tokens carry one of two issuer forms, whichever the pool is configured for
+//! (`IssuerConfigurationType`): `https://cognito-idp.{region}.amazonaws.com/{pool}` or
+//! `https://issuer-cognito-idp.{region}.amazonaws.com/{pool}`.
 
 use crate::jwks::JwksCache;
 use crate::jwt::Claims;
 use crate::keys::Alg;
-use crate::provider::Provider;
+use crate::provider::roles::Roles;
+use crate::provider::{Provider, Settings};
 use crate::rejection::Rejection;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct Cognito {
-    issuer: String,
+    settings: Settings,
     client_ids: HashSet<String>,
-    algorithms: Vec<Alg>,
-    keys: Arc<JwksCache>,
 }
 
 impl Cognito {
-    /// The issuer of a user pool: `https://cognito-idp.{region}.amazonaws.com/{pool id}`.
+    /// Where Cognito keeps groups, and so the default roles claim.
+    pub const ROLES_CLAIM: &'static str = "cognito:groups";
+
+    /// The original issuer of a user pool: `https://cognito-idp.{region}.amazonaws.com/{pool}`.
     pub fn pool_issuer(region: &str, user_pool_id: &str) -> String {
         format!("https://cognito-idp.{region}.amazonaws.com/{user_pool_id}")
+    }
+
+    /// Both issuer forms of a pool: the original one (which keys are fetched from) and
+    /// `https://issuer-cognito-idp.{region}.amazonaws.com/{pool}`.
+    pub fn pool_issuers(region: &str, user_pool_id: &str) -> [String; 2] {
+        [
+            Self::pool_issuer(region, user_pool_id),
+            format!("https://issuer-cognito-idp.{region}.amazonaws.com/{user_pool_id}"),
+        ]
     }
 
     /// Cognito's JWKS location for an issuer.
@@ -27,39 +43,33 @@ impl Cognito {
         format!("{}/.well-known/jwks.json", issuer.trim_end_matches('/'))
     }
 
+    /// One issuer, RS256, roles from `cognito:groups`.
     pub fn new(
         issuer: impl Into<String>,
         client_ids: impl IntoIterator<Item = String>,
         keys: Arc<JwksCache>,
     ) -> Self {
+        let settings = Settings::new(issuer, keys).roles(Roles::at(Self::ROLES_CLAIM));
+        Self::with_settings(settings, client_ids)
+    }
+
+    pub fn with_settings(settings: Settings, client_ids: impl IntoIterator<Item = String>) -> Self {
         Self {
-            issuer: issuer.into(),
+            settings,
             client_ids: client_ids.into_iter().collect(),
-            algorithms: vec![Alg::Rs256],
-            keys,
         }
     }
-}
 
-impl Cognito {
     /// Replaces the default RS256-only allow-list (for pools fronted by an ES256 issuer).
     pub fn with_algorithms(mut self, algorithms: Vec<Alg>) -> Self {
-        self.algorithms = algorithms;
+        self.settings = self.settings.algorithms(algorithms);
         self
     }
 }
 
 impl Provider for Cognito {
-    fn issuer(&self) -> &str {
-        &self.issuer
-    }
-
-    fn algorithms(&self) -> &[Alg] {
-        &self.algorithms
-    }
-
-    fn keys(&self) -> &JwksCache {
-        &self.keys
+    fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// Cognito ID tokens are signed by the same keys as access tokens; `token_use` is the only
@@ -72,9 +82,5 @@ impl Provider for Cognito {
             Some(c) if self.client_ids.contains(c) => Ok(()),
             _ => Err(Rejection::WrongClient),
         }
-    }
-
-    fn groups(&self, claims: &Claims) -> Result<Vec<String>, Rejection> {
-        claims.string_list("cognito:groups")
     }
 }

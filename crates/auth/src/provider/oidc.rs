@@ -3,46 +3,47 @@
 use crate::jwks::JwksCache;
 use crate::jwt::Claims;
 use crate::keys::Alg;
-use crate::provider::Provider;
+use crate::provider::roles::Roles;
+use crate::provider::settings::looks_like_id_token;
+use crate::provider::{Provider, Settings, check_audience};
 use crate::rejection::Rejection;
 use std::collections::HashSet;
 use std::sync::Arc;
 
 #[derive(Debug)]
 pub struct Oidc {
-    issuer: String,
+    settings: Settings,
     audiences: HashSet<String>,
-    algorithms: Vec<Alg>,
-    keys: Arc<JwksCache>,
 }
 
 impl Oidc {
+    /// The default roles claim.
+    pub const ROLES_CLAIM: &'static str = "groups";
+
+    /// One issuer, roles from `groups`.
     pub fn new(
         issuer: impl Into<String>,
         audiences: impl IntoIterator<Item = String>,
         algorithms: Vec<Alg>,
         keys: Arc<JwksCache>,
     ) -> Self {
+        let settings = Settings::new(issuer, keys)
+            .algorithms(algorithms)
+            .roles(Roles::at(Self::ROLES_CLAIM));
+        Self::with_settings(settings, audiences)
+    }
+
+    pub fn with_settings(settings: Settings, audiences: impl IntoIterator<Item = String>) -> Self {
         Self {
-            issuer: issuer.into(),
+            settings,
             audiences: audiences.into_iter().collect(),
-            algorithms,
-            keys,
         }
     }
 }
 
 impl Provider for Oidc {
-    fn issuer(&self) -> &str {
-        &self.issuer
-    }
-
-    fn algorithms(&self) -> &[Alg] {
-        &self.algorithms
-    }
-
-    fn keys(&self) -> &JwksCache {
-        &self.keys
+    fn settings(&self) -> &Settings {
+        &self.settings
     }
 
     /// `aud` must name one of our audiences. An OIDC ID token also carries an `aud` (the client
@@ -50,20 +51,9 @@ impl Provider for Oidc {
     /// Cognito-style `token_use` other than `access`. Configure the API's own audience, not the
     /// client id, and ID tokens cannot pass at all.
     fn check_token_type(&self, claims: &Claims) -> Result<(), Rejection> {
-        if claims.token_use.as_deref().is_some_and(|u| u != "access")
-            || claims.raw.contains_key("nonce")
-            || claims.raw.contains_key("at_hash")
-        {
+        if looks_like_id_token(claims) {
             return Err(Rejection::WrongTokenUse);
         }
-        if claims.aud.iter().any(|a| self.audiences.contains(a)) {
-            Ok(())
-        } else {
-            Err(Rejection::WrongAudience)
-        }
-    }
-
-    fn groups(&self, claims: &Claims) -> Result<Vec<String>, Rejection> {
-        claims.string_list("groups")
+        check_audience(claims, &self.audiences)
     }
 }

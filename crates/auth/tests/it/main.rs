@@ -8,5 +8,13 @@ mod discovery;
 #[cfg(feature = "axum")]
 mod extractors;
 mod jwks_behaviour;
+mod multi_issuer;
+mod profile_auth0;
+mod profile_cognito;
+mod profile_entra;
+mod profile_google;
+mod profile_keycloak;
+mod profile_okta;
+mod profiles;
 mod properties;
 mod provider_rules;

@@ -1,0 +1,94 @@
+//! What every provider holds whatever its profile: the issuer its keys come from, the further
+//! spellings of that issuer its tokens may carry, the algorithms it signs with, its key set,
+//! and where its tokens keep roles.
+
+use crate::jwks::JwksCache;
+use crate::jwt::Claims;
+use crate::keys::Alg;
+use crate::provider::roles::{ClaimPath, Roles};
+use std::sync::Arc;
+
+#[derive(Debug)]
+pub struct Settings {
+    issuer: String,
+    aliases: Vec<String>,
+    algorithms: Vec<Alg>,
+    keys: Arc<JwksCache>,
+    roles: Roles,
+}
+
+impl Settings {
+    /// `issuer` is the canonical `iss`, and the only one keys are fetched for. RS256 only, no
+    /// aliases, no roles claim, admin by the default admin role.
+    pub fn new(issuer: impl Into<String>, keys: Arc<JwksCache>) -> Self {
+        Self {
+            issuer: issuer.into(),
+            aliases: Vec::new(),
+            algorithms: vec![Alg::Rs256],
+            keys,
+            roles: Roles::new(None),
+        }
+    }
+
+    /// Further `iss` values accepted for this issuer (Keycloak behind another host name, the
+    /// other Cognito issuer form). Tokens carrying them are checked with the keys of `issuer`.
+    pub fn aliases(mut self, aliases: impl IntoIterator<Item = String>) -> Self {
+        for alias in aliases {
+            if alias != self.issuer && !self.aliases.contains(&alias) {
+                self.aliases.push(alias);
+            }
+        }
+        self
+    }
+
+    pub fn algorithms(mut self, algorithms: Vec<Alg>) -> Self {
+        self.algorithms = algorithms;
+        self
+    }
+
+    pub fn roles(mut self, roles: Roles) -> Self {
+        self.roles = roles;
+        self
+    }
+
+    pub fn roles_claim(mut self, claim: Option<ClaimPath>) -> Self {
+        self.roles = self.roles.with_claim(claim);
+        self
+    }
+
+    pub fn admin_roles(mut self, admin: Vec<String>) -> Self {
+        self.roles = self.roles.with_admin_roles(admin);
+        self
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.issuer
+    }
+
+    /// Every accepted `iss`, the canonical one first.
+    pub fn issuers(&self) -> Vec<String> {
+        std::iter::once(self.issuer.clone())
+            .chain(self.aliases.iter().cloned())
+            .collect()
+    }
+
+    pub fn algorithm_list(&self) -> &[Alg] {
+        &self.algorithms
+    }
+
+    pub fn keys(&self) -> &JwksCache {
+        &self.keys
+    }
+
+    pub fn role_rule(&self) -> &Roles {
+        &self.roles
+    }
+}
+
+/// What only ID tokens carry: a `nonce` or an `at_hash` (OpenID Connect Core, section 2), or a
+/// Cognito-style `token_use` other than `access`.
+pub(crate) fn looks_like_id_token(claims: &Claims) -> bool {
+    claims.token_use.as_deref().is_some_and(|u| u != "access")
+        || claims.raw.contains_key("nonce")
+        || claims.raw.contains_key("at_hash")
+}
