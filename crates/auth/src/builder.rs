@@ -51,6 +51,29 @@ pub struct VerifierBuilder {
     jwks: JwksConfig,
     observer: Option<Arc<dyn JwksObserver>>,
     allow_loopback_http: bool,
+    key_layer: Option<KeyLayer>,
+    load_in_background: bool,
+}
+
+type Wrap = dyn Fn(&str, Box<dyn KeySource>) -> Box<dyn KeySource> + Send + Sync;
+
+/// Wraps each issuer's key source, given the canonical issuer: a copy of the keys shared
+/// between instances, say.
+#[derive(Clone)]
+pub struct KeyLayer(Arc<Wrap>);
+
+impl KeyLayer {
+    pub fn new(
+        wrap: impl Fn(&str, Box<dyn KeySource>) -> Box<dyn KeySource> + Send + Sync + 'static,
+    ) -> Self {
+        Self(Arc::new(wrap))
+    }
+}
+
+impl std::fmt::Debug for KeyLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("KeyLayer")
+    }
 }
 
 impl Verifier {
@@ -158,6 +181,19 @@ impl VerifierBuilder {
         self
     }
 
+    /// Returns from [`build`](Self::build) without waiting for the first key loads, which
+    /// then run in the background (a server that reports readiness on its own, say).
+    pub fn load_in_background(mut self, background: bool) -> Self {
+        self.load_in_background = background;
+        self
+    }
+
+    /// Puts `layer` around the key source of every profile's issuer.
+    pub fn key_layer(mut self, layer: KeyLayer) -> Self {
+        self.key_layer = Some(layer);
+        self
+    }
+
     /// Checks every profile, creates the key sets, loads them once (concurrently; an issuer
     /// that cannot be reached yet is retried in the background, and its tokens are refused
     /// with `keys_unavailable` until it answers), and builds the verifier.
@@ -170,6 +206,7 @@ impl VerifierBuilder {
             jwks: self.jwks.clone(),
             observer: self.observer.clone(),
             allow_http: self.allow_loopback_http,
+            layer: self.key_layer.clone(),
         };
         let mut providers = self.providers;
         let mut caches = Vec::new();
@@ -180,6 +217,13 @@ impl VerifierBuilder {
             }
         }
         let verifier = Verifier::new(providers, clock, self.policy)?;
+        if self.load_in_background {
+            for keys in caches {
+                // Dropped handle: the task ends by itself once the verifier is dropped.
+                drop(keys.spawn_refresher());
+            }
+            return Ok(verifier);
+        }
         let mut loads = tokio::task::JoinSet::new();
         for keys in caches {
             loads.spawn(async move {
@@ -199,6 +243,24 @@ struct Wiring {
     jwks: JwksConfig,
     observer: Option<Arc<dyn JwksObserver>>,
     allow_http: bool,
+    layer: Option<KeyLayer>,
+}
+
+impl Profile {
+    /// The checks [`VerifierBuilder::build`] makes of this profile, with the setting at fault
+    /// named, without creating a key set or fetching anything: for configuration loaders that
+    /// must refuse a bad profile before they start.
+    pub fn check(&self, allow_loopback_http: bool) -> Result<(), BuildError> {
+        let wiring = Wiring {
+            client: http_client(JwksConfig::default().fetch_timeout).map_err(BuildError::Client)?,
+            clock: Arc::new(SystemClock),
+            jwks: JwksConfig::default(),
+            observer: None,
+            allow_http: allow_loopback_http,
+            layer: None,
+        };
+        wiring.providers(self).map(drop)
+    }
 }
 
 type Built = (Arc<dyn Provider>, Arc<JwksCache>);
@@ -437,6 +499,10 @@ impl Wiring {
             field: "issuer",
             why,
         })?;
+        let source = match &self.layer {
+            Some(layer) => (layer.0)(issuer, source),
+            None => source,
+        };
         let mut cache = JwksCache::new(issuer, source, Arc::clone(&self.clock), self.jwks.clone());
         if let Some(o) = &self.observer {
             cache = cache.with_observer(Arc::clone(o));

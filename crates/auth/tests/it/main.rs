@@ -1,5 +1,6 @@
 //! Integration tests of portcullis-auth against real issuers over HTTP on loopback ports.
 
+mod builder_hooks;
 mod claims_parsing;
 mod controlled_issuer;
 // The discovery server is an axum router.
