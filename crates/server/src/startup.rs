@@ -70,6 +70,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     let mut background = background;
     background.extend(auth.refreshers);
     let dev_issuer = auth.dev_issuer.clone();
+    let client_issuers = auth.client_issuers;
     let dev_routes = auth.dev_issuer.as_ref().map(|i| {
         Router::new().nest(
             verifier::DEV_ISSUER_PATH,
@@ -89,7 +90,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         None => crate::cluster::bus::Bus::local(),
     };
     let principals = crate::principal::PrincipalCache::default();
-    let flags = crate::flags::Flags::new(config, auth_settings.accepted_clients());
+    let flags = crate::flags::Flags::new(config, &auth_settings.accepted_clients());
     let view = Arc::new(crate::cluster::view::RevocationView::default());
     let sync = Arc::new(crate::cluster::ClusterSync::new(
         database.store(),
@@ -127,7 +128,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         principals,
         revocations,
         changes,
-        admin_group: Arc::from(config.auth.admin_group.as_str()),
+        client_issuers: Arc::from(client_issuers),
         limits: crate::limits::rate::RateLimits::new(&config.rate_limit),
         flags,
         mfa: Arc::new(crate::mfa::MfaPolicy::from_config(&config.mfa)),

@@ -34,8 +34,9 @@ pub struct AppStateInner {
     pub verifier: Arc<Verifier>,
     pub clock: Arc<dyn Clock>,
     pub principals: PrincipalCache,
-    /// Members of this IdP group are platform admins.
-    pub admin_group: Arc<str>,
+    /// Every `iss` whose tokens name their app client (`client_id`): the tokens the
+    /// `auth.client_ids` flag applies to.
+    pub client_issuers: Arc<[String]>,
     /// Per-IP and per-user request rate limits (`rate_limit.*`).
     pub limits: crate::limits::rate::RateLimits,
     /// Revocation checks (`crate::revocation`).

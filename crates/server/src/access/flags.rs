@@ -8,10 +8,13 @@ use axum::http::Method;
 use portcullis_auth::{Rejection, Verified};
 
 /// `auth.client_ids`: a token of an app client that is no longer accepted is an invalid token.
+/// Only tokens of the issuers that name their client in `client_id` are concerned; the others
+/// are matched by audience.
 pub fn check_client(state: &AppState, token: &Verified) -> Result<(), Rejection> {
-    if state
-        .flags
-        .client_accepted(token.claims.client_id.as_deref())
+    if !state.client_issuers.contains(&token.claims.iss)
+        || state
+            .flags
+            .client_accepted(token.claims.client_id.as_deref())
     {
         Ok(())
     } else {

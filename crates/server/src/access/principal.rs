@@ -52,7 +52,7 @@ pub async fn resolve_principal(
             (identity, true)
         }
     };
-    let platform_admin = token.groups.iter().any(|g| *g == *state.admin_group);
+    let platform_admin = token.platform_admin;
     let principal = Principal {
         identity,
         token,

@@ -51,14 +51,14 @@ impl ConfigError {
         }
         let setting = match e.metadata.as_ref() {
             Some(md) => match &md.source {
-                Some(Source::File(file)) => format!("{} in {}", path.join("."), file.display()),
+                Some(Source::File(file)) => format!("{} in {}", dotted(&path), file.display()),
                 Some(Source::Custom(variable)) if md.name == super::secret_file::METADATA_NAME => {
                     variable.clone()
                 }
                 _ if md.name.contains("environment") => env_name(&path),
-                _ => path.join("."),
+                _ => dotted(&path),
             },
-            None => path.join("."),
+            None => dotted(&path),
         };
         let setting = if setting.is_empty() {
             "configuration".to_owned()
@@ -67,6 +67,22 @@ impl ConfigError {
         };
         Self::new(setting, reason(&e.kind))
     }
+}
+
+/// `auth.issuers[2].tenant_id`: an index into a list of tables as the TOML reader writes it.
+fn dotted(path: &[&str]) -> String {
+    let mut out = String::new();
+    for part in path {
+        if !part.is_empty() && part.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{part}]"));
+        } else {
+            if !out.is_empty() {
+                out.push('.');
+            }
+            out.push_str(part);
+        }
+    }
+    out
 }
 
 fn env_name(path: &[&str]) -> String {

@@ -15,7 +15,9 @@ mod secret;
 mod secret_file;
 mod ws;
 
-pub use auth::{AuthConfig, AuthProvider, AuthSettings};
+pub use auth::{
+    AuthConfig, AuthProvider, AuthSettings, IssuerConfig, IssuerProfile, IssuerSettings,
+};
 pub use cluster::{ClusterConfig, ClusterSecret};
 pub use database::{DEFAULT_DATABASE_URL, DatabaseConfig};
 pub use error::ConfigError;
@@ -185,9 +187,6 @@ pub enum Profile {
 /// `figment::Jail`) so they never race on the real environment.
 pub fn base_figment(profile: Profile, file: Option<&Path>) -> Result<Figment, ConfigError> {
     let mut fig = Figment::new();
-    if profile == Profile::Dev {
-        fig = fig.merge(Serialized::default("auth.provider", "dev"));
-    }
     if let Some(path) = file {
         // figment silently ignores a missing file; a file named on the command line must exist.
         if !path.is_file() {
@@ -197,6 +196,11 @@ pub fn base_figment(profile: Profile, file: Option<&Path>) -> Result<Figment, Co
             ));
         }
         fig = fig.merge(Toml::file_exact(path));
+    }
+    // A file listing [[auth.issuers]] says which issuers `dev` trusts (the dev issuer among
+    // them, as an entry); `join` keeps whatever provider the file names.
+    if profile == Profile::Dev && !fig.contains("auth.issuers") {
+        fig = fig.join(Serialized::default("auth.provider", "dev"));
     }
     Ok(fig)
 }

@@ -332,7 +332,7 @@ mod tests {
         c.auth.audiences = vec!["api".into()];
         c.auth.client_ids = vec!["a".into()];
         let settings = c.auth.resolve().expect("valid");
-        let f = Flags::new(&c, settings.accepted_clients());
+        let f = Flags::new(&c, &settings.accepted_clients());
         let def = registry::lookup(registry::AUTH_CLIENT_IDS).expect("registered");
         assert!(f.check(def, None, &json!(["a"])).is_err());
         assert!(f.client_accepted(None), "OIDC tokens carry no client id");

@@ -84,7 +84,7 @@ impl<P: Permission> FromRequestParts<AppState> for OrgAccess<P> {
     }
 }
 
-/// A platform admin (member of `auth.admin_group`); anyone else gets 403.
+/// A platform admin (a token holding one of its issuer's admin roles); anyone else gets 403.
 #[derive(Debug, Clone)]
 pub struct PlatformAdmin(pub Principal);
 

@@ -1,21 +1,20 @@
 //! Turning the `auth` configuration into a running verifier: one provider per configured
-//! issuer, each with its JWKS cache and the background task that keeps it fresh.
+//! issuer (by the library's profiles), each with its JWKS cache and the background task that
+//! keeps it fresh.
 
 mod dev;
 mod shared_jwks;
 
 pub use dev::{DEV_ISSUER_PATH, dev_issuer_url, open_dev_issuer};
 
-use crate::config::{AuthConfig, AuthSettings, Config};
+use crate::config::{AuthConfig, AuthSettings, Config, IssuerSettings};
 use anyhow::Context;
 use portcullis_auth::Verifier;
+use portcullis_auth::builder::KeyLayer;
 use portcullis_auth::clock::Clock;
-use portcullis_auth::jwks::{
-    DiscoveredJwks, HttpJwks, JwksCache, JwksConfig, StaticJwks, http_client,
-};
-use portcullis_auth::keys::Alg;
+use portcullis_auth::jwks::{JwksCache, JwksConfig, KeySource, StaticJwks};
 use portcullis_auth::policy::Policy;
-use portcullis_auth::provider::{Cognito, Oidc, Provider};
+use portcullis_auth::provider::{ClaimPath, Cognito, Kind, Provider, Roles, Settings};
 use portcullis_dev_issuer::DevIssuer;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -26,17 +25,12 @@ use tokio::task::JoinHandle;
 #[derive(Debug)]
 pub struct AuthRuntime {
     pub verifier: Arc<Verifier>,
-    /// Present under the dev provider: served at [`DEV_ISSUER_PATH`] and used for minting.
+    /// Present with a dev issuer: served at [`DEV_ISSUER_PATH`] and used for minting.
     pub dev_issuer: Option<Arc<DevIssuer>>,
+    /// Every `iss` of the issuers that name their app client in `client_id` (Cognito and the
+    /// dev issuer): the tokens the `auth.client_ids` flag applies to.
+    pub client_issuers: Vec<String>,
     pub refreshers: Vec<JoinHandle<()>>,
-}
-
-/// `auth.algorithms`, validated at load time to name only algorithms that exist.
-fn algorithms(auth: &AuthConfig) -> Vec<Alg> {
-    auth.algorithms
-        .iter()
-        .filter_map(|a| Alg::from_name(a))
-        .collect()
 }
 
 pub fn policy(auth: &AuthConfig) -> Policy {
@@ -47,8 +41,9 @@ pub fn policy(auth: &AuthConfig) -> Policy {
     }
 }
 
-/// Builds the provider of `settings` (resolved from `config.auth`). `addr` is the bound API
-/// address, which names the dev issuer when no explicit issuer is configured.
+/// Builds the providers of `settings` (resolved from `config.auth`). `addr` is the bound API
+/// address, which names the dev issuer when no explicit issuer is configured. Keys load in the
+/// background: readiness reports when they are there.
 pub async fn build(
     config: &Config,
     settings: &AuthSettings,
@@ -57,75 +52,103 @@ pub async fn build(
 ) -> anyhow::Result<AuthRuntime> {
     let auth = &config.auth;
     let jwks_config = JwksConfig::default();
-    let cache = |issuer: &str, source: Box<dyn portcullis_auth::jwks::KeySource>| {
-        Arc::new(
-            JwksCache::new(issuer, source, Arc::clone(&clock), jwks_config.clone())
-                .with_observer(crate::metrics::jwks_observer()),
-        )
-    };
+    let mut builder = Verifier::builder()
+        .clock(Arc::clone(&clock))
+        .policy(policy(auth))
+        .jwks_config(jwks_config.clone())
+        .jwks_observer(crate::metrics::jwks_observer())
+        .allow_loopback_http(auth.allow_http_issuer)
+        .load_in_background(true);
     // With Redis, instances share one copy of each issuer's keys (one fetch per interval for
     // the whole fleet); without, or whenever Redis fails, each fetches for itself.
-    let shared = |issuer: &str,
-                  source: Box<dyn portcullis_auth::jwks::KeySource>|
-     -> anyhow::Result<Box<dyn portcullis_auth::jwks::KeySource>> {
-        Ok(match &config.redis_url {
-            Some(url) => Box::new(shared_jwks::RedisSharedJwks::new(
+    if let Some(url) = &config.redis_url {
+        let key = crate::cluster::key::ClusterKey::from_config(config)?;
+        let client = redis::Client::open(url.0.expose()).context("configuring Redis")?;
+        let prefix = config.redis_prefix.clone();
+        let fresh_for = jwks_config.refresh_interval;
+        let lock_for = jwks_config.fetch_timeout * 2;
+        builder = builder.key_layer(KeyLayer::new(move |issuer, source| {
+            Box::new(shared_jwks::RedisSharedJwks::new(
                 source,
-                crate::cluster::key::ClusterKey::from_config(config)?,
-                url.0.expose(),
-                &config.redis_prefix,
+                key.clone(),
+                client.clone(),
+                &prefix,
                 issuer,
-                jwks_config.refresh_interval,
+                fresh_for,
                 // Instances meeting a freshly rotated kid do so within moments of each other.
-                std::time::Duration::from_secs(1),
-                jwks_config.fetch_timeout * 2,
-            )?),
-            None => source,
-        })
-    };
-    let (provider, keys, dev_issuer): (Arc<dyn Provider>, Arc<JwksCache>, _) = match settings {
-        AuthSettings::Cognito { issuer, clients } => {
-            let client = http_client(jwks_config.fetch_timeout)?;
-            let source = Box::new(HttpJwks::new(client, Cognito::jwks_url(issuer)));
-            let keys = cache(issuer, shared(issuer, source)?);
-            let p = Cognito::new(issuer.clone(), clients.clone(), Arc::clone(&keys))
-                .with_algorithms(algorithms(auth));
-            (Arc::new(p), keys, None)
+                Duration::from_secs(1),
+                lock_for,
+            )) as Box<dyn KeySource>
+        }));
+    }
+    let mut dev_issuer = None;
+    let mut refreshers = Vec::new();
+    let mut client_issuers = Vec::new();
+    for issuer in &settings.issuers {
+        match issuer {
+            IssuerSettings::Profile(profile) => {
+                if profile.kind == Kind::Cognito {
+                    client_issuers.extend(cognito_issuers(profile));
+                }
+                builder = builder.profile(profile.as_ref().clone());
+            }
+            IssuerSettings::Dev {
+                issuer,
+                clients,
+                admin_roles,
+            } => {
+                let url = issuer.clone().unwrap_or_else(|| dev_issuer_url(addr));
+                let dev = open_dev_issuer(&config.data_dir, &url)?;
+                let published = Arc::clone(&dev);
+                let source = StaticJwks::new("embedded dev issuer", move || {
+                    published.jwks().to_string().into_bytes()
+                });
+                let keys = Arc::new(
+                    JwksCache::new(
+                        &url,
+                        Box::new(source),
+                        Arc::clone(&clock),
+                        jwks_config.clone(),
+                    )
+                    .with_observer(crate::metrics::jwks_observer()),
+                );
+                // In-process keys cannot be unavailable: load them now, so the server is
+                // ready the moment it listens.
+                keys.refresh()
+                    .await
+                    .context("loading the dev issuer's keys")?;
+                let groups = ClaimPath::new(Cognito::ROLES_CLAIM.to_owned())
+                    .map_err(|why| anyhow::anyhow!("the dev issuer's roles claim: {why}"))?;
+                let settings = Settings::new(url.clone(), Arc::clone(&keys))
+                    .roles(Roles::new(Some(groups)).with_admin_roles(admin_roles.clone()));
+                let provider = Cognito::with_settings(settings, clients.clone());
+                client_issuers.extend(provider.issuers());
+                builder = builder.provider(Arc::new(provider));
+                refreshers.push(keys.spawn_refresher_after(true));
+                dev_issuer = Some(dev);
+            }
         }
-        AuthSettings::Oidc { issuer, audiences } => {
-            let client = http_client(jwks_config.fetch_timeout)?;
-            let source = DiscoveredJwks::new(client, issuer.clone(), auth.allow_http_issuer);
-            let keys = cache(issuer, shared(issuer, Box::new(source))?);
-            let p = Oidc::new(
-                issuer.clone(),
-                audiences.clone(),
-                algorithms(auth),
-                Arc::clone(&keys),
-            );
-            (Arc::new(p), keys, None)
-        }
-        AuthSettings::Dev { issuer, clients } => {
-            let url = issuer.clone().unwrap_or_else(|| dev_issuer_url(addr));
-            let issuer = open_dev_issuer(&config.data_dir, &url)?;
-            let published = Arc::clone(&issuer);
-            let source = StaticJwks::new("embedded dev issuer", move || {
-                published.jwks().to_string().into_bytes()
-            });
-            let keys = cache(&url, Box::new(source));
-            // In-process keys cannot be unavailable: load them now, so the server is ready
-            // the moment it listens.
-            keys.refresh()
-                .await
-                .context("loading the dev issuer's keys")?;
-            let p = Cognito::new(url, clients.clone(), Arc::clone(&keys));
-            (Arc::new(p), keys, Some(issuer))
-        }
-    };
-    let verifier = Verifier::new(vec![provider], Arc::clone(&clock), policy(auth))
+    }
+    let verifier = builder
+        .build()
+        .await
         .context("building the token verifier")?;
     Ok(AuthRuntime {
         verifier: Arc::new(verifier),
         dev_issuer,
-        refreshers: vec![keys.spawn_refresher()],
+        client_issuers,
+        refreshers,
     })
+}
+
+/// The `iss` values a Cognito profile accepts: its explicit issuer and aliases, or both forms
+/// of its pool's issuer.
+fn cognito_issuers(p: &portcullis_auth::provider::Profile) -> Vec<String> {
+    let mut all = match (&p.issuer, &p.region, &p.user_pool_id) {
+        (Some(i), _, _) => vec![i.trim_end_matches('/').to_owned()],
+        (None, Some(r), Some(pool)) => Cognito::pool_issuers(r, pool).to_vec(),
+        _ => Vec::new(),
+    };
+    all.extend(p.issuer_aliases.iter().cloned());
+    all
 }

@@ -75,25 +75,25 @@ impl RedisSharedJwks {
     pub fn new(
         inner: Box<dyn KeySource>,
         key: ClusterKey,
-        redis_url: &str,
+        client: redis::Client,
         prefix: &str,
         issuer: &str,
         fresh_for: Duration,
         fresh_for_unknown_kid: Duration,
         lock_for: Duration,
-    ) -> anyhow::Result<Self> {
-        Ok(Self {
+    ) -> Self {
+        Self {
             inner,
             key,
             issuer: issuer.to_owned(),
-            client: redis::Client::open(redis_url)?,
+            client,
             conn: tokio::sync::OnceCell::new(),
             copy_key: format!("{prefix}:jwks:{issuer}"),
             lock_key: format!("{prefix}:jwks-lock:{issuer}"),
             fresh_for,
             fresh_for_unknown_kid,
             lock_for,
-        })
+        }
     }
 
     async fn conn(&self) -> Option<redis::aio::ConnectionManager> {
