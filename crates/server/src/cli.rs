@@ -57,6 +57,16 @@ pub enum Command {
         /// Extra claim `k=v` (the value is JSON if it parses as JSON, else a string); repeatable.
         #[arg(long = "claim", value_name = "K=V")]
         claims: Vec<String>,
+        /// Whose claim shape the token has: cognito (the default), auth0, entra, entra-v1,
+        /// keycloak, okta, google or oidc. `--groups` go where that provider puts roles.
+        #[arg(long, default_value = "cognito", value_parser = crate::dev_tokens::parse_shape)]
+        profile: portcullis_dev_issuer::Shape,
+        /// `aud` of the non-Cognito shapes (`api://portcullis` unless given).
+        #[arg(long)]
+        audience: Option<String>,
+        /// Entra `tid` or Google `hd`.
+        #[arg(long)]
+        tenant: Option<String>,
     },
     /// Remove orgs and resources soft-deleted longer ago than `--older-than`, and token
     /// revocations whose tokens have expired.
@@ -102,7 +112,17 @@ pub fn main() -> ExitCode {
             groups,
             ttl,
             claims,
-        } => token(cli.config, &sub, &groups, ttl, &claims),
+            profile,
+            audience,
+            tenant,
+        } => {
+            let shaping = crate::dev_tokens::Shaping {
+                shape: profile,
+                audience,
+                tenant,
+            };
+            token(cli.config, &sub, &groups, ttl, &claims, &shaping)
+        }
         command => run_async(cli.config, command),
     };
     match result {
@@ -244,27 +264,29 @@ fn token(
     groups: &[String],
     ttl: std::time::Duration,
     claims: &[String],
+    shaping: &crate::dev_tokens::Shaping,
 ) -> Result<(), Failure> {
     let config = config::load(Profile::Dev, file.as_deref())?;
-    if config.auth.provider != Some(AuthProvider::Dev) {
+    let settings = config.auth.resolve()?;
+    let Some(config::IssuerSettings::Dev { issuer, .. }) = settings.dev() else {
         return Err(Failure::Config(ConfigError::setting(
             "auth.provider",
-            "`portcullis token` mints dev-issuer tokens and needs the dev provider",
+            "`portcullis token` mints dev-issuer tokens and needs the dev provider (or a \
+             [[auth.issuers]] entry with profile = \"dev\")",
         )));
-    }
+    };
     if ttl.as_secs() > config.auth.max_token_lifetime_secs {
         return Err(Failure::Usage(format!(
             "--ttl is longer than the accepted token lifetime ({} s, auth.max_token_lifetime_secs)",
             config.auth.max_token_lifetime_secs
         )));
     }
-    let url = config
-        .auth
-        .issuer
+    let url = issuer
         .clone()
         .unwrap_or_else(|| crate::verifier::dev_issuer_url(config.listen));
     let issuer = crate::verifier::open_dev_issuer(&config.data_dir, &url)?;
-    let spec = crate::dev_tokens::spec(sub, groups, ttl, claims).map_err(Failure::Usage)?;
+    let spec =
+        crate::dev_tokens::spec(sub, groups, ttl, claims, shaping).map_err(Failure::Usage)?;
     println!("{}", issuer.mint_access(&spec));
     Ok(())
 }

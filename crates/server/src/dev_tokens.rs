@@ -1,7 +1,7 @@
 //! Minting dev-issuer tokens from the command line: `portcullis token`, and the ready-made
 //! tokens `portcullis dev` prints.
 
-use portcullis_dev_issuer::{DevIssuer, TokenSpec, parse_claim_arg};
+use portcullis_dev_issuer::{DevIssuer, Shape, TokenSpec, parse_claim_arg};
 use std::time::Duration;
 
 /// How long the tokens printed by `portcullis dev` live: a working day, under the 24 h cap.
@@ -32,17 +32,39 @@ pub fn parse_ttl(s: &str) -> Result<Duration, String> {
     }
 }
 
+/// `--profile`: a shape by its command-line name.
+pub fn parse_shape(s: &str) -> Result<Shape, String> {
+    s.parse()
+        .map_err(|e: portcullis_dev_issuer::UnknownShape| e.to_string())
+}
+
+/// Whose claim shape `portcullis token` mints, and the audience and tenant it names.
+#[derive(Debug, Clone, Default)]
+pub struct Shaping {
+    pub shape: Shape,
+    pub audience: Option<String>,
+    pub tenant: Option<String>,
+}
+
 /// Builds the spec for `portcullis token`.
 pub fn spec(
     sub: &str,
     groups: &[String],
     ttl: Duration,
     claims: &[String],
+    shaping: &Shaping,
 ) -> Result<TokenSpec, String> {
     let mut spec = TokenSpec::new(sub)
         .username(sub)
         .groups(groups.iter().map(String::as_str))
-        .ttl(ttl);
+        .ttl(ttl)
+        .shape(shaping.shape);
+    if let Some(audience) = &shaping.audience {
+        spec = spec.audience(audience);
+    }
+    if let Some(tenant) = &shaping.tenant {
+        spec = spec.tenant(tenant);
+    }
     for arg in claims {
         let (k, v) = parse_claim_arg(arg).map_err(|e| e.to_string())?;
         spec = spec.claim(k, v);
