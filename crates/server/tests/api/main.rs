@@ -12,6 +12,7 @@ mod field_errors;
 mod flags;
 mod harness;
 mod health;
+mod issuers;
 mod limits;
 mod metrics;
 mod mfa;
