@@ -350,9 +350,6 @@ impl AuthConfig {
                 "must name at least one role, none of them empty",
             ));
         }
-        if let Some(issuer) = &e.issuer {
-            self.check_issuer_named(key("issuer"), issuer)?;
-        }
         let kind = match kind {
             IssuerProfile::Dev => {
                 let unused = [
@@ -386,6 +383,10 @@ impl AuthConfig {
             IssuerProfile::Google => Kind::Google,
             IssuerProfile::Oidc => Kind::Oidc,
         };
+        // The dev issuer's URL above is only a name; every other issuer is fetched from.
+        if let Some(issuer) = &e.issuer {
+            self.check_issuer_named(key("issuer"), issuer)?;
+        }
         // A key another profile reads would be silently ignored here.
         let foreign: &[(&str, bool, &[Kind])] = &[
             ("region", e.region.is_some(), &[Kind::Cognito]),
@@ -743,6 +744,40 @@ mod tests {
                 "hosted_domains = [\"x\"]",
             );
             assert_eq!(e.setting, "auth.issuers[2].hosted_domains", "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_dev_entry_takes_its_issuer_as_a_name_and_only_its_own_keys() {
+        Jail::expect_with(|jail| {
+            let dev = "profile = \"dev\"\n        issuer = \"http://dev.internal:8080/dev-issuer\"\n        admin_roles = [\"ops\"]";
+            jail.create_file(
+                "p.toml",
+                &FOUR_ISSUERS
+                    .replace("profile = \"dev\"", dev)
+                    .replace("allow_http_issuer = true", "allow_http_issuer = false")
+                    .replace(
+                        "http://127.0.0.1:8080/realms/main",
+                        "https://kc.internal/realms/main",
+                    ),
+            )?;
+            let c = load(Profile::Standard, Some(std::path::Path::new("p.toml"))).expect("loads");
+            let s = c.auth.resolve().expect("the dev issuer is never fetched");
+            assert_eq!(
+                s.dev(),
+                Some(&IssuerSettings::Dev {
+                    issuer: Some("http://dev.internal:8080/dev-issuer".into()),
+                    clients: vec![portcullis_dev_issuer::DEFAULT_CLIENT_ID.to_owned()],
+                    admin_roles: vec!["ops".into()],
+                })
+            );
+            let e = list_error(
+                jail,
+                "profile = \"dev\"",
+                "profile = \"dev\"\n        audiences = [\"api\"]",
+            );
+            assert_eq!(e.setting, "auth.issuers[3].audiences", "{e}");
             Ok(())
         });
     }
