@@ -238,7 +238,16 @@ fn print_dev_banner(
         );
         return;
     };
-    let (admin, member) = crate::dev_tokens::ready_made(issuer, &config.auth.admin_group);
+    // With [[auth.issuers]], the dev entry's own admin role.
+    let admin_role = match config.auth.resolve() {
+        Ok(settings) => match settings.dev() {
+            Some(config::IssuerSettings::Dev { admin_roles, .. }) => admin_roles.first().cloned(),
+            _ => None,
+        },
+        Err(_) => None,
+    };
+    let admin_role = admin_role.unwrap_or_else(|| config.auth.admin_group.clone());
+    let (admin, member) = crate::dev_tokens::ready_made(issuer, &admin_role);
     let _ = writeln!(
         out,
         "  issuer    {iss} (keys in {dir})\

@@ -236,3 +236,35 @@ async fn token_profile_mints_a_shape_another_profile_accepts() {
         .expect("runs");
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+/// `portcullis dev` with a file listing the dev issuer among `[[auth.issuers]]` prints an
+/// admin token that carries the dev entry's own admin role.
+#[tokio::test]
+async fn dev_prints_an_admin_token_with_the_dev_entrys_admin_role() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = free_port();
+    let file = dir.path().join("portcullis.toml");
+    std::fs::write(
+        &file,
+        "[[auth.issuers]]\nprofile = \"dev\"\nadmin_roles = [\"ops\"]\n",
+    )
+    .expect("config file");
+    let dev = command(
+        dir.path(),
+        port,
+        &["--config", file.to_str().expect("utf-8 path"), "dev"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("dev starts");
+    let mut dev = Killed(dev);
+    let (admin, member) = printed_tokens(&mut dev.0);
+    let flags = |token: String| async move {
+        crate::support::binary::get_with(port, "/v1/admin/flags", &token)
+            .await
+            .status()
+    };
+    assert_eq!(flags(admin).await, 200);
+    assert_eq!(flags(member).await, 403);
+}
