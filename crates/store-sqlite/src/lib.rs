@@ -14,8 +14,14 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::time::Duration;
 
-const MIGRATIONS: &[portable::Migration] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[portable::Migration] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "identities_and_links",
+        include_str!("../migrations/0002_identities_and_links.sql"),
+    ),
+];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -111,6 +117,7 @@ mod portable {
     include!("../../store/sql/users.rs");
     include!("../../store/sql/orgs.rs");
     include!("../../store/sql/members.rs");
+    include!("../../store/sql/links.rs");
     include!("../../store/sql/resources.rs");
     include!("../../store/sql/revocations.rs");
     include!("../../store/sql/flags.rs");
