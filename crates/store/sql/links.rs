@@ -240,13 +240,25 @@ impl LinkStore for Backend {
         let ev = Event {
             org_id: Some(link.org_id),
             action: "org.link",
-            resource_type: "org_link",
+            // An org change, so the change feed carries it: instances drop cached identities
+            // and the link applies at each user's next request.
+            resource_type: "org",
             resource_id: Some(link.org_id.to_string()),
             changes,
         };
         append_in(&mut tx, ctx, ev).await?;
         commit(tx).await?;
         Ok(saved)
+    }
+
+    async fn link_claim_names(&self, issuer: &str) -> StoreResult<Vec<String>> {
+        let rows =
+            sqlx::query("SELECT DISTINCT claim FROM org_links WHERE issuer = $1 ORDER BY claim")
+                .bind(issuer)
+                .fetch_all(self.read())
+                .await
+                .map_err(db_err)?;
+        rows.iter().map(|r| get::<String>(r, "claim")).collect()
     }
 
     async fn list_org_links(&self, org: OrgId) -> StoreResult<Vec<OrgLink>> {

@@ -54,6 +54,8 @@ pub trait LinkStore: Send + Sync {
     /// value); audited as `org.link`. `NotFound` unless the org is live; `Invalid` for an
     /// owner link (see [`NewOrgLink::role_allowed`]).
     async fn set_org_link(&self, ctx: &ChangeContext, link: &NewOrgLink) -> StoreResult<OrgLink>;
+    /// The distinct claim names the links of `issuer` match on, sorted.
+    async fn link_claim_names(&self, issuer: &str) -> StoreResult<Vec<String>>;
     /// The org's links, by issuer, claim, value.
     async fn list_org_links(&self, org: OrgId) -> StoreResult<Vec<OrgLink>>;
     /// Brings the memberships links made for `user` in line with a verified token of
