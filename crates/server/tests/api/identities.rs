@@ -153,3 +153,70 @@ async fn a_taken_identity_is_409_and_an_unknown_user_404() {
         .await;
     assert_eq!(audit["items"].as_array().map(Vec::len), Some(1));
 }
+
+/// A change to a user's memberships drops what an instance cached for them under every
+/// identity, not only the one they were created with.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_member_is_refused_at_once_under_a_linked_identity() {
+    let m = two_issuers().await;
+    let root = m.old_app.admin("root");
+    let new_iss = m.new.issuer.issuer_url().to_owned();
+    let alice_id = m.old_app.caller("alice").id().await;
+    let bob_id = m.old_app.caller("bob").id().await;
+    for (user, sub) in [(&alice_id, "alice-at-new"), (&bob_id, "bob-at-new")] {
+        root.post(&format!("/v1/admin/users/{user}/identities"))
+            .json(json!({"issuer": new_iss, "sub": sub}))
+            .expect(201)
+            .await;
+    }
+    let at_new = |sub: &str| {
+        m.new_app
+            .bearer(&m.new.issuer.mint_access(&TokenSpec::new(sub)))
+    };
+    let alice = at_new("alice-at-new");
+    let bob = at_new("bob-at-new");
+    let org = alice.create_org("Alice's").await;
+    alice
+        .post(&format!("/v1/orgs/{org}/members"))
+        .json(json!({"user_id": bob_id, "role": "member"}))
+        .expect(201)
+        .await;
+    // Cached on this instance under Bob's new identity.
+    bob.get(&format!("/v1/orgs/{org}")).expect(200).await;
+    bob.get(&format!("/v1/orgs/{org}")).expect(200).await;
+    alice
+        .delete(&format!("/v1/orgs/{org}/members/{bob_id}"))
+        .expect(204)
+        .await;
+    bob.get(&format!("/v1/orgs/{org}")).expect(404).await;
+}
+
+/// `portcullis users link` does what the admin route does, on the configured database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_users_link_command_links_and_refuses_a_taken_identity() {
+    use crate::support::binary::{portcullis, stderr, stdout};
+    let m = two_issuers().await;
+    let dave_id = m.old_app.caller("dave").id().await;
+    let new_iss = m.new.issuer.issuer_url().to_owned();
+    let env = [("PORTCULLIS_DATABASE_URL", m.old_app.database_url())];
+    let args = [
+        "users", "link", "--user", &dave_id, "--issuer", &new_iss, "--sub", "dave-at-new",
+    ];
+    let o = portcullis(&args, &env);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains(&dave_id), "{}", stdout(&o));
+
+    let dave_new = m
+        .new_app
+        .bearer(&m.new.issuer.mint_access(&TokenSpec::new("dave-at-new")));
+    assert_eq!(dave_new.id().await, dave_id);
+
+    let again = portcullis(&args, &env);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(stderr(&again).contains("already belongs"), "{}", stderr(&again));
+    let bad = portcullis(
+        &["users", "link", "--user", "nope", "--issuer", &new_iss, "--sub", "x"],
+        &env,
+    );
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+}
