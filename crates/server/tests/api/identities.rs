@@ -200,7 +200,14 @@ async fn the_users_link_command_links_and_refuses_a_taken_identity() {
     let new_iss = m.new.issuer.issuer_url().to_owned();
     let env = [("PORTCULLIS_DATABASE_URL", m.old_app.database_url())];
     let args = [
-        "users", "link", "--user", &dave_id, "--issuer", &new_iss, "--sub", "dave-at-new",
+        "users",
+        "link",
+        "--user",
+        &dave_id,
+        "--issuer",
+        &new_iss,
+        "--sub",
+        "dave-at-new",
     ];
     let o = portcullis(&args, &env);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -213,9 +220,15 @@ async fn the_users_link_command_links_and_refuses_a_taken_identity() {
 
     let again = portcullis(&args, &env);
     assert_eq!(again.status.code(), Some(1));
-    assert!(stderr(&again).contains("already belongs"), "{}", stderr(&again));
+    assert!(
+        stderr(&again).contains("already belongs"),
+        "{}",
+        stderr(&again)
+    );
     let bad = portcullis(
-        &["users", "link", "--user", "nope", "--issuer", &new_iss, "--sub", "x"],
+        &[
+            "users", "link", "--user", "nope", "--issuer", &new_iss, "--sub", "x",
+        ],
         &env,
     );
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
