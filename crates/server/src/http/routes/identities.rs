@@ -17,7 +17,11 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkIdentity {
+    /// At most 1024 bytes.
+    #[schema(min_length = 1)]
     pub issuer: String,
+    /// At most 255 bytes.
+    #[schema(min_length = 1)]
     pub sub: String,
 }
 

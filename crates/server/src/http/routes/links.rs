@@ -20,8 +20,14 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetLink {
+    /// The tokens' `iss`, exactly; at most 1024 bytes.
+    #[schema(min_length = 1)]
     pub issuer: String,
+    /// A top-level claim name; at most 255 bytes.
+    #[schema(min_length = 1)]
     pub claim: String,
+    /// At most 255 bytes.
+    #[schema(min_length = 1)]
     pub value: String,
     pub role: Role,
 }
