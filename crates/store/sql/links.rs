@@ -295,13 +295,15 @@ impl LinkStore for Backend {
                 Some(r) => {
                     let before = membership_in(&mut tx, org, user).await?;
                     // Only link-made rows are touched, whatever the plan read: a membership
-                    // made by hand since then stays as it is.
+                    // made by hand since then stays as it is, and one another instance has
+                    // just made the same way is not written (or audited) twice.
                     let written = sqlx::query(
                         "INSERT INTO memberships (org_id, user_id, role, created_at, source) \
                          SELECT $1, $2, $3, $4, 'link' WHERE EXISTS \
                            (SELECT 1 FROM organizations WHERE id = $1 AND deleted_at IS NULL) \
                          ON CONFLICT (org_id, user_id) DO UPDATE SET role = excluded.role \
-                           WHERE memberships.source = 'link'",
+                           WHERE memberships.source = 'link' \
+                             AND memberships.role <> excluded.role",
                     )
                     .bind(org.0)
                     .bind(user.0)

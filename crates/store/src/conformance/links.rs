@@ -321,3 +321,37 @@ pub async fn links_make_and_take_away_only_their_memberships<S: Store + 'static>
         Some(Role::Viewer)
     );
 }
+
+pub async fn concurrent_first_requests_link_once<S: Store + 'static>(h: &Harness<S>) {
+    const N: usize = 16;
+    let s = &*h.store;
+    let owner = user(s, "owner").await;
+    let dana = user(s, "dana").await;
+    let org = s
+        .create_org(&ctx(Some(owner.id), 1), owner.id, "Linked")
+        .await
+        .expect("org");
+    s.set_org_link(&ctx(None, 2), &link(org.id, "tid", "T1", Role::Member))
+        .await
+        .expect("link");
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..N {
+        let store = std::sync::Arc::clone(&h.store);
+        tasks.spawn(async move {
+            store
+                .apply_links(&ctx(Some(dana.id), 3), dana.id, NEW, &[("tid", "T1")])
+                .await
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.expect("task")
+            .expect("every concurrent apply succeeds");
+    }
+    let linked = actions(s)
+        .await
+        .into_iter()
+        .filter(|a| a == "membership.linked")
+        .count();
+    assert_eq!(linked, 1, "one membership, audited once");
+    assert_eq!(role_in(s, dana.id, org.id).await, Some(Role::Member));
+}

@@ -68,6 +68,7 @@ macro_rules! conformance_suite {
             a_taken_identity_is_not_linked_again,
             org_links_are_upserted_per_claim_value,
             links_make_and_take_away_only_their_memberships,
+            concurrent_first_requests_link_once,
         );
     };
     (@cases $harness:path; $($case:ident),* $(,)?) => {
