@@ -76,6 +76,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::ops::audit::AuditCommand,
     },
+    /// Manage users: link an identity at another issuer to a user.
+    Users {
+        #[command(subcommand)]
+        command: crate::ops::users::UsersCommand,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -184,6 +189,10 @@ fn run_async(file: Option<PathBuf>, command: Command) -> Result<(), Failure> {
             Command::Audit { command } => {
                 let _log = telemetry::init(LogFormat::Pretty);
                 Ok(crate::ops::audit::run(&config, command).await?)
+            }
+            Command::Users { command } => {
+                let _log = telemetry::init(LogFormat::Pretty);
+                Ok(crate::ops::users::run(&config, command).await?)
             }
             Command::CheckConfig { .. } | Command::Token { .. } => Ok(()),
         }

@@ -11,6 +11,7 @@ pub mod dev_tokens;
 pub mod flags;
 pub mod http;
 pub mod limits;
+pub mod link_claims;
 pub mod listen;
 pub mod metrics;
 pub mod mfa;

@@ -3,6 +3,7 @@
 //! for identity and role. Every change to a user's status or memberships drops their entry
 //! (see [`PrincipalCache::forget_user`]); entries also expire after a minute as a safety net.
 
+use crate::link_claims::LinkBasis;
 use portcullis_auth::Verified;
 use portcullis_store::{MembershipSummary, NewUser, OrgId, Role, Store, StoreError, User, UserId};
 use std::sync::Arc;
@@ -14,6 +15,8 @@ use std::time::Duration;
 pub struct Identity {
     pub user: User,
     pub memberships: Vec<MembershipSummary>,
+    /// The claims the memberships org links made were computed from.
+    pub links: LinkBasis,
 }
 
 impl Identity {
@@ -69,8 +72,13 @@ async fn load(
     let upserted = store.upsert_user(&new, now).await?;
     crate::metrics::user_upserted(&upserted, now, true);
     let user = upserted.user;
+    let names = store.link_claim_names(&c.iss).await?;
     let memberships = store.memberships_of_user(user.id).await?;
-    Ok(Arc::new(Identity { user, memberships }))
+    Ok(Arc::new(Identity {
+        user,
+        memberships,
+        links: LinkBasis::of(names, &c.raw),
+    }))
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +95,7 @@ impl Default for PrincipalCache {
             by_subject: moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(Duration::from_secs(60))
+                .support_invalidation_closures()
                 .build(),
             generation: Arc::default(),
         }
@@ -137,9 +146,20 @@ impl PrincipalCache {
             .await
     }
 
-    /// Drops one user's entry: their memberships or status changed.
+    /// Drops one user's entries, under every identity they signed in with: their memberships
+    /// or status changed.
     pub async fn forget_user(&self, user: &User) {
         self.forget_subject(&user.issuer, &user.sub).await;
+        let id = user.id;
+        // Fails only when the cache was built without invalidation closures; then every entry
+        // goes, which is never wrong, only slower.
+        if self
+            .by_subject
+            .invalidate_entries_if(move |_, cached| cached.user.id == id)
+            .is_err()
+        {
+            self.by_subject.invalidate_all();
+        }
     }
 
     pub async fn forget_subject(&self, issuer: &str, sub: &str) {
@@ -173,6 +193,7 @@ mod tests {
                 last_seen_at: None,
             },
             memberships: Vec::new(),
+            links: LinkBasis::default(),
         })
     }
 

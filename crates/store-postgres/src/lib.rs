@@ -7,8 +7,14 @@ use portcullis_store::{ConnectOptions, StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use std::str::FromStr;
 
-const MIGRATIONS: &[portable::Migration] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[portable::Migration] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "identities_and_links",
+        include_str!("../migrations/0002_identities_and_links.sql"),
+    ),
+];
 
 #[derive(Clone)]
 pub struct PgStore {
@@ -87,6 +93,7 @@ mod portable {
     include!("../../store/sql/users.rs");
     include!("../../store/sql/orgs.rs");
     include!("../../store/sql/members.rs");
+    include!("../../store/sql/links.rs");
     include!("../../store/sql/resources.rs");
     include!("../../store/sql/revocations.rs");
     include!("../../store/sql/flags.rs");

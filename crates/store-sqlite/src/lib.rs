@@ -14,8 +14,14 @@ use sqlx::sqlite::{
 use std::str::FromStr;
 use std::time::Duration;
 
-const MIGRATIONS: &[portable::Migration] =
-    &[(1, "initial", include_str!("../migrations/0001_initial.sql"))];
+const MIGRATIONS: &[portable::Migration] = &[
+    (1, "initial", include_str!("../migrations/0001_initial.sql")),
+    (
+        2,
+        "identities_and_links",
+        include_str!("../migrations/0002_identities_and_links.sql"),
+    ),
+];
 
 #[derive(Clone)]
 pub struct SqliteStore {
@@ -111,9 +117,60 @@ mod portable {
     include!("../../store/sql/users.rs");
     include!("../../store/sql/orgs.rs");
     include!("../../store/sql/members.rs");
+    include!("../../store/sql/links.rs");
     include!("../../store/sql/resources.rs");
     include!("../../store/sql/revocations.rs");
     include!("../../store/sql/flags.rs");
     include!("../../store/sql/changes.rs");
     include!("../../store/sql/health.rs");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use portcullis_store::{NewUser, UserStore};
+
+    /// Users provisioned before identities existed keep signing in as themselves: the
+    /// migration gives each their identity.
+    #[tokio::test]
+    async fn users_from_before_identities_keep_their_identity() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}/m.db", dir.path().display());
+        let store = SqliteStore::connect(&url, &ConnectOptions::default())
+            .await
+            .expect("open");
+        portable::run_migrations(&store, &MIGRATIONS[..1])
+            .await
+            .expect("the first schema");
+        let id = portcullis_store::UserId::new();
+        store
+            .execute_raw_sql(&format!(
+                "INSERT INTO users (id, issuer, sub, created_at) \
+                 VALUES (X'{}', 'https://old.test', 'alice', '2026-01-01T00:00:00Z')",
+                id.0.simple()
+            ))
+            .await
+            .expect("a user of the first schema");
+        store.migrate().await.expect("the rest");
+        let found = store
+            .find_user("https://old.test", "alice")
+            .await
+            .expect("find");
+        assert_eq!(found.map(|u| u.id), Some(id));
+        let again = store
+            .upsert_user(
+                &NewUser {
+                    issuer: "https://old.test".into(),
+                    sub: "alice".into(),
+                    username: None,
+                    email: None,
+                    seen: true,
+                },
+                chrono::Utc::now(),
+            )
+            .await
+            .expect("sign in");
+        assert!(!again.created);
+        assert_eq!(again.user.id, id);
+    }
 }

@@ -164,7 +164,8 @@ impl MembershipStore for Backend {
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let before = authorize_change(&mut tx, by, org, user, Some(role)).await?;
         let row = sqlx::query(
-            "UPDATE memberships SET role = $3 WHERE org_id = $1 AND user_id = $2 \
+            "UPDATE memberships SET role = $3, source = 'manual' \
+             WHERE org_id = $1 AND user_id = $2 \
              RETURNING org_id, user_id, role, created_at",
         )
         .bind(org.0)

@@ -15,8 +15,35 @@ impl UserStore for Backend {
             portcullis_store::validate::email(email)?;
         }
         let at = portcullis_store::context::truncate_to_micros(at);
+        let seen = user.seen.then_some(at);
+        // A known identity, the common case: one statement, no transaction.
+        let known = sqlx::query(concat!(
+            "UPDATE users SET \
+               username = COALESCE($3, users.username), \
+               email = COALESCE($4, users.email), \
+               last_seen_at = COALESCE($5, users.last_seen_at) \
+             WHERE users.id = \
+               (SELECT user_id FROM identities WHERE issuer = $1 AND sub = $2) \
+             RETURNING ",
+            user_cols!()
+        ))
+        .bind(&user.issuer)
+        .bind(&user.sub)
+        .bind(&user.username)
+        .bind(&user.email)
+        .bind(seen)
+        .fetch_optional(self.write_pool())
+        .await
+        .map_err(db_err)?;
+        if let Some(row) = known {
+            return Ok(Upserted {
+                user: user_from(&row)?,
+                created: false,
+            });
+        }
         let id = UserId::new();
-        // One statement, so concurrent first sightings of the same (issuer, sub) all land on the
+        let mut tx = self.begin_write().await.map_err(db_err)?;
+        // One upsert, so concurrent first sightings of the same (issuer, sub) all land on the
         // one row: the loser of the race takes the DO UPDATE branch instead of failing. Whether
         // this call created the row is read off the id: only the insert carries ours.
         let row = sqlx::query(concat!(
@@ -35,14 +62,40 @@ impl UserStore for Backend {
         .bind(&user.username)
         .bind(&user.email)
         .bind(at)
-        .bind(user.seen.then_some(at))
-        .fetch_one(self.write_pool())
+        .bind(seen)
+        .fetch_one(&mut *tx)
         .await
         .map_err(db_err)?;
-        let user = user_from(&row)?;
+        let created = user_from(&row)?;
+        // The identity row of the user just upserted; the no-op update makes RETURNING name
+        // the owner when the identity is already there.
+        let owner = sqlx::query(
+            "INSERT INTO identities (issuer, sub, user_id, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (issuer, sub) DO UPDATE SET user_id = identities.user_id \
+             RETURNING user_id",
+        )
+        .bind(&user.issuer)
+        .bind(&user.sub)
+        .bind(created.id.0)
+        .bind(at)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let owner: UserId = get::<Uuid>(&owner, "user_id")?.into();
+        if owner != created.id {
+            // The identity was linked to another user between the first statement and this
+            // transaction: it is theirs, and the row upserted here is not kept.
+            tx.rollback().await.map_err(db_err)?;
+            let user = self.get_user(owner).await?.ok_or(StoreError::NotFound)?;
+            return Ok(Upserted {
+                user,
+                created: false,
+            });
+        }
+        commit(tx).await?;
         Ok(Upserted {
-            created: user.id == id,
-            user,
+            created: created.id == id,
+            user: created,
         })
     }
 
@@ -63,7 +116,8 @@ impl UserStore for Backend {
         let row = sqlx::query(concat!(
             "SELECT ",
             user_cols!(),
-            " FROM users WHERE issuer = $1 AND sub = $2"
+            " FROM identities JOIN users ON users.id = identities.user_id \
+             WHERE identities.issuer = $1 AND identities.sub = $2"
         ))
         .bind(issuer)
         .bind(sub)

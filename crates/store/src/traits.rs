@@ -14,10 +14,12 @@ use serde_json::Value;
 
 #[async_trait]
 pub trait UserStore: Send + Sync {
-    /// One database-level upsert on (issuer, sub): concurrent first sightings all get the same
-    /// row, and exactly one of them reports `created`.
+    /// The user holding the identity (issuer, sub), provisioned on first sight with one
+    /// database-level upsert: concurrent first sightings all get the same row, and exactly one
+    /// of them reports `created`. A linked identity resolves to the user it was linked to.
     async fn upsert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<Upserted>;
     async fn get_user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// The user holding the identity (issuer, sub), whichever one they were created with.
     async fn find_user(&self, issuer: &str, sub: &str) -> StoreResult<Option<User>>;
     /// Disables (`true`) or re-enables (`false`) a user; audited as `user.disable`/`user.enable`.
     async fn set_user_disabled(
@@ -26,6 +28,49 @@ pub trait UserStore: Send + Sync {
         id: UserId,
         disabled: bool,
     ) -> StoreResult<User>;
+}
+
+/// The identities a user signs in with, beyond the one they were created with.
+#[async_trait]
+pub trait IdentityStore: Send + Sync {
+    /// Gives `user` one more (issuer, sub); audited as `identity.link`. `NotFound` for an
+    /// unknown user, `Conflict` when the identity already belongs to a user (this one
+    /// included). Nothing is ever linked implicitly (by e-mail or otherwise).
+    async fn link_identity(
+        &self,
+        ctx: &ChangeContext,
+        user: UserId,
+        issuer: &str,
+        sub: &str,
+    ) -> StoreResult<Identity>;
+    /// Every identity of `user`, by issuer then sub.
+    async fn identities_of_user(&self, user: UserId) -> StoreResult<Vec<Identity>>;
+}
+
+/// Org roles taken from claims of the provider's tokens.
+#[async_trait]
+pub trait LinkStore: Send + Sync {
+    /// Creates the link, or changes the role of the link with the same (org, issuer, claim,
+    /// value); audited as `org.link`. `NotFound` unless the org is live; `Invalid` for an
+    /// owner link (see [`NewOrgLink::role_allowed`]).
+    async fn set_org_link(&self, ctx: &ChangeContext, link: &NewOrgLink) -> StoreResult<OrgLink>;
+    /// The distinct claim names the links of `issuer` match on, sorted.
+    async fn link_claim_names(&self, issuer: &str) -> StoreResult<Vec<String>>;
+    /// The org's links, by issuer, claim, value.
+    async fn list_org_links(&self, org: OrgId) -> StoreResult<Vec<OrgLink>>;
+    /// Brings the memberships links made for `user` in line with a verified token of
+    /// `issuer` whose top-level claims hold `claims` (name, value pairs): a member, with the
+    /// strongest linked role, of every live org a link matches; no longer a member of an org
+    /// whose links of this issuer no longer match. Memberships made by hand are never changed.
+    /// Each change is audited (`membership.linked`, `membership.unlinked`); none is written
+    /// when nothing changes.
+    async fn apply_links(
+        &self,
+        ctx: &ChangeContext,
+        user: UserId,
+        issuer: &str,
+        claims: &[(&str, &str)],
+    ) -> StoreResult<Vec<LinkedChange>>;
 }
 
 #[async_trait]
@@ -215,6 +260,8 @@ pub trait Health: Send + Sync {
 /// Everything the server needs from a database.
 pub trait Store:
     UserStore
+    + IdentityStore
+    + LinkStore
     + OrgStore
     + MembershipStore
     + ResourceStore
@@ -229,6 +276,8 @@ pub trait Store:
 
 impl<T> Store for T where
     T: UserStore
+        + IdentityStore
+        + LinkStore
         + OrgStore
         + MembershipStore
         + ResourceStore

@@ -14,6 +14,7 @@
 //! code (`crate::ws::auth`). What a caller may do inside an org is decided by [`org`].
 
 pub mod flags;
+pub mod links;
 pub mod mfa;
 pub mod org;
 mod principal;

@@ -1,6 +1,7 @@
 //! From a verified token to a [`Principal`], in an order that lets nothing a revoked token
 //! sends cause a write: the token's own revocations, then (before the first-sight upsert) the
-//! user's cutoff and status, then the user row and memberships.
+//! user's cutoff and status, then the user row, the memberships org links make, and the
+//! memberships.
 
 use super::Denied;
 use crate::principal::Principal;
@@ -32,6 +33,18 @@ pub async fn resolve_principal(
         true => state.principals.cached(&claims.iss, &claims.sub).await,
         false => None,
     };
+    let cached = match cached {
+        Some(identity) if !identity.links.holds_for(&claims.raw) => {
+            // Loaded for a token whose linked claims differ: its link-made memberships may not
+            // be this token's.
+            state
+                .principals
+                .forget_subject(&claims.iss, &claims.sub)
+                .await;
+            None
+        }
+        other => other,
+    };
     let (identity, checked) = match cached {
         Some(identity) => (identity, false),
         None => {
@@ -44,9 +57,16 @@ pub async fn resolve_principal(
                 }
                 None => {}
             }
-            let identity = state
-                .principals
-                .identity(&state.store, &token, state.clock.now(), trusted)
+            let load = async || {
+                state
+                    .principals
+                    .identity(&state.store, &token, state.clock.now(), trusted)
+                    .await
+            };
+            let identity = load().await.map_err(Denied::Unavailable)?;
+            // A write, so after every revocation check above; and only here, on a load from
+            // the database, so a cache hit stays free of it.
+            let identity = super::links::with_links(state, &token, identity, load)
                 .await
                 .map_err(Denied::Unavailable)?;
             (identity, true)

@@ -74,11 +74,13 @@ impl SecurityChange {
                 before: time("revoked_before")?,
             },
             (_, "user") | (_, "membership") => SecurityChange::UserChanged(user()?),
-            ("org.delete" | "org.restore" | "org.purge", _) => SecurityChange::OrgChanged(
-                id()?
-                    .parse()
-                    .map_err(|_| fail("resource id is not an org id"))?,
-            ),
+            ("org.delete" | "org.restore" | "org.purge" | "org.link", _) => {
+                SecurityChange::OrgChanged(
+                    id()?
+                        .parse()
+                        .map_err(|_| fail("resource id is not an org id"))?,
+                )
+            }
             ("flag.set", _) => SecurityChange::FlagChanged {
                 name: id()?.to_owned(),
                 org: row.org_id,

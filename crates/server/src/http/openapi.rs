@@ -8,11 +8,13 @@
 //! `application/problem+json`, described here by [`problem_schema`] (the wire type is
 //! [`super::problem::Problem`]).
 
-use super::routes::{audit, flags, health, me, members, orgs, resources, sessions};
+use super::routes::{
+    audit, flags, health, identities, links, me, members, orgs, resources, sessions,
+};
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 use portcullis_store::{
-    AuditEntry, AuditId, MembershipSummary, OrgId, Resource, Role, User, UserId,
+    AuditEntry, AuditId, Identity, MembershipSummary, OrgId, OrgLink, Resource, Role, User, UserId,
 };
 use std::sync::LazyLock;
 use utoipa::openapi::header::HeaderBuilder;
@@ -61,10 +63,14 @@ pub const BEARER: &str = "bearer";
         sessions::enable,
         flags::list,
         flags::set,
+        identities::link,
+        links::list,
+        links::set,
     ),
     components(
         schemas(
-            UserId, OrgId, AuditId, Role, User, Resource, AuditEntry, MembershipSummary,
+            UserId, OrgId, AuditId, Role, User, Resource, AuditEntry, MembershipSummary, Identity,
+            OrgLink,
             OrgList, MemberList, ResourceList, AuditList,
         ),
         responses(
@@ -81,7 +87,8 @@ pub const BEARER: &str = "bearer";
         (name = "members", description = "Org memberships and roles."),
         (name = "resources", description = "Org-scoped resources with optimistic concurrency."),
         (name = "audit", description = "The append-only, hash-chained audit log."),
-        (name = "sessions", description = "Logging out, revoking sessions, disabling users."),
+        (name = "sessions", description = "Logging out, revoking sessions, disabling users, linking identities."),
+        (name = "links", description = "Org memberships taken from claims of the provider's tokens."),
     ),
 )]
 pub struct ApiDoc;

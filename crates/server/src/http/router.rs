@@ -3,7 +3,9 @@
 use super::error::ApiError;
 use super::openapi;
 use super::problem::problem_fallback;
-use super::routes::{audit, flags, health, me, members, orgs, resources, sessions};
+use super::routes::{
+    audit, flags, health, identities, links, me, members, orgs, resources, sessions,
+};
 use crate::state::AppState;
 use crate::telemetry::request_id::request_id;
 use axum::Router;
@@ -68,6 +70,14 @@ pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -
         )
         .route("/v1/admin/users/{user_id}/disable", post(sessions::disable))
         .route("/v1/admin/users/{user_id}/enable", post(sessions::enable))
+        .route(
+            "/v1/admin/users/{user_id}/identities",
+            post(identities::link),
+        )
+        .route(
+            "/v1/admin/orgs/{org_id}/links",
+            get(links::list).put(links::set),
+        )
         .route("/v1/admin/flags", get(flags::list))
         .route("/v1/admin/flags/{name}", put(flags::set))
         .route("/v1/ws", get(super::routes::ws::upgrade))

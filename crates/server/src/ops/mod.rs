@@ -1,4 +1,5 @@
-//! Operator commands that work on the database directly: `purge` and `audit verify|export`.
+//! Operator commands that work on the database directly: `purge`, `audit verify|export` and
+//! `users link`.
 //!
 //! They open the database named by the configuration (the standard profile, like `migrate`)
 //! and never change its schema: a database that was never migrated is an error that says to
@@ -6,6 +7,7 @@
 
 pub mod audit;
 pub mod purge;
+pub mod users;
 
 use crate::config::Config;
 use crate::database::Database;

@@ -34,6 +34,9 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/admin/users/{user_id}/enable"),
     ("get", "/v1/admin/flags"),
     ("put", "/v1/admin/flags/{name}"),
+    ("post", "/v1/admin/users/{user_id}/identities"),
+    ("get", "/v1/admin/orgs/{org_id}/links"),
+    ("put", "/v1/admin/orgs/{org_id}/links"),
     // `GET /v1/ws` is a WebSocket upgrade, which OpenAPI cannot describe; docs/sessions.md does.
 ];
 

@@ -200,6 +200,19 @@ async fn request(w: &World, case: &str) -> (Method, String, Option<Value>) {
             "/v1/admin/flags/ws.revalidate_secs".into(),
             Some(json!({"value": 30})),
         ),
+        "identities.link" => (
+            Method::POST,
+            format!("/v1/admin/users/{}/identities", w.member_id),
+            Some(json!({"issuer": "https://next.test", "sub": w.member_id})),
+        ),
+        "links.list" => (Method::GET, format!("/v1/admin/orgs/{org}/links"), None),
+        "links.set" => (
+            Method::PUT,
+            format!("/v1/admin/orgs/{org}/links"),
+            Some(
+                json!({"issuer": "https://next.test", "claim": "tid", "value": "t", "role": "viewer"}),
+            ),
+        ),
         other => panic!("docs/rbac.md has a case with no test: {other}"),
     }
 }

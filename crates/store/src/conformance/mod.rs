@@ -9,6 +9,7 @@
 mod audit;
 mod changes;
 mod flags;
+mod links;
 mod members;
 mod orgs;
 mod resources;
@@ -19,6 +20,7 @@ mod users;
 pub use audit::*;
 pub use changes::*;
 pub use flags::*;
+pub use links::*;
 pub use members::*;
 pub use orgs::*;
 pub use resources::*;
@@ -62,6 +64,11 @@ macro_rules! conformance_suite {
             user_revocation_only_moves_forward,
             flags_global_and_per_org,
             change_feed_lists_security_changes_in_order,
+            linked_identities_resolve_to_one_user,
+            a_taken_identity_is_not_linked_again,
+            org_links_are_upserted_per_claim_value,
+            links_make_and_take_away_only_their_memberships,
+            concurrent_first_requests_link_once,
         );
     };
     (@cases $harness:path; $($case:ident),* $(,)?) => {

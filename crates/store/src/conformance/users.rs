@@ -84,6 +84,11 @@ pub async fn concurrent_first_upserts_share_one_row<S: Store + 'static>(h: &Harn
         .await
         .expect("count rows");
     assert_eq!(rows, 1);
+    let identities = h
+        .raw("UPDATE identities SET sub = sub WHERE sub = 'racer'")
+        .await
+        .expect("count identities");
+    assert_eq!(identities, 1);
 }
 
 pub async fn preprovisioned_user_has_no_last_seen<S: Store + 'static>(h: &Harness<S>) {

@@ -2,6 +2,7 @@
 
 mod audit;
 mod flag;
+mod link;
 mod membership;
 mod org;
 mod resource;
@@ -11,6 +12,7 @@ mod user;
 
 pub use audit::{AuditEntry, AuditFilter, NewAuditEntry};
 pub use flag::{Flag, FlagKey};
+pub use link::{Identity, LinkedChange, NewOrgLink, OrgLink};
 pub use membership::{Member, MemberManager, Membership, MembershipSummary};
 pub use org::{Org, OrgWithRole};
 pub use resource::{NewResource, Resource, ResourceFilter, ResourcePatch};

@@ -157,7 +157,7 @@ path_id!(
 mod tests {
     use super::fault::{Fault, Kind};
     use super::*;
-    use crate::http::routes::{audit, flags, members, orgs, resources};
+    use crate::http::routes::{audit, flags, identities, links, members, orgs, resources};
 
     /// The fields serde accepts for `T`, as it lists them to a client that sent another.
     fn fields<T: DeserializeOwned>() -> Vec<&'static str> {
@@ -200,5 +200,7 @@ mod tests {
         check::<resources::PatchBody>();
         check::<audit::AuditQuery>();
         check::<flags::SetFlag>();
+        check::<links::SetLink>();
+        check::<identities::LinkIdentity>();
     }
 }

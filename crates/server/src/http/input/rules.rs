@@ -30,6 +30,13 @@ pub const KIND: &str = "must be a string of 1 to 64 of a-z, 0-9, '_', '.', '-'";
 pub const DATA: &str =
     "must be JSON of at most 512 KiB without NUL characters in its strings or keys";
 pub const SUB: &str = "must be a string of 1 to 255 bytes without NUL characters";
+pub const ISSUER: &str =
+    "must be an issuer (the tokens' iss) of 1 to 1024 bytes without NUL characters";
+
+/// An issuer as links and identities name it: exactly the `iss` of its tokens.
+pub fn issuer_ok(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 1024 && !s.contains('\0')
+}
 pub const TEXT: &str = "must be text without NUL characters";
 pub const ROLE: &str = "must be one of owner, admin, member, viewer";
 pub const USER_ID: &str = "must be a user id (a UUID)";

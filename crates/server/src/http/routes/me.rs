@@ -10,6 +10,7 @@ use serde::Serialize;
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Me {
     pub id: UserId,
+    /// `iss` and `sub` of the token used.
     pub issuer: String,
     pub sub: String,
     pub username: Option<String>,
@@ -24,8 +25,10 @@ pub async fn me(CallerPrincipal(me): CallerPrincipal) -> Result<Json<Me>, ApiErr
     let i = &me.identity;
     Ok(Json(Me {
         id: i.user.id,
-        issuer: i.user.issuer.clone(),
-        sub: i.user.sub.clone(),
+        // The identity the caller signed in with, which is the user's only identity unless
+        // others were linked to it.
+        issuer: me.token.claims.iss.clone(),
+        sub: me.token.claims.sub.clone(),
         username: i.user.username.clone(),
         email: i.user.email.clone(),
         created_at: i.user.created_at,

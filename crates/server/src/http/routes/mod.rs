@@ -3,6 +3,8 @@
 pub mod audit;
 pub mod flags;
 pub mod health;
+pub mod identities;
+pub mod links;
 pub mod me;
 pub mod members;
 pub mod orgs;
