@@ -7,6 +7,7 @@ pub mod cli;
 pub mod cluster;
 pub mod config;
 pub mod database;
+pub mod dev_fault;
 pub mod dev_tokens;
 pub mod flags;
 pub mod http;

@@ -71,12 +71,6 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
     background.extend(auth.refreshers);
     let dev_issuer = auth.dev_issuer.clone();
     let client_issuers = auth.client_issuers;
-    let dev_routes = auth.dev_issuer.as_ref().map(|i| {
-        Router::new().nest(
-            verifier::DEV_ISSUER_PATH,
-            portcullis_dev_issuer::router(Arc::clone(i)),
-        )
-    });
 
     let bus = match &config.redis_url {
         Some(url) => {
@@ -135,6 +129,14 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         page_max_bytes: config.http.page_max_bytes,
         shutdown: shutdown.clone(),
         ws_caps: crate::limits::sockets::Caps::new(&config.ws),
+    });
+    let dev_routes = dev_issuer.as_ref().map(|i| {
+        Router::new()
+            .nest(
+                verifier::DEV_ISSUER_PATH,
+                portcullis_dev_issuer::router(Arc::clone(i)),
+            )
+            .merge(http::dev::routes(state.clone(), Arc::clone(i)))
     });
     let metrics_router = metrics::router(Arc::clone(&state.verifier));
     let settings = HttpSettings {
