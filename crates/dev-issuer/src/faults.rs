@@ -223,3 +223,95 @@ impl Faults {
         self.record("faults cleared");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DevIssuer, TokenSpec};
+    use serde_json::Value;
+
+    fn claims(token: &str) -> Value {
+        use base64::Engine as _;
+        let payload = token.split('.').nth(1).expect("payload");
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .expect("base64url");
+        serde_json::from_slice(&bytes).expect("json")
+    }
+
+    #[test]
+    fn the_next_tokens_are_broken_then_whole_again() {
+        let issuer = DevIssuer::ephemeral("http://127.0.0.1:1/dev-issuer");
+        let now = unix_now();
+        issuer.faults().break_next_tokens(TokenFault::Expired, 1);
+        let expired = claims(&issuer.mint_access(&TokenSpec::new("a")));
+        assert!(expired["exp"].as_i64().expect("exp") <= now - SKEW_SECS);
+
+        issuer
+            .faults()
+            .break_next_tokens(TokenFault::NotYetValid, 1);
+        let early = claims(&issuer.mint_access(&TokenSpec::new("a")));
+        assert!(early["iat"].as_i64().expect("iat") >= now + SKEW_SECS);
+        assert_eq!(early["nbf"], early["iat"]);
+
+        issuer
+            .faults()
+            .break_next_tokens(TokenFault::WrongAudience, 1);
+        let pair = issuer.mint_pair(&TokenSpec::new("a"));
+        assert_eq!(claims(&pair.access_token)["client_id"], WRONG_AUDIENCE);
+        assert_eq!(
+            claims(&pair.id_token)["aud"],
+            WRONG_AUDIENCE,
+            "one fault, both tokens"
+        );
+
+        let whole = claims(&issuer.mint_access(&TokenSpec::new("a")));
+        assert_eq!(whole["client_id"], crate::DEFAULT_CLIENT_ID);
+        assert!(whole["exp"].as_i64().expect("exp") > now);
+        assert!(issuer.faults().pending_tokens().is_none());
+        assert_eq!(issuer.faults().events().len(), 3);
+    }
+
+    #[test]
+    fn a_published_key_is_kept_in_the_file_and_becomes_the_signing_key_on_rotation() {
+        let dir = tempfile::tempdir().expect("dir");
+        let url = "http://127.0.0.1:1/dev-issuer".to_owned();
+        let issuer = DevIssuer::open(dir.path(), url.clone()).expect("issuer");
+        let first = issuer.current_kid();
+        let second = issuer
+            .publish_next_key(crate::Algorithm::Rs256)
+            .expect("publish");
+        assert_eq!(issuer.kids(), [first.clone(), second.clone()]);
+        assert_eq!(issuer.current_kid(), first, "published, not signing");
+        // Not retired as old: it never signed.
+        assert_eq!(
+            issuer
+                .retire_keys_older_than(std::time::Duration::ZERO)
+                .expect("retire"),
+            0
+        );
+        let reopened = DevIssuer::open(dir.path(), url).expect("reopened");
+        assert_eq!(reopened.kids(), [first.clone(), second.clone()]);
+        assert_eq!(reopened.rotate_to_published().expect("rotate"), second);
+        assert_eq!(reopened.kids(), [second, first]);
+        // With nothing published ahead, a rotation makes a new key.
+        let third = reopened.rotate_to_published().expect("rotate");
+        assert_eq!(reopened.kids().len(), 3);
+        assert_eq!(reopened.current_kid(), third);
+    }
+
+    #[tokio::test]
+    async fn a_hang_holds_until_it_is_cleared() {
+        let faults = std::sync::Arc::new(Faults::default());
+        faults.set_jwks(Mode::Hang, None);
+        let waiting = {
+            let faults = std::sync::Arc::clone(&faults);
+            tokio::spawn(async move { faults.wait_while_hanging().await })
+        };
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        faults.clear();
+        waiting.await.expect("released");
+        assert_eq!(faults.jwks_mode(), Mode::Answer);
+    }
+}

@@ -105,7 +105,12 @@ pub async fn run(args: &DevFaultArgs) -> anyhow::Result<()> {
                 s
             })
             .unwrap_or_default();
-        anyhow::bail!("the dev server answered {status}: {detail} (is it `portcullis dev`?)");
+        let hint = if status == reqwest::StatusCode::NOT_FOUND && detail.is_empty() {
+            " (is it `portcullis dev`?)"
+        } else {
+            ""
+        };
+        anyhow::bail!("the dev server answered {status}: {detail}{hint}");
     }
     let state: Value = serde_json::from_str(&text)
         .map_err(|_| anyhow::anyhow!("{url} did not answer with the faults' state"))?;

@@ -8,8 +8,8 @@ import { totp } from './totp.js';
  */
 export async function signIn(page, { persona, sub, totpSecret, beforeCode } = {}) {
   if (sub !== undefined) {
-    await page.getByLabel(/sub/i).fill(sub);
-    await page.getByRole('button', { name: /sign in as/i }).click();
+    await page.getByLabel(/\(sub\)/).fill(sub);
+    await page.getByRole('button', { name: 'Sign in', exact: true }).click();
   } else {
     await page.getByRole('button', { name: new RegExp(escape(persona)) }).first().click();
   }
@@ -18,7 +18,7 @@ export async function signIn(page, { persona, sub, totpSecret, beforeCode } = {}
     await field.waitFor();
     if (beforeCode) await beforeCode(page);
     await field.fill(totp(totpSecret));
-    await page.getByRole('button', { name: /verify|continue|sign in/i }).click();
+    await page.getByRole('button', { name: 'Verify' }).click();
   }
 }
 

@@ -101,14 +101,15 @@ pub async fn build(
                 let url = issuer.clone().unwrap_or_else(|| dev_issuer_url(addr));
                 let dev = open_dev_issuer(&config.data_dir, &url)?;
                 let source = dev_keys::DevIssuerKeys::new(Arc::clone(&dev));
+                // Read in process, a refetch costs nothing: a key rotated or published at
+                // /dev-issuer/faults verifies with the very next token that names it.
+                let dev_jwks = JwksConfig {
+                    unknown_kid_cooldown: Duration::ZERO,
+                    ..jwks_config.clone()
+                };
                 let keys = Arc::new(
-                    JwksCache::new(
-                        &url,
-                        Box::new(source),
-                        Arc::clone(&clock),
-                        jwks_config.clone(),
-                    )
-                    .with_observer(crate::metrics::jwks_observer()),
+                    JwksCache::new(&url, Box::new(source), Arc::clone(&clock), dev_jwks)
+                        .with_observer(crate::metrics::jwks_observer()),
                 );
                 // In-process keys cannot be unavailable: load them now, so the server is
                 // ready the moment it listens.
