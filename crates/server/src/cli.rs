@@ -205,7 +205,12 @@ fn run_async(file: Option<PathBuf>, command: Command) -> Result<(), Failure> {
 }
 
 async fn serve(config: &Config, dev: bool) -> Result<(), Failure> {
-    let app = startup::build(config).await?;
+    let mode = if dev {
+        startup::Mode::Dev
+    } else {
+        startup::Mode::Serve
+    };
+    let app = startup::build_as(config, mode).await?;
     let addr = app.addr()?;
     let metrics_addr = app.metrics_addr()?;
     if dev {
@@ -262,6 +267,26 @@ fn print_dev_banner(
     };
     let admin_role = admin_role.unwrap_or_else(|| config.auth.admin_group.clone());
     let (admin, member) = crate::dev_tokens::ready_made(issuer, &admin_role);
+    let base = issuer.issuer_url().trim_end_matches('/');
+    let _ = writeln!(
+        out,
+        "  sign-in   {base}/.well-known/openid-configuration\
+         \n            (authorization code + PKCE S256, public client `portcullis-dev`)"
+    );
+    for persona in config.dev.effective_personas(&admin_role) {
+        let mut about: Vec<String> = persona
+            .memberships
+            .iter()
+            .map(|m| format!("{} of {}", m.role, m.org))
+            .collect();
+        if persona.groups.contains(&admin_role) {
+            about.insert(0, "platform admin".into());
+        }
+        if let Some(secret) = persona.totp_secret.as_ref().filter(|_| persona.has_totp()) {
+            about.push(format!("TOTP secret {}", secret.expose()));
+        }
+        let _ = writeln!(out, "  persona   {:<12} {}", persona.sub, about.join(", "));
+    }
     let _ = writeln!(
         out,
         "  issuer    {iss} (keys in {dir})\

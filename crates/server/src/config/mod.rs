@@ -5,6 +5,7 @@
 mod auth;
 mod cluster;
 mod database;
+mod dev;
 mod error;
 mod flags;
 mod http;
@@ -20,6 +21,7 @@ pub use auth::{
 };
 pub use cluster::{ClusterConfig, ClusterSecret};
 pub use database::{DEFAULT_DATABASE_URL, DatabaseConfig};
+pub use dev::{DEFAULT_TOTP_SECRET, DevClient, DevConfig, Persona, PersonaMembership, Redacted};
 pub use error::ConfigError;
 pub use flags::{FlagsConfig, WS_REVALIDATE_SECS_RANGE};
 pub use http::HttpConfig;
@@ -79,6 +81,8 @@ pub struct Config {
     pub ws: WsConfig,
     /// Bounds on response sizes.
     pub http: HttpConfig,
+    /// The local identity provider of `portcullis dev`: clients, personas, lifetimes.
+    pub dev: DevConfig,
 }
 
 impl Default for Config {
@@ -104,6 +108,7 @@ impl Default for Config {
             flags: FlagsConfig::default(),
             ws: WsConfig::default(),
             http: HttpConfig::default(),
+            dev: DevConfig::default(),
         }
     }
 }
@@ -163,6 +168,7 @@ impl Config {
         self.flags.validate()?;
         self.ws.validate()?;
         self.http.validate()?;
+        self.dev.validate()?;
         Ok(())
     }
 
@@ -201,6 +207,11 @@ pub fn base_figment(profile: Profile, file: Option<&Path>) -> Result<Figment, Co
     // them, as an entry); `join` keeps whatever provider the file names.
     if profile == Profile::Dev && !fig.contains("auth.issuers") {
         fig = fig.join(Serialized::default("auth.provider", "dev"));
+    }
+    // The step-up challenge names what to ask the local identity provider for, so a client
+    // can pass it on as `acr_values` with no further settings.
+    if profile == Profile::Dev {
+        fig = fig.join(Serialized::default("mfa.acr_values", ["mfa"]));
     }
     Ok(fig)
 }

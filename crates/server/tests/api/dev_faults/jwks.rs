@@ -30,7 +30,7 @@ async fn fetches(app: &TestApp, result: &str) -> u64 {
 
 #[tokio::test]
 async fn while_the_jwks_answers_503_the_server_verifies_with_its_cached_keys() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     app.wait_ready().await;
     assert_eq!(app.caller("alice").me().await, 200);
 
@@ -71,7 +71,7 @@ async fn while_the_jwks_answers_503_the_server_verifies_with_its_cached_keys() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn while_the_jwks_hangs_the_server_keeps_answering_from_its_cache() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     app.wait_ready().await;
     assert_eq!(app.caller("alice").me().await, 200);
 
@@ -107,7 +107,7 @@ async fn while_the_jwks_hangs_the_server_keeps_answering_from_its_cache() {
 
 #[tokio::test]
 async fn a_jwks_outage_ends_by_itself_when_its_time_is_up() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     let issuer = app.issuer();
     // The switch itself, on the test's own issuer: no waiting for a real minute to pass.
     issuer.faults().set_jwks(

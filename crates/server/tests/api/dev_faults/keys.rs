@@ -2,13 +2,14 @@
 //! on its own and keeps accepting tokens of the keys still published.
 
 use super::{fault, published, reopened, rotate};
+use crate::dev_idp::sign_in;
 use crate::support::TestApp;
 use portcullis_dev_issuer::TokenSpec;
 use serde_json::json;
 
 #[tokio::test]
 async fn after_a_rotation_the_server_takes_up_the_new_kid() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     app.wait_ready().await;
     let before = app.caller("alice");
     assert_eq!(before.me().await, 200);
@@ -25,13 +26,19 @@ async fn after_a_rotation_the_server_takes_up_the_new_kid() {
         "the rotation is in the log: {state}"
     );
 
-    let issuer = reopened(&app);
-    assert_eq!(issuer.current_kid(), new_kid);
-    let after = app.bearer(&issuer.mint_access(&TokenSpec::new("alice").username("alice")));
+    // The token endpoint signs with the new key, and the server takes its tokens.
+    let token = sign_in(&app, "dev-member").await.str("access_token");
+    assert_eq!(kid_of(&token), new_kid);
     assert_eq!(
-        after.me().await,
+        app.bearer(&token).me().await,
         200,
         "a token under the new kid is accepted"
+    );
+    let issuer = reopened(&app);
+    assert_eq!(
+        issuer.current_kid(),
+        new_kid,
+        "the rotation is kept in the key file"
     );
     assert_eq!(
         app.caller("bob").me().await,
@@ -42,7 +49,7 @@ async fn after_a_rotation_the_server_takes_up_the_new_kid() {
 
 #[tokio::test]
 async fn a_second_key_is_published_without_signing_and_a_rotation_switches_to_it() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     app.wait_ready().await;
     let signing = app.issuer().current_kid();
 
@@ -79,7 +86,7 @@ async fn a_second_key_is_published_without_signing_and_a_rotation_switches_to_it
 
 #[tokio::test]
 async fn a_token_under_a_kid_that_was_never_published_is_refused() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     app.wait_ready().await;
     fault(&app, json!({"fault": "publish-key"})).await;
     // Signed by the current key but naming a kid that is in no JWKS.
@@ -89,4 +96,14 @@ async fn a_token_under_a_kid_that_was_never_published_is_refused() {
         &serde_json::Value::Object(claims),
     );
     assert_eq!(app.bearer(&token).me().await, 401);
+}
+
+fn kid_of(token: &str) -> String {
+    use base64::Engine as _;
+    let header = token.split('.').next().expect("header");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(header)
+        .expect("base64url");
+    let header: serde_json::Value = serde_json::from_slice(&bytes).expect("json");
+    header["kid"].as_str().expect("kid").to_owned()
 }

@@ -61,7 +61,7 @@ async fn post_form(app: &TestApp, cookie: Option<&str>, body: &str) -> reqwest::
 
 #[tokio::test]
 async fn a_form_applies_a_fault_only_with_the_pages_csrf_token() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     let (cookie, token) = csrf(&app).await;
     let form = format!("csrf={token}&fault=tokens&kind=expired&count=2");
 
@@ -103,7 +103,7 @@ async fn a_form_applies_a_fault_only_with_the_pages_csrf_token() {
 
 #[tokio::test]
 async fn a_request_from_another_origin_is_refused_even_as_json() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     let res = app
         .client
         .post(app.url("/dev-issuer/faults"))
@@ -126,7 +126,7 @@ async fn a_request_from_another_origin_is_refused_even_as_json() {
 
 #[tokio::test]
 async fn malformed_fault_requests_are_clear_4xx() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     let post = |body: &'static str, media: &'static str| {
         app.client
             .post(app.url("/dev-issuer/faults"))
@@ -183,7 +183,7 @@ async fn without_the_dev_issuer_there_is_no_faults_page_and_no_example_app() {
         .await
         .expect("issuer");
     let issuer = std::sync::Arc::clone(&idp.issuer);
-    let app = TestApp::sqlite().cognito(&issuer).start().await;
+    let app = TestApp::sqlite().cognito(&issuer).dev_mode().start().await;
     assert_eq!(app.config().auth.provider, Some(AuthProvider::Cognito));
     for path in [
         "/dev-issuer/faults",
@@ -204,8 +204,25 @@ async fn without_the_dev_issuer_there_is_no_faults_page_and_no_example_app() {
 }
 
 #[tokio::test]
-async fn the_example_app_is_served_with_a_strict_csp() {
+async fn serve_with_the_dev_issuer_publishes_keys_but_no_faults_page_or_example_app() {
     let app = TestApp::sqlite().start().await;
+    assert_eq!(app.config().auth.provider, Some(AuthProvider::Dev));
+    for path in ["/dev-issuer/faults", "/examples/spa/"] {
+        let res = app.client.get(app.url(path)).send().await.expect("request");
+        assert_eq!(res.status().as_u16(), 404, "{path}");
+    }
+    let res = app
+        .client
+        .get(app.url("/dev-issuer/.well-known/jwks.json"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(res.status().as_u16(), 200);
+}
+
+#[tokio::test]
+async fn the_example_app_is_served_with_a_strict_csp() {
+    let app = TestApp::sqlite().dev_mode().start().await;
     for (path, media) in [
         ("/examples/spa/", "text/html"),
         ("/examples/spa/app.js", "text/javascript"),

@@ -2,15 +2,16 @@
 //! user-level revocation ("revoked before now"), as `revoke-sessions` does.
 
 use super::fault;
+use crate::dev_idp::sign_in;
 use crate::support::TestApp;
 use serde_json::json;
 
 #[tokio::test]
 async fn revoking_a_persona_refuses_the_tokens_it_already_has() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     app.wait_ready().await;
-    let member = app.caller("dev-member");
-    let other = app.caller("someone-else");
+    let member = app.bearer(&sign_in(&app, "dev-member").await.str("access_token"));
+    let other = app.bearer(&sign_in(&app, "dev-admin").await.str("access_token"));
     assert_eq!(member.me().await, 200);
     assert_eq!(other.me().await, 200);
 
@@ -31,7 +32,7 @@ async fn revoking_a_persona_refuses_the_tokens_it_already_has() {
 
 #[tokio::test]
 async fn revoking_a_sub_that_never_signed_in_is_404() {
-    let app = TestApp::sqlite().start().await;
+    let app = TestApp::sqlite().dev_mode().start().await;
     let res = app
         .client
         .post(app.url("/dev-issuer/faults"))
