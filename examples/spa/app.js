@@ -176,7 +176,7 @@ async function showMe() {
   $('email').textContent = me.email || '(none)';
   $('user-id').textContent = me.id;
   $('expires').textContent = new Date(access.exp * 1000).toISOString();
-  $('amr').textContent = Array.isArray(access.amr) ? access.amr.join(', ') : 'no';
+  $('amr').textContent = Array.isArray(access.amr) ? access.amr.join(', ') : '(none)';
   const list = $('orgs');
   list.replaceChildren();
   for (const m of me.memberships || []) {
