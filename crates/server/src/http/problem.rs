@@ -140,7 +140,6 @@ pub struct OwnErrorFormat;
 /// extractor rejections, tower-http's 413 and timeouts) into one, with the request id. The
 /// original body is dropped because it may hold library text (serde messages quote the input);
 /// headers such as `Allow`, `WWW-Authenticate` and `Retry-After` are kept.
-
 pub async fn problem_fallback(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
