@@ -14,14 +14,12 @@ mod logout;
 mod oauth_error;
 mod page;
 mod pending;
-pub mod pkce;
 mod random;
 mod refresh;
 mod revoke;
 pub mod seed;
 mod signin;
 mod token;
-pub mod totp;
 mod userinfo;
 
 use crate::config::{Config, Persona};
@@ -29,6 +27,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 use portcullis_dev_issuer::DevIssuer;
+use portcullis_dev_issuer::{pkce, totp};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
