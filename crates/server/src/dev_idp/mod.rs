@@ -8,6 +8,7 @@ mod client_auth;
 mod clients;
 mod codes;
 mod cookies;
+mod cors;
 mod discovery;
 mod form;
 mod logout;
@@ -163,18 +164,26 @@ pub fn admin_group(config: &Config, settings: &crate::config::AuthSettings) -> S
 /// The provider's routes, relative to the issuer URL (nest them under its path). The discovery
 /// document here replaces the issuer's minimal one.
 pub fn routes(idp: Arc<Idp>) -> Router {
+    let fetched = Router::new()
+        .route(TOKEN_PATH, post(token::exchange).options(cors::preflight))
+        .route(REVOKE_PATH, post(revoke::revoke).options(cors::preflight))
+        .route(
+            USERINFO_PATH,
+            get(userinfo::userinfo)
+                .post(userinfo::userinfo)
+                .options(cors::preflight),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&idp),
+            cors::layer,
+        ));
     Router::new()
         .route(
             portcullis_dev_issuer::DISCOVERY_PATH,
             get(discovery::document),
         )
         .route(AUTHORIZE_PATH, get(authorize::show).post(authorize::choose))
-        .route(TOKEN_PATH, post(token::exchange))
-        .route(REVOKE_PATH, post(revoke::revoke))
-        .route(
-            USERINFO_PATH,
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
         .route(LOGOUT_PATH, get(logout::logout))
+        .merge(fetched)
         .with_state(idp)
 }
