@@ -54,7 +54,7 @@ pub struct Idp {
     issuer: Arc<DevIssuer>,
     /// The issuer URL without a trailing slash; endpoints hang below it.
     base: String,
-    /// The path part of `base`, for cookies and form actions.
+    /// The path the routes are mounted at on this server, for cookies and form actions.
     base_path: String,
     clients: clients::Clients,
     personas: Vec<Persona>,
@@ -73,9 +73,8 @@ pub struct Idp {
 impl Idp {
     pub fn new(config: &Config, issuer: Arc<DevIssuer>, admin_group: &str, app: AppState) -> Self {
         let base = issuer.issuer_url().trim_end_matches('/').to_owned();
-        let base_path = url::Url::parse(&base)
-            .map(|u| u.path().trim_end_matches('/').to_owned())
-            .unwrap_or_default();
+        // Where the routes are mounted, whatever URL the issuer is known by outside.
+        let base_path = crate::verifier::DEV_ISSUER_PATH.to_owned();
         let mut acr_values: Vec<String> = config.mfa.acr_values.clone();
         acr_values.extend(config.mfa.values.iter().cloned());
         acr_values.extend(
@@ -85,6 +84,12 @@ impl Idp {
             ]
             .map(str::to_owned),
         );
+        let mut seen = Vec::new();
+        acr_values.retain(|v| {
+            let first = !seen.contains(v);
+            seen.push(v.clone());
+            first
+        });
         let extra_claim = (config.mfa.claim != "amr")
             .then(|| {
                 config
@@ -141,11 +146,7 @@ impl Idp {
 
     /// Where the browser-session cookie is sent: every endpoint of the provider.
     fn cookie_path(&self) -> String {
-        if self.base_path.is_empty() {
-            "/".to_owned()
-        } else {
-            self.base_path.clone()
-        }
+        self.base_path.clone()
     }
 }
 
