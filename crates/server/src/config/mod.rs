@@ -4,6 +4,7 @@
 
 mod auth;
 mod cluster;
+mod console;
 mod database;
 mod error;
 mod flags;
@@ -19,6 +20,7 @@ pub use auth::{
     AuthConfig, AuthProvider, AuthSettings, IssuerConfig, IssuerProfile, IssuerSettings,
 };
 pub use cluster::{ClusterConfig, ClusterSecret};
+pub use console::{ClientSecret, ConsoleConfig};
 pub use database::{DEFAULT_DATABASE_URL, DatabaseConfig};
 pub use error::ConfigError;
 pub use flags::{FlagsConfig, WS_REVALIDATE_SECS_RANGE};
@@ -79,6 +81,8 @@ pub struct Config {
     pub ws: WsConfig,
     /// Bounds on response sizes.
     pub http: HttpConfig,
+    /// The operator console's client at the issuer (`/console`).
+    pub console: ConsoleConfig,
 }
 
 impl Default for Config {
@@ -104,6 +108,7 @@ impl Default for Config {
             flags: FlagsConfig::default(),
             ws: WsConfig::default(),
             http: HttpConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -163,6 +168,7 @@ impl Config {
         self.flags.validate()?;
         self.ws.validate()?;
         self.http.validate()?;
+        self.console.validate()?;
         Ok(())
     }
 

@@ -152,8 +152,15 @@ pub async fn problem_fallback(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(body))
 }
 
+/// Marks an error response whose body its producer wrote for its reader and vouches for (the
+/// console's HTML pages, which say no more than a problem document would): left as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorBody;
+
 fn is_problem(res: &Response) -> bool {
-    res.headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes())
+    res.extensions().get::<OwnErrorBody>().is_some()
+        || res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes())
 }
