@@ -29,10 +29,16 @@ const CACHE_CONTROL_VALUE: &str = "public, max-age=300";
 /// with the issuer URL ending in `/dev-issuer`).
 pub fn router(issuer: Arc<DevIssuer>) -> Router {
     Router::new()
-        .route(JWKS_PATH, get(jwks))
         .route(DISCOVERY_PATH, get(discovery))
         .route(AUTHORIZE_PATH, get(authorize))
-        .with_state(issuer)
+        .with_state(Arc::clone(&issuer))
+        .merge(jwks_router(issuer))
+}
+
+/// The JWKS alone, for a host that serves its own discovery document and authorization
+/// endpoints next to it (the identity provider of `portcullis dev`).
+pub fn jwks_router(issuer: Arc<DevIssuer>) -> Router {
+    Router::new().route(JWKS_PATH, get(jwks)).with_state(issuer)
 }
 
 async fn jwks(State(issuer): State<Arc<DevIssuer>>, headers: HeaderMap) -> Response {

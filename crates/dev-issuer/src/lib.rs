@@ -30,7 +30,7 @@ mod tests;
 
 pub use controlled::{ControlledIssuer, Mode};
 pub use error::Error;
-pub use http::{DISCOVERY_PATH, JWKS_PATH, LoopbackIssuer, router, serve_on_loopback};
+pub use http::{DISCOVERY_PATH, JWKS_PATH, LoopbackIssuer, jwks_router, router, serve_on_loopback};
 pub use issuer::DevIssuer;
 pub use keys::Algorithm;
 pub use mint::{

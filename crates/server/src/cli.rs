@@ -200,7 +200,12 @@ fn run_async(file: Option<PathBuf>, command: Command) -> Result<(), Failure> {
 }
 
 async fn serve(config: &Config, dev: bool) -> Result<(), Failure> {
-    let app = startup::build(config).await?;
+    let mode = if dev {
+        startup::Mode::Dev
+    } else {
+        startup::Mode::Serve
+    };
+    let app = startup::build_as(config, mode).await?;
     let addr = app.addr()?;
     let metrics_addr = app.metrics_addr()?;
     if dev {

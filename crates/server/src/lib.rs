@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod config;
 pub mod console;
 pub mod database;
+pub mod dev_idp;
 pub mod dev_tokens;
 pub mod flags;
 pub mod http;
@@ -29,4 +30,4 @@ pub mod verifier;
 pub mod ws;
 
 pub use config::Config;
-pub use startup::{App, RunningApp, build};
+pub use startup::{App, Mode, RunningApp, build, build_as};

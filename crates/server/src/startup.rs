@@ -43,9 +43,25 @@ pub struct App {
     dev_issuer: Option<Arc<portcullis_dev_issuer::DevIssuer>>,
 }
 
+/// Which command the application runs for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// `portcullis serve` (and `App::spawn`): the dev issuer, if configured, only publishes its
+    /// keys.
+    Serve,
+    /// `portcullis dev`: with the dev issuer, also its identity provider (sign-in page, OAuth
+    /// endpoints) and the persona seed.
+    Dev,
+}
+
 /// Opens the database, runs migrations (see the module docs for PostgreSQL being down), builds
 /// both routers and binds both listeners.
 pub async fn build(config: &Config) -> anyhow::Result<App> {
+    build_as(config, Mode::Serve).await
+}
+
+/// [`build`] for `mode`.
+pub async fn build_as(config: &Config, mode: Mode) -> anyhow::Result<App> {
     // Bound first: a port conflict is reported before any time is spent on the database.
     let listener = TcpListener::bind(config.listen)
         .await
@@ -65,18 +81,39 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
 
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let addr = listener.local_addr()?;
-    let auth_settings = config.auth.resolve()?;
+    let mut auth_settings = config.auth.resolve()?;
+    let with_idp = mode == Mode::Dev && auth_settings.dev().is_some();
+    if with_idp {
+        // The identity provider's clients sign tokens the verifier must take.
+        let ids: Vec<String> = config
+            .dev
+            .effective_clients()
+            .into_iter()
+            .map(|c| c.client_id)
+            .collect();
+        auth_settings.accept_dev_clients(&ids);
+    }
     let auth = verifier::build(config, &auth_settings, addr, Arc::clone(&clock)).await?;
     let mut background = background;
     background.extend(auth.refreshers);
     let dev_issuer = auth.dev_issuer.clone();
     let client_issuers = auth.client_issuers;
-    let dev_routes = auth.dev_issuer.as_ref().map(|i| {
-        Router::new().nest(
-            verifier::DEV_ISSUER_PATH,
-            portcullis_dev_issuer::router(Arc::clone(i)),
+    let admin_group = crate::dev_idp::admin_group(config, &auth_settings);
+    if with_idp
+        && readiness.is_migrated()
+        && let Some(issuer) = &dev_issuer
+    {
+        let personas = config.dev.effective_personas(&admin_group);
+        let seeded = crate::dev_idp::seed::run(
+            database.store().as_ref(),
+            issuer.issuer_url(),
+            &personas,
+            clock.now(),
         )
-    });
+        .await
+        .context("seeding the dev personas")?;
+        tracing::info!(?seeded, personas = personas.len(), "dev personas seeded");
+    }
 
     let bus = match &config.redis_url {
         Some(url) => {
@@ -135,6 +172,17 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         page_max_bytes: config.http.page_max_bytes,
         shutdown: shutdown.clone(),
         ws_caps: crate::limits::sockets::Caps::new(&config.ws),
+    });
+    let dev_routes = dev_issuer.as_ref().map(|issuer| {
+        let routes = if with_idp {
+            let idp =
+                crate::dev_idp::Idp::new(config, Arc::clone(issuer), &admin_group, state.clone());
+            portcullis_dev_issuer::jwks_router(Arc::clone(issuer))
+                .merge(crate::dev_idp::routes(Arc::new(idp)))
+        } else {
+            portcullis_dev_issuer::router(Arc::clone(issuer))
+        };
+        Router::new().nest(verifier::DEV_ISSUER_PATH, routes)
     });
     let metrics_router = metrics::router(Arc::clone(&state.verifier));
     let settings = HttpSettings {
@@ -286,7 +334,12 @@ impl App {
 
     /// Builds and starts serving on a background task.
     pub async fn spawn(config: &Config) -> anyhow::Result<RunningApp> {
-        let app = build(config).await?;
+        Self::spawn_as(config, Mode::Serve).await
+    }
+
+    /// [`App::spawn`] for `mode`.
+    pub async fn spawn_as(config: &Config, mode: Mode) -> anyhow::Result<RunningApp> {
+        let app = build_as(config, mode).await?;
         let addr = app.addr()?;
         let metrics_addr = app.metrics_addr()?;
         let shutdown = app.shutdown_handle();

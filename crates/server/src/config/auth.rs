@@ -149,6 +149,20 @@ impl AuthSettings {
         clients
     }
 
+    /// Adds app clients to the dev issuer's accepted ones (those of the identity provider of
+    /// `portcullis dev`).
+    pub fn accept_dev_clients(&mut self, ids: &[String]) {
+        for issuer in &mut self.issuers {
+            if let IssuerSettings::Dev { clients, .. } = issuer {
+                for id in ids {
+                    if !clients.contains(id) {
+                        clients.push(id.clone());
+                    }
+                }
+            }
+        }
+    }
+
     /// The dev issuer's settings, if it is one of the issuers.
     pub fn dev(&self) -> Option<&IssuerSettings> {
         self.issuers

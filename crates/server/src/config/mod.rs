@@ -6,6 +6,7 @@ mod auth;
 mod cluster;
 mod console;
 mod database;
+mod dev;
 mod error;
 mod flags;
 mod http;
@@ -22,6 +23,7 @@ pub use auth::{
 pub use cluster::{ClusterConfig, ClusterSecret};
 pub use console::{ClientSecret, ConsoleConfig};
 pub use database::{DEFAULT_DATABASE_URL, DatabaseConfig};
+pub use dev::{DEFAULT_TOTP_SECRET, DevClient, DevConfig, Persona, PersonaMembership, Redacted};
 pub use error::ConfigError;
 pub use flags::{FlagsConfig, WS_REVALIDATE_SECS_RANGE};
 pub use http::HttpConfig;
@@ -83,6 +85,8 @@ pub struct Config {
     pub http: HttpConfig,
     /// The operator console's client at the issuer (`/console`).
     pub console: ConsoleConfig,
+    /// The local identity provider of `portcullis dev`: clients, personas, lifetimes.
+    pub dev: DevConfig,
 }
 
 impl Default for Config {
@@ -109,6 +113,7 @@ impl Default for Config {
             ws: WsConfig::default(),
             http: HttpConfig::default(),
             console: ConsoleConfig::default(),
+            dev: DevConfig::default(),
         }
     }
 }
@@ -169,6 +174,7 @@ impl Config {
         self.ws.validate()?;
         self.http.validate()?;
         self.console.validate()?;
+        self.dev.validate()?;
         Ok(())
     }
 
@@ -207,6 +213,11 @@ pub fn base_figment(profile: Profile, file: Option<&Path>) -> Result<Figment, Co
     // them, as an entry); `join` keeps whatever provider the file names.
     if profile == Profile::Dev && !fig.contains("auth.issuers") {
         fig = fig.join(Serialized::default("auth.provider", "dev"));
+    }
+    // The step-up challenge names what to ask the local identity provider for, so a client
+    // can pass it on as `acr_values` with no further settings.
+    if profile == Profile::Dev {
+        fig = fig.join(Serialized::default("mfa.acr_values", ["mfa"]));
     }
     Ok(fig)
 }

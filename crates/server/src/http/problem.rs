@@ -131,14 +131,23 @@ pub fn detail_for(status: StatusCode) -> &'static str {
     }
 }
 
+/// Marks an error response whose body follows another standard (an OAuth error document, an
+/// HTML page for a browser): [`problem_fallback`] leaves it as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct OwnErrorFormat;
+
 /// Turns every error response that is not already a problem document (axum's 404 and 405,
 /// extractor rejections, tower-http's 413 and timeouts) into one, with the request id. The
 /// original body is dropped because it may hold library text (serde messages quote the input);
 /// headers such as `Allow`, `WWW-Authenticate` and `Retry-After` are kept.
+
 pub async fn problem_fallback(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
-    if !(status.is_client_error() || status.is_server_error()) || is_problem(&res) {
+    if !(status.is_client_error() || status.is_server_error())
+        || is_problem(&res)
+        || res.extensions().get::<OwnErrorFormat>().is_some()
+    {
         return res;
     }
     let (mut parts, _body) = res.into_parts();

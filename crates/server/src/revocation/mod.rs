@@ -155,11 +155,7 @@ impl Revocations {
         let claims = &principal.token.claims;
         let now = self.inner.clock.now();
         let token = match (&claims.origin_jti, &claims.jti) {
-            (Some(origin), _) => RevokedToken {
-                kind: RevocationKind::OriginJti,
-                value: origin.clone(),
-                expires_at: now + self.inner.session_ttl,
-            },
+            (Some(origin), _) => return self.revoke_session(ctx, origin).await,
             // Kept until the verifier stops accepting the token anyway.
             (None, Some(jti)) => RevokedToken {
                 kind: RevocationKind::Jti,
@@ -169,6 +165,24 @@ impl Revocations {
             },
             // Nothing names this token alone: end every session of the user instead.
             (None, None) => return self.revoke_user(ctx, &principal.identity.user).await,
+        };
+        self.inner.store.revoke_token(ctx, &token).await?;
+        self.inner.changes.committed().await;
+        Ok(())
+    }
+
+    /// Ends one refresh session: every token naming `origin_jti` is refused from now on, for
+    /// `auth.session_revocation_days`. The dev identity provider's refresh-token revocation and
+    /// reuse detection go through here too, so they end a session exactly as logout does.
+    pub async fn revoke_session(
+        &self,
+        ctx: &ChangeContext,
+        origin_jti: &str,
+    ) -> Result<(), StoreError> {
+        let token = RevokedToken {
+            kind: RevocationKind::OriginJti,
+            value: origin_jti.to_owned(),
+            expires_at: self.inner.clock.now() + self.inner.session_ttl,
         };
         self.inner.store.revoke_token(ctx, &token).await?;
         self.inner.changes.committed().await;

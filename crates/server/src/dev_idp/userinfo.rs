@@ -1,0 +1,71 @@
+//! `GET|POST /oauth2/userInfo`: the signed-in user's profile for a valid, unrevoked access
+//! token of this issuer, as Cognito's userInfo endpoint answers it.
+
+use super::Idp;
+use crate::http::problem::OwnErrorFormat;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+use std::sync::Arc;
+
+pub async fn userinfo(State(idp): State<Arc<Idp>>, headers: HeaderMap) -> Response {
+    let Some(token) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, t)| t.trim())
+    else {
+        return challenge("Bearer");
+    };
+    let invalid = || challenge("Bearer error=\"invalid_token\"");
+    let Ok(verified) = idp.app.verifier.verify(token).await else {
+        return invalid();
+    };
+    let claims = &verified.claims;
+    if claims.iss != idp.issuer.issuer_url() {
+        return invalid();
+    }
+    match idp.app.revocations.check_token(claims).await {
+        Ok(()) => {}
+        Err(crate::revocation::Refusal::Rejected(_)) => return invalid(),
+        Err(crate::revocation::Refusal::Unavailable(_)) => {
+            let mut res = StatusCode::SERVICE_UNAVAILABLE.into_response();
+            res.extensions_mut().insert(OwnErrorFormat);
+            return res;
+        }
+    }
+    let persona = idp.persona(&claims.sub);
+    let username = claims
+        .username
+        .clone()
+        .or_else(|| persona.map(|p| p.username().to_owned()))
+        .unwrap_or_else(|| claims.sub.clone());
+    let email = persona.map_or_else(|| format!("{username}@example.com"), |p| p.email());
+    let mut body = json!({
+        "sub": claims.sub,
+        "username": username,
+        "email": email,
+        "email_verified": true,
+    });
+    if !verified.groups.is_empty() {
+        body["cognito:groups"] = json!(verified.groups);
+    }
+    (
+        [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+        Json(body),
+    )
+        .into_response()
+}
+
+fn challenge(value: &'static str) -> Response {
+    let mut res = (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, HeaderValue::from_static(value))],
+    )
+        .into_response();
+    res.extensions_mut().insert(OwnErrorFormat);
+    res
+}
