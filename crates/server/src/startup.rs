@@ -193,7 +193,7 @@ pub async fn build_as(config: &Config, mode: Mode) -> anyhow::Result<App> {
         .providers()
         .next()
         .map(|p| p.issuer().to_owned());
-    let console = crate::console::build(config, &auth_settings, addr, first_issuer)?;
+    let console = crate::console::build(config, &auth_settings, addr, first_issuer, with_idp)?;
     if let Err(off) = &console {
         tracing::info!(reason = off.0, "the console (/console) is off");
     }

@@ -70,6 +70,8 @@ impl FromRequest<ConsoleState> for Form {
 
 impl Form {
     /// The fields, if the form carries the session's CSRF token.
+    // The refusal is the page to answer with, as an extractor's rejection would be.
+    #[allow(clippy::result_large_err)]
     pub fn checked(self, signed: &Signed) -> Result<Fields, Response> {
         let ok = self
             .0

@@ -101,7 +101,7 @@ pub fn page(status: StatusCode, title: &str, frame: &Frame, body: &str) -> Respo
         .into_response();
     if status.is_client_error() || status.is_server_error() {
         res.extensions_mut()
-            .insert(crate::http::problem::OwnErrorBody);
+            .insert(crate::http::problem::OwnErrorFormat);
     }
     res
 }

@@ -49,6 +49,7 @@ fn unavailable(why: &str) -> Response {
     )
 }
 
+#[allow(clippy::result_large_err)] // the refusal is the page to answer with
 fn console_of(cs: &ConsoleState) -> Result<Arc<Console>, Response> {
     cs.console.clone().map_err(|off| off_page(off.0))
 }

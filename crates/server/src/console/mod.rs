@@ -94,9 +94,12 @@ pub fn build(
     auth: &AuthSettings,
     addr: SocketAddr,
     first_issuer: Option<String>,
+    dev_idp: bool,
 ) -> anyhow::Result<Result<Console, Off>> {
     let c = &config.console;
-    let dev = auth.dev().and_then(|d| match d {
+    // The dev issuer signs browsers in only under `portcullis dev`; elsewhere it just publishes
+    // keys, and the console needs settings of its own like with any other issuer.
+    let dev = auth.dev().filter(|_| dev_idp).and_then(|d| match d {
         IssuerSettings::Dev { issuer, .. } => Some(
             issuer
                 .clone()

@@ -140,7 +140,6 @@ pub struct OwnErrorFormat;
 /// extractor rejections, tower-http's 413 and timeouts) into one, with the request id. The
 /// original body is dropped because it may hold library text (serde messages quote the input);
 /// headers such as `Allow`, `WWW-Authenticate` and `Retry-After` are kept.
-
 pub async fn problem_fallback(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
@@ -161,15 +160,8 @@ pub async fn problem_fallback(req: Request, next: Next) -> Response {
     Response::from_parts(parts, Body::from(body))
 }
 
-/// Marks an error response whose body its producer wrote for its reader and vouches for (the
-/// console's HTML pages, which say no more than a problem document would): left as it is.
-#[derive(Debug, Clone, Copy)]
-pub struct OwnErrorBody;
-
 fn is_problem(res: &Response) -> bool {
-    res.extensions().get::<OwnErrorBody>().is_some()
-        || res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes())
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == PROBLEM_JSON.as_bytes())
 }

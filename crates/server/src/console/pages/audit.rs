@@ -234,7 +234,14 @@ fn filter_form(b: &mut String, scope: &Scope, f: &Filters) {
         "search",
         "username, e-mail, sub or id",
     );
-    field(b, "action", "Action", &f.action, "text", "e.g. member.role");
+    field(
+        b,
+        "action",
+        "Action",
+        &f.action,
+        "text",
+        "e.g. membership.role",
+    );
     field(b, "resource", "Object id", &f.resource, "text", "");
     if matches!(scope, Scope::Global(_)) {
         field(b, "org", "Org id", &f.org, "text", "");

@@ -44,7 +44,7 @@ fn top_keys<K: Ord + Clone>(
         }
     }
     let mut v: Vec<(K, u64)> = totals.into_iter().filter(|(_, c)| *c > 0).collect();
-    v.sort_by(|a, b| b.1.cmp(&a.1));
+    v.sort_by_key(|e| std::cmp::Reverse(e.1));
     v.into_iter().take(n).map(|(k, _)| k).collect()
 }
 

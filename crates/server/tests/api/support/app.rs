@@ -59,12 +59,20 @@ pub struct TestAppBuilder {
     issuer: Option<Arc<DevIssuer>>,
     database_port: Option<u16>,
     configure: Vec<Configure>,
+    mode: portcullis::startup::Mode,
 }
 
 impl TestAppBuilder {
     /// Changes the configuration before the start; several calls apply in order.
     pub fn with_config(mut self, f: impl FnOnce(&mut Config) + Send + 'static) -> Self {
         self.configure.push(Box::new(f));
+        self
+    }
+
+    /// Starts as `portcullis dev` does: with the dev identity provider (sign-in page, OAuth
+    /// endpoints) and its personas seeded.
+    pub fn dev_mode(mut self) -> Self {
+        self.mode = portcullis::startup::Mode::Dev;
         self
     }
 
@@ -149,7 +157,7 @@ impl TestAppBuilder {
     pub async fn start(mut self) -> TestApp {
         let storage = Arc::new(self.storage().await);
         let config = self.config(&storage);
-        TestApp::spawn(storage, config, self.issuer).await
+        TestApp::spawn_as(storage, config, self.issuer, self.mode).await
     }
 
     /// Two instances on one database (and one Redis, with [`Self::with_redis`]) that trust one
@@ -190,6 +198,7 @@ impl TestApp {
             issuer: None,
             database_port: None,
             configure: Vec::new(),
+            mode: portcullis::startup::Mode::Serve,
         }
     }
 
@@ -202,7 +211,16 @@ impl TestApp {
     }
 
     async fn spawn(storage: Arc<Storage>, config: Config, issuer: Option<Arc<DevIssuer>>) -> Self {
-        let server = App::spawn(&config).await.expect("app starts");
+        Self::spawn_as(storage, config, issuer, portcullis::startup::Mode::Serve).await
+    }
+
+    async fn spawn_as(
+        storage: Arc<Storage>,
+        config: Config,
+        issuer: Option<Arc<DevIssuer>>,
+        mode: portcullis::startup::Mode,
+    ) -> Self {
+        let server = App::spawn_as(&config, mode).await.expect("app starts");
         let issuer = issuer.or_else(|| {
             (config.auth.provider == Some(AuthProvider::Dev)).then(|| {
                 let url = config
