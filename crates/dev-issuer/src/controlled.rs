@@ -1,31 +1,30 @@
-//! An issuer whose JWKS endpoint a test controls: it answers normally, fails with 500, or
-//! hangs, and counts the fetches it serves. For tests of key caches under issuer failure.
+//! An issuer whose JWKS endpoint a test controls: it answers normally, fails with 503, or
+//! hangs (the issuer's own JWKS faults, without an end), and counts the fetches it serves. For
+//! tests of key caches under issuer failure.
 
 use crate::DevIssuer;
 use axum::Router;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// How the JWKS endpoint behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
 pub enum Mode {
-    Answer = 0,
-    Fail = 1,
-    Hang = 2,
+    Answer,
+    /// 503.
+    Fail,
+    /// No answer until the mode changes.
+    Hang,
 }
 
 #[derive(Debug)]
 pub struct ControlledIssuer {
     pub issuer: Arc<DevIssuer>,
     pub addr: SocketAddr,
-    mode: Arc<AtomicU8>,
     fetches: Arc<AtomicUsize>,
     server: tokio::task::JoinHandle<()>,
 }
@@ -33,20 +32,15 @@ pub struct ControlledIssuer {
 #[derive(Clone)]
 struct Shared {
     issuer: Arc<DevIssuer>,
-    mode: Arc<AtomicU8>,
     fetches: Arc<AtomicUsize>,
 }
 
 async fn jwks(State(s): State<Shared>) -> Response {
     s.fetches.fetch_add(1, Ordering::SeqCst);
-    match s.mode.load(Ordering::SeqCst) {
-        1 => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
-        2 => {
-            tokio::time::sleep(Duration::from_secs(3600)).await;
-            StatusCode::GATEWAY_TIMEOUT.into_response()
-        }
-        _ => axum::Json(s.issuer.jwks()).into_response(),
+    if let Some(refused) = crate::http::outage(&s.issuer).await {
+        return refused;
     }
+    axum::Json(s.issuer.jwks()).into_response()
 }
 
 async fn discovery(State(s): State<Shared>) -> Response {
@@ -69,7 +63,6 @@ impl ControlledIssuer {
         let issuer = Arc::new(DevIssuer::ephemeral(crate::http::issuer_url_at(addr, path)));
         let shared = Shared {
             issuer: Arc::clone(&issuer),
-            mode: Arc::new(AtomicU8::new(Mode::Answer as u8)),
             fetches: Arc::new(AtomicUsize::new(0)),
         };
         let routes = Router::new()
@@ -83,7 +76,6 @@ impl ControlledIssuer {
         Ok(Self {
             issuer,
             addr,
-            mode: shared.mode,
             fetches: shared.fetches,
             server,
         })
@@ -94,7 +86,7 @@ impl ControlledIssuer {
     }
 
     pub fn set(&self, mode: Mode) {
-        self.mode.store(mode as u8, Ordering::SeqCst);
+        self.issuer.faults().set_jwks(mode, None);
     }
 
     /// JWKS requests served so far, whatever the mode.

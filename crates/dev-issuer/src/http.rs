@@ -13,6 +13,7 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::DevIssuer;
+use crate::controlled::Mode;
 use crate::discovery::AUTHORIZE_PATH;
 
 /// Path of the JWKS relative to the issuer URL.
@@ -42,6 +43,9 @@ pub fn jwks_router(issuer: Arc<DevIssuer>) -> Router {
 }
 
 async fn jwks(State(issuer): State<Arc<DevIssuer>>, headers: HeaderMap) -> Response {
+    if let Some(refused) = outage(&issuer).await {
+        return refused;
+    }
     // One snapshot for the whole response, so body and ETag always agree even
     // if a rotation lands mid-request.
     let keys = issuer.snapshot();
@@ -60,6 +64,25 @@ async fn jwks(State(issuer): State<Arc<DevIssuer>>, headers: HeaderMap) -> Respo
         keys.jwks_body().to_owned(),
     )
         .into_response()
+}
+
+/// The answer of a JWKS outage switched on through [`DevIssuer::faults`]: 503 while it
+/// lasts, or nothing after holding the request until a hang ends.
+pub(crate) async fn outage(issuer: &DevIssuer) -> Option<Response> {
+    match issuer.faults().jwks_mode() {
+        Mode::Answer => None,
+        Mode::Fail => Some(
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+            )
+                .into_response(),
+        ),
+        Mode::Hang => {
+            issuer.faults().wait_while_hanging().await;
+            None
+        }
+    }
 }
 
 async fn discovery(State(issuer): State<Arc<DevIssuer>>) -> Response {

@@ -10,6 +10,7 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use serde_json::Value;
 
 use crate::Error;
+use crate::faults::Faults;
 use crate::keys::{Algorithm, SigningKey};
 use crate::keyset::{KeySet, StoredKey};
 use crate::store;
@@ -26,6 +27,7 @@ pub struct DevIssuer {
     /// `None` for an ephemeral issuer.
     key_file: Option<PathBuf>,
     write_lock: Mutex<()>,
+    faults: Faults,
 }
 
 pub(crate) fn unix_now() -> i64 {
@@ -97,6 +99,7 @@ impl DevIssuer {
             keys: ArcSwap::from_pointee(keys),
             key_file,
             write_lock: Mutex::new(()),
+            faults: Faults::default(),
         }
     }
 
@@ -113,6 +116,12 @@ impl DevIssuer {
             "{}/.well-known/jwks.json",
             self.issuer_url.trim_end_matches('/')
         )
+    }
+
+    /// The faults switched on for this issuer (JWKS outages, broken tokens), and their log.
+    #[must_use]
+    pub fn faults(&self) -> &Faults {
+        &self.faults
     }
 
     /// The key file, or `None` for an ephemeral issuer.
@@ -212,6 +221,44 @@ impl DevIssuer {
         Ok(kid)
     }
 
+    /// Rotates the way a careful issuer does: to the key published ahead with
+    /// [`DevIssuer::publish_next_key`] if there is one (verifiers already hold it), else to a
+    /// new RS256 key. Returns the new signing `kid`.
+    ///
+    /// # Errors
+    /// As [`DevIssuer::rotate`].
+    pub fn rotate_to_published(&self) -> Result<String, Error> {
+        let now = unix_now();
+        let mut promoted = None;
+        self.update(|keys| match keys.promoted(now) {
+            Some(next) => {
+                promoted = Some(next.current.key.kid().to_owned());
+                next
+            }
+            None => keys.clone(),
+        })?;
+        match promoted {
+            Some(kid) => {
+                tracing::info!(kid, "dev issuer rotated to its published next key");
+                Ok(kid)
+            }
+            None => self.rotate(),
+        }
+    }
+
+    /// Publishes a second key in the JWKS without signing with it yet, as issuers do ahead
+    /// of a rotation. Returns its `kid`.
+    ///
+    /// # Errors
+    /// As [`DevIssuer::rotate`].
+    pub fn publish_next_key(&self, alg: Algorithm) -> Result<String, Error> {
+        let key = SigningKey::generate(alg, unix_now())?;
+        let kid = key.kid().to_owned();
+        self.update(|keys| keys.with_published(key))?;
+        tracing::info!(kid, %alg, "dev issuer published a second key");
+        Ok(kid)
+    }
+
     /// Removes every key but the current one from the JWKS; tokens they signed
     /// stop verifying once verifiers refetch. Returns how many were removed.
     ///
@@ -229,7 +276,8 @@ impl DevIssuer {
     pub fn retire_keys_older_than(&self, overlap: Duration) -> Result<usize, Error> {
         let overlap = i64::try_from(overlap.as_secs()).unwrap_or(i64::MAX);
         let cutoff = unix_now().saturating_sub(overlap);
-        self.retire_where(|k| k.retired_at.is_none_or(|t| t <= cutoff))
+        // A key published ahead (never signed) is not old: it is the next one.
+        self.retire_where(|k| k.retired_at.is_some_and(|t| t <= cutoff))
     }
 
     fn retire_where(&self, drop: impl Fn(&StoredKey) -> bool) -> Result<usize, Error> {

@@ -16,7 +16,7 @@ use crate::keys::SigningKey;
 pub(crate) struct StoredKey {
     pub(crate) key: Arc<SigningKey>,
     /// When the key stopped signing (Unix seconds); `None` for the current key
-    /// and for keys that never signed (none today).
+    /// and for keys published ahead that never signed yet.
     pub(crate) retired_at: Option<i64>,
 }
 
@@ -87,6 +87,31 @@ impl KeySet {
         previous.push(old);
         previous.extend(self.previous.iter().cloned());
         Self::new(StoredKey::new(next, None), previous)
+    }
+
+    /// `key` published beside the current one, not signing.
+    pub(crate) fn with_published(&self, key: SigningKey) -> Self {
+        let mut previous = Vec::with_capacity(self.previous.len() + 1);
+        previous.push(StoredKey::new(key, None));
+        previous.extend(self.previous.iter().cloned());
+        Self::new(self.current.clone(), previous)
+    }
+
+    /// The newest key published ahead becomes the signing key; `None` when there is none.
+    pub(crate) fn promoted(&self, now: i64) -> Option<Self> {
+        let at = self.previous.iter().position(|k| k.retired_at.is_none())?;
+        let next = self.previous.get(at)?.clone();
+        let mut old = self.current.clone();
+        old.retired_at = Some(now);
+        let mut previous = vec![old];
+        previous.extend(
+            self.previous
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != at)
+                .map(|(_, k)| k.clone()),
+        );
+        Some(Self::new(next, previous))
     }
 
     /// Drops previous keys for which `drop` is true.

@@ -17,6 +17,7 @@
 mod controlled;
 mod discovery;
 mod error;
+mod faults;
 mod http;
 mod issuer;
 mod keys;
@@ -30,6 +31,7 @@ mod tests;
 
 pub use controlled::{ControlledIssuer, Mode};
 pub use error::Error;
+pub use faults::{FaultEvent, Faults, JwksOutage, TokenFault, UnknownTokenFault, WRONG_AUDIENCE};
 pub use http::{DISCOVERY_PATH, JWKS_PATH, LoopbackIssuer, jwks_router, router, serve_on_loopback};
 pub use issuer::DevIssuer;
 pub use keys::Algorithm;

@@ -6,11 +6,13 @@
 //! [`TokenSpec::omit`] removes claims, so tests can shape invalid tokens that
 //! are still signed by a real key.
 
+use std::borrow::Cow;
 use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
 use crate::Error;
+use crate::faults::{SKEW_SECS, TokenFault, WRONG_AUDIENCE};
 use crate::issuer::{DevIssuer, sign_with, unix_now};
 use crate::shape::Shape;
 
@@ -278,10 +280,24 @@ impl DevIssuer {
         finish(claims, spec)
     }
 
-    /// Mints a signed access token, with the header its shape's provider sends.
+    /// Mints a signed access token, with the header its shape's provider sends. A token fault
+    /// switched on through [`DevIssuer::faults`] applies.
     #[must_use]
     pub fn mint_access(&self, spec: &TokenSpec) -> String {
+        let spec = self.faulted(spec);
+        self.sign_access(&spec)
+    }
+
+    fn sign_access(&self, spec: &TokenSpec) -> String {
         self.sign_claims_typed(&self.access_claims(spec), spec.shape.typ())
+    }
+
+    /// `spec` with the pending token fault applied, if one is pending.
+    fn faulted<'a>(&self, spec: &'a TokenSpec) -> Cow<'a, TokenSpec> {
+        match self.faults().take_token_fault() {
+            Some(fault) => Cow::Owned(broken(spec, fault)),
+            None => Cow::Borrowed(spec),
+        }
     }
 
     /// Mints a signed Cognito ID token (verifiers of access tokens must reject it).
@@ -290,9 +306,11 @@ impl DevIssuer {
         self.sign_claims(&self.id_claims(spec))
     }
 
-    /// Mints an access and an ID token sharing one `origin_jti`.
+    /// Mints an access and an ID token sharing one `origin_jti`. A token fault switched on
+    /// through [`DevIssuer::faults`] applies to both, and counts once.
     #[must_use]
     pub fn mint_pair(&self, spec: &TokenSpec) -> TokenPair {
+        let spec = self.faulted(spec);
         let origin_jti = spec
             .origin_jti
             .clone()
@@ -300,10 +318,10 @@ impl DevIssuer {
         let spec = TokenSpec {
             origin_jti: Some(origin_jti.clone()),
             jti: None,
-            ..spec.clone()
+            ..spec.into_owned()
         };
         TokenPair {
-            access_token: self.mint_access(&spec),
+            access_token: self.sign_access(&spec),
             id_token: self.mint_id(&spec),
             origin_jti,
         }
@@ -350,6 +368,30 @@ impl DevIssuer {
         }
         claims
     }
+}
+
+/// `spec` changed the way `fault` says.
+fn broken(spec: &TokenSpec, fault: TokenFault) -> TokenSpec {
+    let mut spec = spec.clone();
+    let ttl = i64::try_from(spec.ttl.as_secs()).unwrap_or(i64::MAX);
+    match fault {
+        TokenFault::Expired => {
+            let iat = unix_now().saturating_sub(ttl).saturating_sub(SKEW_SECS);
+            spec.issued_at = Some(iat);
+            spec.auth_time = Some(iat);
+        }
+        TokenFault::NotYetValid => {
+            let iat = unix_now().saturating_add(SKEW_SECS);
+            spec.issued_at = Some(iat);
+            spec.auth_time = Some(iat);
+            spec.extra.insert("nbf".into(), json!(iat));
+        }
+        TokenFault::WrongAudience => {
+            spec.client_id = WRONG_AUDIENCE.to_owned();
+            spec.audience = Some(WRONG_AUDIENCE.to_owned());
+        }
+    }
+    spec
 }
 
 pub(crate) fn username(spec: &TokenSpec) -> &str {

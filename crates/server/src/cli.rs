@@ -76,6 +76,10 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::ops::audit::AuditCommand,
     },
+    /// Break the running `portcullis dev`'s issuer on purpose (the `/dev-issuer/faults` page
+    /// from a shell): rotate or add keys, take the JWKS down, issue broken tokens, revoke a
+    /// persona's sessions.
+    DevFault(crate::dev_fault::DevFaultArgs),
     /// Manage users: link an identity at another issuer to a user.
     Users {
         #[command(subcommand)]
@@ -128,6 +132,7 @@ pub fn main() -> ExitCode {
             };
             token(cli.config, &sub, &groups, ttl, &claims, &shaping)
         }
+        Command::DevFault(args) => dev_fault(&args),
         command => run_async(cli.config, command),
     };
     match result {
@@ -194,7 +199,7 @@ fn run_async(file: Option<PathBuf>, command: Command) -> Result<(), Failure> {
                 let _log = telemetry::init(LogFormat::Pretty);
                 Ok(crate::ops::users::run(&config, command).await?)
             }
-            Command::CheckConfig { .. } | Command::Token { .. } => Ok(()),
+            Command::CheckConfig { .. } | Command::Token { .. } | Command::DevFault(_) => Ok(()),
         }
     })
 }
@@ -262,6 +267,26 @@ fn print_dev_banner(
     };
     let admin_role = admin_role.unwrap_or_else(|| config.auth.admin_group.clone());
     let (admin, member) = crate::dev_tokens::ready_made(issuer, &admin_role);
+    let base = issuer.issuer_url().trim_end_matches('/');
+    let _ = writeln!(
+        out,
+        "  sign-in   {base}/.well-known/openid-configuration\
+         \n            (authorization code + PKCE S256, public client `portcullis-dev`)"
+    );
+    for persona in config.dev.effective_personas(&admin_role) {
+        let mut about: Vec<String> = persona
+            .memberships
+            .iter()
+            .map(|m| format!("{} of {}", m.role, m.org))
+            .collect();
+        if persona.groups.contains(&admin_role) {
+            about.insert(0, "platform admin".into());
+        }
+        if let Some(secret) = persona.totp_secret.as_ref().filter(|_| persona.has_totp()) {
+            about.push(format!("TOTP secret {}", secret.expose()));
+        }
+        let _ = writeln!(out, "  persona   {:<12} {}", persona.sub, about.join(", "));
+    }
     let _ = writeln!(
         out,
         "  issuer    {iss} (keys in {dir})\
@@ -312,6 +337,15 @@ fn token(
         crate::dev_tokens::spec(sub, groups, ttl, claims, shaping).map_err(Failure::Usage)?;
     println!("{}", issuer.mint_access(&spec));
     Ok(())
+}
+
+/// `portcullis dev-fault`: needs no configuration, only the dev server's address.
+fn dev_fault(args: &crate::dev_fault::DevFaultArgs) -> Result<(), Failure> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Runtime(anyhow::Error::new(e).context("starting the runtime")))?;
+    Ok(runtime.block_on(crate::dev_fault::run(args))?)
 }
 
 async fn migrate(config: &Config) -> Result<(), Failure> {

@@ -8,6 +8,7 @@ pub mod cluster;
 pub mod config;
 pub mod console;
 pub mod database;
+pub mod dev_fault;
 pub mod dev_idp;
 pub mod dev_tokens;
 pub mod flags;

@@ -174,15 +174,21 @@ pub async fn build_as(config: &Config, mode: Mode) -> anyhow::Result<App> {
         ws_caps: crate::limits::sockets::Caps::new(&config.ws),
     });
     let dev_routes = dev_issuer.as_ref().map(|issuer| {
-        let routes = if with_idp {
+        if with_idp {
             let idp =
                 crate::dev_idp::Idp::new(config, Arc::clone(issuer), &admin_group, state.clone());
-            portcullis_dev_issuer::jwks_router(Arc::clone(issuer))
-                .merge(crate::dev_idp::routes(Arc::new(idp)))
+            let routes = portcullis_dev_issuer::jwks_router(Arc::clone(issuer))
+                .merge(crate::dev_idp::routes(Arc::new(idp)));
+            // The faults page and the example app belong with the identity provider.
+            Router::new()
+                .nest(verifier::DEV_ISSUER_PATH, routes)
+                .merge(http::dev::routes(state.clone(), Arc::clone(issuer)))
         } else {
-            portcullis_dev_issuer::router(Arc::clone(issuer))
-        };
-        Router::new().nest(verifier::DEV_ISSUER_PATH, routes)
+            Router::new().nest(
+                verifier::DEV_ISSUER_PATH,
+                portcullis_dev_issuer::router(Arc::clone(issuer)),
+            )
+        }
     });
     let metrics_router = metrics::router(Arc::clone(&state.verifier));
     let settings = HttpSettings {

@@ -2,6 +2,7 @@
 
 pub mod change;
 pub mod cursor;
+pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod guard;

@@ -3,6 +3,7 @@
 //! keeps it fresh.
 
 mod dev;
+mod dev_keys;
 mod shared_jwks;
 
 pub use dev::{DEV_ISSUER_PATH, dev_issuer_url, open_dev_issuer};
@@ -12,7 +13,7 @@ use anyhow::Context;
 use portcullis_auth::Verifier;
 use portcullis_auth::builder::KeyLayer;
 use portcullis_auth::clock::Clock;
-use portcullis_auth::jwks::{JwksCache, JwksConfig, KeySource, StaticJwks};
+use portcullis_auth::jwks::{JwksCache, JwksConfig, KeySource};
 use portcullis_auth::policy::Policy;
 use portcullis_auth::provider::{ClaimPath, Cognito, Kind, Provider, Roles, Settings};
 use portcullis_dev_issuer::DevIssuer;
@@ -99,18 +100,16 @@ pub async fn build(
             } => {
                 let url = issuer.clone().unwrap_or_else(|| dev_issuer_url(addr));
                 let dev = open_dev_issuer(&config.data_dir, &url)?;
-                let published = Arc::clone(&dev);
-                let source = StaticJwks::new("embedded dev issuer", move || {
-                    published.jwks().to_string().into_bytes()
-                });
+                let source = dev_keys::DevIssuerKeys::new(Arc::clone(&dev));
+                // Read in process, a refetch costs nothing: a key rotated or published at
+                // /dev-issuer/faults verifies with the very next token that names it.
+                let dev_jwks = JwksConfig {
+                    unknown_kid_cooldown: Duration::ZERO,
+                    ..jwks_config.clone()
+                };
                 let keys = Arc::new(
-                    JwksCache::new(
-                        &url,
-                        Box::new(source),
-                        Arc::clone(&clock),
-                        jwks_config.clone(),
-                    )
-                    .with_observer(crate::metrics::jwks_observer()),
+                    JwksCache::new(&url, Box::new(source), Arc::clone(&clock), dev_jwks)
+                        .with_observer(crate::metrics::jwks_observer()),
                 );
                 // In-process keys cannot be unavailable: load them now, so the server is
                 // ready the moment it listens.

@@ -8,6 +8,8 @@ mod cluster_trust;
 mod connection_limit;
 mod console;
 mod dev_command;
+mod dev_faults;
+mod dev_idp;
 mod errors;
 mod field_errors;
 mod flags;

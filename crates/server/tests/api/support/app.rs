@@ -4,7 +4,7 @@
 use super::caller::Caller;
 use super::services::{CLUSTER_ISSUER, cluster_secret, redis_prefix};
 use portcullis::config::{AuthProvider, Config, DatabaseUrl, RedisUrl};
-use portcullis::{App, RunningApp};
+use portcullis::{App, Mode, RunningApp};
 use portcullis_dev_issuer::{DevIssuer, TokenSpec};
 use portcullis_store::ConnectOptions;
 use portcullis_store_postgres::testdb::TestDatabase;
@@ -59,20 +59,20 @@ pub struct TestAppBuilder {
     issuer: Option<Arc<DevIssuer>>,
     database_port: Option<u16>,
     configure: Vec<Configure>,
-    mode: portcullis::startup::Mode,
+    mode: Mode,
 }
 
 impl TestAppBuilder {
-    /// Changes the configuration before the start; several calls apply in order.
-    pub fn with_config(mut self, f: impl FnOnce(&mut Config) + Send + 'static) -> Self {
-        self.configure.push(Box::new(f));
+    /// Starts as `portcullis dev` does: with the dev issuer's identity provider and the
+    /// persona seed.
+    pub fn dev_mode(mut self) -> Self {
+        self.mode = Mode::Dev;
         self
     }
 
-    /// Starts as `portcullis dev` does: with the dev identity provider (sign-in page, OAuth
-    /// endpoints) and its personas seeded.
-    pub fn dev_mode(mut self) -> Self {
-        self.mode = portcullis::startup::Mode::Dev;
+    /// Changes the configuration before the start; several calls apply in order.
+    pub fn with_config(mut self, f: impl FnOnce(&mut Config) + Send + 'static) -> Self {
+        self.configure.push(Box::new(f));
         self
     }
 
@@ -157,7 +157,7 @@ impl TestAppBuilder {
     pub async fn start(mut self) -> TestApp {
         let storage = Arc::new(self.storage().await);
         let config = self.config(&storage);
-        TestApp::spawn_as(storage, config, self.issuer, self.mode).await
+        TestApp::spawn(storage, config, self.issuer, self.mode).await
     }
 
     /// Two instances on one database (and one Redis, with [`Self::with_redis`]) that trust one
@@ -169,7 +169,7 @@ impl TestAppBuilder {
             .insert(0, Box::new(|c| c.auth.issuer = Some(CLUSTER_ISSUER.into())));
         let config = self.config(&storage);
         // One after the other: the second finds what the first shared (an issuer's keys).
-        let a = TestApp::spawn(Arc::clone(&storage), config.clone(), self.issuer).await;
+        let a = TestApp::spawn(Arc::clone(&storage), config.clone(), self.issuer, self.mode).await;
         a.wait_ready().await;
         let b = a.instance(&config).await;
         b.wait_ready().await;
@@ -187,6 +187,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     issuer: Option<Arc<DevIssuer>>,
     storage: Arc<Storage>,
+    mode: Mode,
 }
 
 impl TestApp {
@@ -198,7 +199,7 @@ impl TestApp {
             issuer: None,
             database_port: None,
             configure: Vec::new(),
-            mode: portcullis::startup::Mode::Serve,
+            mode: Mode::Serve,
         }
     }
 
@@ -210,15 +211,11 @@ impl TestApp {
         }
     }
 
-    async fn spawn(storage: Arc<Storage>, config: Config, issuer: Option<Arc<DevIssuer>>) -> Self {
-        Self::spawn_as(storage, config, issuer, portcullis::startup::Mode::Serve).await
-    }
-
-    async fn spawn_as(
+    async fn spawn(
         storage: Arc<Storage>,
         config: Config,
         issuer: Option<Arc<DevIssuer>>,
-        mode: portcullis::startup::Mode,
+        mode: Mode,
     ) -> Self {
         let server = App::spawn_as(&config, mode).await.expect("app starts");
         let issuer = issuer.or_else(|| {
@@ -237,6 +234,7 @@ impl TestApp {
             client: client(),
             issuer,
             storage,
+            mode,
         }
     }
 
@@ -246,6 +244,7 @@ impl TestApp {
             Arc::clone(&self.storage),
             config.clone(),
             self.issuer.clone(),
+            self.mode,
         )
         .await
     }
