@@ -174,7 +174,9 @@ pub struct ConsoleState {
 const STRICT_CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 /// Headers on every console response, errors included: the CSP (no inline script or style
-/// anywhere), no framing, no sniffing, no referrer (the callback URL holds a code), no caching.
+/// anywhere), no framing, no sniffing, no referrer to other sites (the callback URL holds a
+/// code), no caching. Not `no-referrer`: under it browsers send `Origin: null` on form posts,
+/// and the `Origin` check is what refuses cross-site posts.
 async fn security_headers(
     axum::extract::State(cs): axum::extract::State<ConsoleState>,
     req: Request,
@@ -194,7 +196,7 @@ async fn security_headers(
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
+        HeaderValue::from_static("same-origin"),
     );
     if !h.contains_key(header::CACHE_CONTROL) {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -87,13 +87,14 @@ pub fn lines(
     let _ = write!(
         s,
         "<line class=\"axis\" x1=\"{LEFT}\" x2=\"{LEFT}\" y1=\"{TOP}\" y2=\"{}\"/><line class=\"axis\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{}\" y2=\"{}\"/>\
-         <text x=\"{LEFT}\" y=\"{}\">-60 min</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">now</text><text x=\"4\" y=\"{TOP}\">{}</text>",
+         <text x=\"{LEFT}\" y=\"{}\">-60 min</text><text x=\"{}\" y=\"{}\" text-anchor=\"end\">now</text><text x=\"4\" y=\"{}\">{}</text>",
         H - BOTTOM,
         W - RIGHT,
         H - BOTTOM,
         H - BOTTOM,
         H - 6.0,
         W - RIGHT,
+        H - 6.0,
         H - 6.0,
         E(unit)
     );
