@@ -127,6 +127,20 @@ read -r n mean p50 p95 min < <(stats <"$work/console.us")
 echo "console deep n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
 console_p50="$p50"
 
+# The same page from the JSON API (same filter by user id, same cursor: the scope is the
+# filter's), to tell the console's own cost (session, actor lookup, names, HTML) from the API's.
+admin_token="$(sed -n 's/.*ADMIN_TOKEN=\([A-Za-z0-9._-]*\).*/\1/p' "$work/server.log" | head -1)"
+if [ -n "$admin_token" ]; then
+    api_url="$base/v1/admin/audit?actor=$alice&action=resource.update&page_size=50&cursor=$cursor"
+    curl -fsS -o /dev/null -H "Authorization: Bearer $admin_token" "$api_url"
+    for _ in $(seq 1 "$WARMUP"); do curl -fsS -o /dev/null -H "Authorization: Bearer $admin_token" "$api_url"; done
+    for _ in $(seq 1 "$ITERATIONS"); do
+        curl -fsS -o /dev/null -H "Authorization: Bearer $admin_token" -w '%{time_total}\n' "$api_url"
+    done | awk '{ printf "%.1f\n", $1 * 1000000 }' >"$work/api.us"
+    read -r n mean p50 p95 min < <(stats <"$work/api.us")
+    echo "api deep n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
+fi
+
 echo "== bare SQL: pgbench, one client, prepared"
 pgb=(pgbench -n -M prepared -c 1 -D action=resource.update -D actor="$alice" -D after="$after_seq" -f "$work/deep.sql")
 "${pgb[@]}" -t "$WARMUP" "$db" >/dev/null 2>&1
