@@ -9,6 +9,7 @@
 #   PGHOST (127.0.0.1) PGPORT (5432) PGUSER (postgres): a role that may CREATE DATABASE
 #   PORTCULLIS_BIN     the server binary (default: `cargo build --release --bin portcullis`)
 #   ITERATIONS (200)   timed requests / calls, after WARMUP (50) untimed ones
+#   KEEP_DB            set: the database is kept (its name is printed) for a closer look
 #
 # Creates a throw-away database, starts `portcullis dev` on it (migrations, personas), seeds
 # seed.sql, signs in to the console as dev-admin through the dev issuer with curl, follows the
@@ -32,7 +33,9 @@ work="$(mktemp -d)"
 server_pid=""
 cleanup() {
     [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
-    psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    if [ -n "${KEEP_DB:-}" ]; then echo "kept database $db"; else
+        psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
