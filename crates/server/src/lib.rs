@@ -6,6 +6,7 @@ pub mod changes;
 pub mod cli;
 pub mod cluster;
 pub mod config;
+pub mod console;
 pub mod database;
 pub mod dev_fault;
 pub mod dev_idp;

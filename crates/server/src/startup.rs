@@ -204,10 +204,27 @@ pub async fn build_as(config: &Config, mode: Mode) -> anyhow::Result<App> {
     let settings = HttpSettings {
         request_timeout: config.request_timeout(),
     };
+    let first_issuer = state
+        .verifier
+        .providers()
+        .next()
+        .map(|p| p.issuer().to_owned());
+    let console = crate::console::build(config, &auth_settings, addr, first_issuer, with_idp)?;
+    if let Err(off) = &console {
+        tracing::info!(reason = off.0, "the console (/console) is off");
+    }
+    let console_routes = crate::console::router(crate::console::ConsoleState {
+        app: state.clone(),
+        console: console.map(Arc::new),
+    });
+    let extra = match dev_routes {
+        Some(dev) => dev.merge(console_routes),
+        None => console_routes,
+    };
     Ok(App {
         listener,
         metrics_listener,
-        router: http::router(state, &settings, dev_routes),
+        router: http::router(state, &settings, Some(extra)),
         metrics_router,
         shutdown,
         settings: ServeSettings {

@@ -14,6 +14,11 @@ const MIGRATIONS: &[portable::Migration] = &[
         "identities_and_links",
         include_str!("../migrations/0002_identities_and_links.sql"),
     ),
+    (
+        3,
+        "users_lookup",
+        include_str!("../migrations/0003_users_lookup.sql"),
+    ),
 ];
 
 #[derive(Clone)]

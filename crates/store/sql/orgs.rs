@@ -146,6 +146,22 @@ impl OrgStore for Backend {
         ))
     }
 
+    async fn list_orgs(&self, page: &PageRequest) -> StoreResult<Page<Org>> {
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            org_cols!(),
+            " FROM organizations WHERE deleted_at IS NULL \
+               AND ($1 IS NULL OR organizations.id > $1) \
+             ORDER BY organizations.id LIMIT $2"
+        ))
+        .bind(page.after)
+        .bind(page.fetch_limit())
+        .fetch_all(self.read())
+        .await
+        .map_err(db_err)?;
+        Ok(Page::from_rows(all(&rows, org_from)?, page, |o| o.id.0))
+    }
+
     async fn soft_delete_org(&self, ctx: &ChangeContext, id: OrgId) -> StoreResult<Org> {
         set_org_deleted(self, ctx, id, true).await
     }

@@ -112,6 +112,56 @@ impl UserStore for Backend {
         row.as_ref().map(user_from).transpose()
     }
 
+    async fn search_users(&self, text: &str, exact: bool, limit: u32) -> StoreResult<Vec<User>> {
+        portcullis_store::validate::text(text)?;
+        let limit = i64::from(limit.clamp(1, 100));
+        let rows = if text.is_empty() {
+            sqlx::query(concat!(
+                "SELECT ",
+                user_cols!(),
+                " FROM users ORDER BY users.created_at DESC, users.id DESC LIMIT $1"
+            ))
+            .bind(limit)
+            .fetch_all(self.read())
+            .await
+        } else if exact {
+            sqlx::query(concat!(
+                "SELECT ",
+                user_cols!(),
+                " FROM users WHERE users.username = $1 OR users.email = $1 OR users.sub = $1 \
+                 ORDER BY users.created_at DESC, users.id DESC LIMIT $2"
+            ))
+            .bind(text)
+            .bind(limit)
+            .fetch_all(self.read())
+            .await
+        } else {
+            // LIKE's own wildcards in the text are matched literally.
+            let mut pattern = String::with_capacity(text.len() + 1);
+            for c in text.to_ascii_lowercase().chars() {
+                if matches!(c, '%' | '_' | '\\') {
+                    pattern.push('\\');
+                }
+                pattern.push(c);
+            }
+            pattern.push('%');
+            sqlx::query(concat!(
+                "SELECT ",
+                user_cols!(),
+                " FROM users WHERE lower(users.username) LIKE $1 ESCAPE '\\' \
+                   OR lower(users.email) LIKE $1 ESCAPE '\\' OR users.sub = $2 \
+                 ORDER BY users.created_at DESC, users.id DESC LIMIT $3"
+            ))
+            .bind(pattern)
+            .bind(text)
+            .bind(limit)
+            .fetch_all(self.read())
+            .await
+        }
+        .map_err(db_err)?;
+        all(&rows, user_from)
+    }
+
     async fn find_user(&self, issuer: &str, sub: &str) -> StoreResult<Option<User>> {
         let row = sqlx::query(concat!(
             "SELECT ",

@@ -28,6 +28,10 @@ pub trait UserStore: Send + Sync {
         id: UserId,
         disabled: bool,
     ) -> StoreResult<User>;
+    /// For operators looking someone up, newest first, at most `limit`: with `exact`, the users
+    /// whose username, e-mail or sub is `text`; otherwise those whose username or e-mail starts
+    /// with `text` (ignoring ASCII case) or whose sub is `text`. An empty `text` lists the newest.
+    async fn search_users(&self, text: &str, exact: bool, limit: u32) -> StoreResult<Vec<User>>;
 }
 
 /// The identities a user signs in with, beyond the one they were created with.
@@ -84,6 +88,8 @@ pub trait OrgStore: Send + Sync {
         user: UserId,
         page: &PageRequest,
     ) -> StoreResult<Page<OrgWithRole>>;
+    /// Every live org, by id (platform admins' view).
+    async fn list_orgs(&self, page: &PageRequest) -> StoreResult<Page<Org>>;
     async fn soft_delete_org(&self, ctx: &ChangeContext, id: OrgId) -> StoreResult<Org>;
     async fn restore_org(&self, ctx: &ChangeContext, id: OrgId) -> StoreResult<Org>;
     /// Removes orgs soft-deleted before `before`, with their memberships and resources.

@@ -4,6 +4,7 @@
 
 mod auth;
 mod cluster;
+mod console;
 mod database;
 mod dev;
 mod error;
@@ -20,6 +21,7 @@ pub use auth::{
     AuthConfig, AuthProvider, AuthSettings, IssuerConfig, IssuerProfile, IssuerSettings,
 };
 pub use cluster::{ClusterConfig, ClusterSecret};
+pub use console::{ClientSecret, ConsoleConfig};
 pub use database::{DEFAULT_DATABASE_URL, DatabaseConfig};
 pub use dev::{DEFAULT_TOTP_SECRET, DevClient, DevConfig, Persona, PersonaMembership, Redacted};
 pub use error::ConfigError;
@@ -81,6 +83,8 @@ pub struct Config {
     pub ws: WsConfig,
     /// Bounds on response sizes.
     pub http: HttpConfig,
+    /// The operator console's client at the issuer (`/console`).
+    pub console: ConsoleConfig,
     /// The local identity provider of `portcullis dev`: clients, personas, lifetimes.
     pub dev: DevConfig,
 }
@@ -108,6 +112,7 @@ impl Default for Config {
             flags: FlagsConfig::default(),
             ws: WsConfig::default(),
             http: HttpConfig::default(),
+            console: ConsoleConfig::default(),
             dev: DevConfig::default(),
         }
     }
@@ -168,6 +173,7 @@ impl Config {
         self.flags.validate()?;
         self.ws.validate()?;
         self.http.validate()?;
+        self.console.validate()?;
         self.dev.validate()?;
         Ok(())
     }

@@ -88,7 +88,7 @@ impl ApiError {
         }
     }
 
-    fn log(&self) {
+    pub fn log(&self) {
         let request_id = RequestId::current().map(|id| id.to_string());
         let request_id = request_id.as_deref().unwrap_or("-");
         match self {

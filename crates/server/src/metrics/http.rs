@@ -110,6 +110,7 @@ pub async fn track(mut req: Request, next: Next) -> Response {
     .increment(1);
     ::metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route.to_string())
         .record(elapsed.as_secs_f64());
+    super::recent::response(&route, status);
 
     let reason = match auth {
         Some(Err(r)) => Some(r.code()),

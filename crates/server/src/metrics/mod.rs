@@ -27,6 +27,7 @@
 
 pub mod endpoint;
 pub mod http;
+pub mod recent;
 
 pub use endpoint::router;
 pub use http::{RequestNotes, track};
@@ -60,7 +61,7 @@ pub const CONFLICT_WINDOW: Duration = Duration::from_secs(5);
 
 /// Token verification takes microseconds on a cache hit, tens of microseconds on a signature
 /// check, and up to the JWKS fetch timeout when an unknown kid triggers a refetch.
-const TOKEN_BUCKETS: &[f64] = &[
+pub const TOKEN_BUCKETS: &[f64] = &[
     0.000_005, 0.000_01, 0.000_025, 0.000_05, 0.000_1, 0.000_25, 0.000_5, 0.001, 0.002_5, 0.005,
     0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
 ];
@@ -173,6 +174,7 @@ pub fn auth_attempt(outcome: Result<(), Rejection>) {
         Ok(()) => counter!(AUTH_ATTEMPTS, "result" => "success", "reason" => "none").increment(1),
         Err(r) => counter!(AUTH_ATTEMPTS, "result" => "failure", "reason" => r.code()).increment(1),
     }
+    recent::auth(outcome.map_err(|r| r.code()));
 }
 
 /// Time spent verifying one presented token. A refused token is recorded as a miss: the
@@ -184,6 +186,7 @@ pub fn token_validated(cache: Option<CacheUse>, elapsed: Duration) {
         _ => "miss",
     };
     ::metrics::histogram!(TOKEN_VALIDATION, "cache" => label).record(elapsed.as_secs_f64());
+    recent::token_validated(elapsed.as_secs_f64());
 }
 
 /// Counts the outcome of the (issuer, sub) upsert.
@@ -203,6 +206,7 @@ pub fn user_upserted(
 ) {
     if upserted.created {
         counter!(USERS_CREATED).increment(1);
+        recent::user_created();
     } else if first_sight {
         let age = now - upserted.user.created_at;
         if age >= chrono::Duration::zero()

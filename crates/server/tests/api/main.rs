@@ -6,6 +6,7 @@ mod cli;
 mod cluster_faults;
 mod cluster_trust;
 mod connection_limit;
+mod console;
 mod dev_command;
 mod dev_faults;
 mod dev_idp;

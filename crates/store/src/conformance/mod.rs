@@ -35,6 +35,8 @@ macro_rules! conformance_suite {
     ($harness:path) => {
         $crate::conformance_suite!(@cases $harness;
             upsert_creates_once_then_updates,
+            operators_find_users_by_name_email_or_sub,
+            every_live_org_is_listed_by_id,
             concurrent_first_upserts_share_one_row,
             preprovisioned_user_has_no_last_seen,
             user_fields_are_bounded,

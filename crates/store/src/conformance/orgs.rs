@@ -206,3 +206,30 @@ pub async fn purging_orgs_removes_their_rows_but_keeps_audit<S: Store + 'static>
         .expect("list");
     assert!(listed.items.is_empty());
 }
+
+pub async fn every_live_org_is_listed_by_id<S: Store + 'static>(h: &Harness<S>) {
+    let s = &*h.store;
+    let owner = user(s, "lister").await.id;
+    let c = ctx(Some(owner), 1);
+    let a = s.create_org(&c, owner, "a").await.expect("a");
+    let b = s.create_org(&c, owner, "b").await.expect("b");
+    let gone = s.create_org(&c, owner, "gone").await.expect("gone");
+    s.soft_delete_org(&c, gone.id).await.expect("delete");
+    let first = s
+        .list_orgs(&PageRequest::new(1, None).expect("page"))
+        .await
+        .expect("first page");
+    assert_eq!(
+        first.items.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![a.id]
+    );
+    let rest = s
+        .list_orgs(&PageRequest::new(10, first.next).expect("page"))
+        .await
+        .expect("rest");
+    assert_eq!(
+        rest.items.iter().map(|o| o.id).collect::<Vec<_>>(),
+        vec![b.id]
+    );
+    assert!(rest.next.is_none());
+}

@@ -193,3 +193,59 @@ pub async fn user_fields_are_bounded<S: Store + 'static>(h: &Harness<S>) {
             .is_none()
     );
 }
+
+pub async fn operators_find_users_by_name_email_or_sub<S: Store + 'static>(h: &Harness<S>) {
+    let s = &*h.store;
+    let alice = s
+        .upsert_user(
+            &new_user("s-alice", Some("Alice"), Some("alice@x.test"), true),
+            t0(),
+        )
+        .await
+        .expect("alice")
+        .user;
+    let alan = s
+        .upsert_user(
+            &new_user("s-alan", Some("alan"), Some("al_n@x.test"), true),
+            at(1),
+        )
+        .await
+        .expect("alan")
+        .user;
+    let ids = |v: Vec<crate::User>| v.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    // Exact: username, e-mail or sub, nothing else.
+    for text in ["Alice", "alice@x.test", "s-alice"] {
+        assert_eq!(
+            ids(s.search_users(text, true, 10).await.expect("exact")),
+            vec![alice.id],
+            "{text}"
+        );
+    }
+    assert!(
+        s.search_users("Ali", true, 10)
+            .await
+            .expect("exact")
+            .is_empty()
+    );
+    // Prefix of username or e-mail, ASCII case ignored; newest first.
+    assert_eq!(
+        ids(s.search_users("al", false, 10).await.expect("prefix")),
+        vec![alan.id, alice.id]
+    );
+    assert_eq!(
+        ids(s.search_users("ALI", false, 10).await.expect("prefix")),
+        vec![alice.id]
+    );
+    // LIKE's wildcards in the text are plain characters.
+    assert!(
+        s.search_users("a%", false, 10)
+            .await
+            .expect("wildcard")
+            .is_empty()
+    );
+    assert_eq!(
+        ids(s.search_users("al_", false, 10).await.expect("underscore")),
+        vec![alan.id]
+    );
+    assert_eq!(s.search_users("", false, 1).await.expect("newest").len(), 1);
+}

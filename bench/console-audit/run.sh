@@ -1,0 +1,155 @@
+#!/usr/bin/env bash
+# The console's Audit page on a 1,000,000-row PostgreSQL audit log: a deep filtered page
+# (actor by username and action, the last page of the filtered list) through the console, over
+# HTTP with a signed-in session, against the same SQL run bare with pgbench.
+#
+#   bench/console-audit/run.sh
+#
+# Environment (all optional):
+#   PGHOST (127.0.0.1) PGPORT (5432) PGUSER (postgres): a role that may CREATE DATABASE
+#   PORTCULLIS_BIN     the server binary (default: `cargo build --release --bin portcullis`)
+#   ITERATIONS (200)   timed requests / calls, after WARMUP (50) untimed ones
+#   KEEP_DB            set: the database is kept (its name is printed) for a closer look
+#
+# Creates a throw-away database, starts `portcullis dev` on it (migrations, personas), seeds
+# seed.sql, signs in to the console as dev-admin through the dev issuer with curl, follows the
+# filtered list's cursors to its last page, then measures:
+#   console  GET /console/audit?actor=bench-alice&action=resource.update&cursor=<last page>,
+#            wall time per request seen by curl on loopback (session lookup, the API's token
+#            checks, the actor lookup, the page query, actor names, HTML)
+#   bare     the page query itself (the SQL of `list_audit` with the same filter and keyset
+#            position, LIMIT 51) with pgbench, one client, prepared, per-call latency
+# and prints EXPLAIN (ANALYZE, BUFFERS) of the query. The database is dropped on exit.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+export PGHOST="${PGHOST:-127.0.0.1}" PGPORT="${PGPORT:-5432}" PGUSER="${PGUSER:-postgres}"
+ITERATIONS="${ITERATIONS:-200}"
+WARMUP="${WARMUP:-50}"
+
+db="portcullis_bench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+work="$(mktemp -d)"
+server_pid=""
+cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null || true
+    if [ -n "${KEEP_DB:-}" ]; then echo "kept database $db"; else
+        psql -X -q -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+psql_db() { psql -X -q -v ON_ERROR_STOP=1 -d "$db" "$@"; }
+
+echo "== machine"
+echo "cpus: $(nproc); $(psql --version); server: $(psql -X -Atq -d postgres -c 'SHOW server_version')"
+
+if [ -z "${PORTCULLIS_BIN:-}" ]; then
+    echo "== build (release)"
+    (cd "$repo" && cargo build --release --locked --quiet --bin portcullis)
+    PORTCULLIS_BIN="${CARGO_TARGET_DIR:-$repo/target}/release/portcullis"
+fi
+echo "binary: $PORTCULLIS_BIN"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port="$(free_port)"
+base="http://127.0.0.1:$port"
+
+echo "== database $db, server on $base"
+psql -X -q -v ON_ERROR_STOP=1 -d postgres -c "CREATE DATABASE $db"
+env -i PATH="$PATH" HOME="$work" \
+    PORTCULLIS_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$db" \
+    PORTCULLIS_LISTEN="127.0.0.1:$port" PORTCULLIS_METRICS_LISTEN="127.0.0.1:$(free_port)" \
+    PORTCULLIS_DATA_DIR="$work/data" PORTCULLIS_RATE_LIMIT__PER_IP=0 PORTCULLIS_RATE_LIMIT__PER_USER=0 \
+    PORTCULLIS_LOG=warn \
+    "$PORTCULLIS_BIN" dev >"$work/server.log" 2>&1 &
+server_pid=$!
+for _ in $(seq 1 100); do
+    curl -fsS "$base/readyz" >/dev/null 2>&1 && break
+    sleep 0.2
+done
+curl -fsS "$base/readyz" >/dev/null || { cat "$work/server.log"; exit 1; }
+
+start=$SECONDS
+psql_db -f "$here/seed.sql"
+echo "seeded in $((SECONDS - start)) s"
+psql_db -At -c "SELECT 'audit rows: ' || count(*) FROM audit_log"
+psql_db -At -c "SELECT 'audit_log table + indexes: ' || pg_size_pretty(pg_total_relation_size('audit_log'))"
+
+echo "== sign in to the console as dev-admin (the dev issuer's persona page, with curl)"
+jar="$work/cookies"
+page="$(curl -fsS -c "$jar" -b "$jar" -L "$base/console")"
+request="$(printf '%s' "$page" | sed -n 's/.*name="request" value="\([^"]*\)".*/\1/p' | head -1)"
+[ -n "$request" ] || { echo "no sign-in page"; exit 1; }
+curl -fsS -c "$jar" -b "$jar" -L -H "Origin: $base" \
+    --data-urlencode "request=$request" --data-urlencode "persona=dev-admin" \
+    "$base/dev-issuer/oauth2/authorize" -o "$work/landing.html"
+grep -q "platform admin" "$work/landing.html" || { echo "sign-in failed"; exit 1; }
+
+filter="actor=bench-alice&action=resource.update"
+echo "== walk $filter to its last page"
+cursor=""
+last=""
+pages=0
+while :; do
+    url="$base/console/audit?$filter${cursor:+&cursor=$cursor}"
+    body="$(curl -fsS -b "$jar" "$url")"
+    pages=$((pages + 1))
+    next="$(printf '%s' "$body" | sed -n 's/.*cursor=\([^"&]*\)" rel="next".*/\1/p' | head -1)"
+    [ -z "$next" ] && break
+    last="$cursor"
+    cursor="$next"
+done
+rows="$(printf '%s' "$body" | grep -o '>resource.update</td>' | wc -l)"
+echo "pages: $pages; last page rows: $rows; its cursor: ${cursor:-none}"
+deep_url="$base/console/audit?$filter&cursor=$cursor"
+
+# The keyset position of that cursor, for the bare query: the smallest seq of the page before.
+prev_body="$(curl -fsS -b "$jar" "$base/console/audit?$filter${last:+&cursor=$last}")"
+after_seq="$(printf '%s' "$prev_body" | grep -o '<tr><td>[0-9]*</td>' | sed 's/[^0-9]//g' | sort -n | head -1)"
+alice="$(psql_db -At -c "SELECT id FROM users WHERE username = 'bench-alice'")"
+echo "deep page: rows with seq < $after_seq (of $(psql_db -At -c 'SELECT max(seq) FROM audit_log'))"
+
+cols="seq, id, occurred_at, actor_id, org_id, action, resource_type, resource_id, changes, request_id, prev_hash, hash"
+sql="SELECT $cols FROM audit_log WHERE 1 = 1 AND action = :action AND actor_id = :actor AND seq < :after ORDER BY seq DESC LIMIT 51;"
+echo "$sql" >"$work/deep.sql"
+echo "== plan"
+psql_db -c "EXPLAIN (ANALYZE, BUFFERS) SELECT $cols FROM audit_log WHERE action = 'resource.update' AND actor_id = '$alice' AND seq < $after_seq ORDER BY seq DESC LIMIT 51"
+
+stats() { # stdin: microseconds, one per line -> "n mean p50 p95 min"
+    sort -n | awk '{ v[NR] = $1; s += $1 }
+        END { printf "%d %.1f %.1f %.1f %.1f\n", NR, s / NR, v[int(NR * 0.50) + 1], v[int(NR * 0.95) + 1], v[1] }'
+}
+
+echo "== console: $ITERATIONS requests after $WARMUP"
+for _ in $(seq 1 "$WARMUP"); do curl -fsS -o /dev/null -b "$jar" "$deep_url"; done
+for _ in $(seq 1 "$ITERATIONS"); do
+    curl -fsS -o /dev/null -b "$jar" -w '%{time_total}\n' "$deep_url"
+done | awk '{ printf "%.1f\n", $1 * 1000000 }' >"$work/console.us"
+read -r n mean p50 p95 min < <(stats <"$work/console.us")
+echo "console deep n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
+console_p50="$p50"
+
+# The same page from the JSON API (same filter by user id, same cursor: the scope is the
+# filter's), to tell the console's own cost (session, actor lookup, names, HTML) from the API's.
+admin_token="$(sed -n 's/.*ADMIN_TOKEN=\([A-Za-z0-9._-]*\).*/\1/p' "$work/server.log" | head -1)"
+if [ -n "$admin_token" ]; then
+    api_url="$base/v1/admin/audit?actor=$alice&action=resource.update&page_size=50&cursor=$cursor"
+    curl -fsS -o /dev/null -H "Authorization: Bearer $admin_token" "$api_url"
+    for _ in $(seq 1 "$WARMUP"); do curl -fsS -o /dev/null -H "Authorization: Bearer $admin_token" "$api_url"; done
+    for _ in $(seq 1 "$ITERATIONS"); do
+        curl -fsS -o /dev/null -H "Authorization: Bearer $admin_token" -w '%{time_total}\n' "$api_url"
+    done | awk '{ printf "%.1f\n", $1 * 1000000 }' >"$work/api.us"
+    read -r n mean p50 p95 min < <(stats <"$work/api.us")
+    echo "api deep n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
+fi
+
+echo "== bare SQL: pgbench, one client, prepared"
+pgb=(pgbench -n -M prepared -c 1 -D action=resource.update -D actor="$alice" -D after="$after_seq" -f "$work/deep.sql")
+"${pgb[@]}" -t "$WARMUP" "$db" >/dev/null 2>&1
+"${pgb[@]}" -t "$ITERATIONS" --log --log-prefix="$work/log" "$db" >/dev/null 2>"$work/pgbench.err" \
+    || { cat "$work/pgbench.err"; exit 1; }
+awk '{ t = $5 * 1000000 + $6; if (NR > 1) print t - p; p = t }' "$work"/log.* >"$work/bare.us"
+read -r n mean p50 p95 min < <(stats <"$work/bare.us")
+echo "bare deep n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
+awk -v c="$console_p50" -v b="$p50" 'BEGIN { printf "== console / bare (p50): %.2fx; console p50 %.2f ms\n", c / b, c / 1000 }'
