@@ -12,6 +12,7 @@
 //! ```
 
 use crate::clock::{Clock, SystemClock};
+use crate::introspection::{IntrospectionConfig, IntrospectionObserver, Introspector};
 use crate::jwks::{
     DiscoveredJwks, FetchError, HttpJwks, JwksCache, JwksConfig, JwksObserver, KeySource,
     http_client,
@@ -37,6 +38,15 @@ pub enum BuildError {
     Verifier(#[from] VerifierError),
     #[error("cannot create the HTTP client for key fetches: {0}")]
     Client(FetchError),
+    /// Introspection is set for an issuer no provider answers for, twice, or with a bad
+    /// setting.
+    #[error("introspection for {issuer}: {why}")]
+    Introspection {
+        /// The issuer named with the settings.
+        issuer: String,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// Collects profiles (and any hand-built providers), then [`build`](Self::build)s the
@@ -53,6 +63,8 @@ pub struct VerifierBuilder {
     allow_loopback_http: bool,
     key_layer: Option<KeyLayer>,
     load_in_background: bool,
+    introspection: Vec<(String, IntrospectionConfig)>,
+    introspection_observer: Option<Arc<dyn IntrospectionObserver>>,
 }
 
 type Wrap = dyn Fn(&str, Box<dyn KeySource>) -> Box<dyn KeySource> + Send + Sync;
@@ -194,6 +206,20 @@ impl VerifierBuilder {
         self
     }
 
+    /// Introspects opaque tokens at `issuer`'s endpoint (RFC 7662). `issuer` is any `iss` of
+    /// a configured provider; at most one issuer may introspect, since an opaque token does
+    /// not say whose it is and must not be sent to anyone else.
+    pub fn introspection(mut self, issuer: impl Into<String>, config: IntrospectionConfig) -> Self {
+        self.introspection.push((issuer.into(), config));
+        self
+    }
+
+    /// Tells `observer` about every introspection call.
+    pub fn introspection_observer(mut self, observer: Arc<dyn IntrospectionObserver>) -> Self {
+        self.introspection_observer = Some(observer);
+        self
+    }
+
     /// Checks every profile, creates the key sets, loads them once (concurrently; an issuer
     /// that cannot be reached yet is retried in the background, and its tokens are refused
     /// with `keys_unavailable` until it answers), and builds the verifier.
@@ -216,7 +242,29 @@ impl VerifierBuilder {
                 caches.push(keys);
             }
         }
-        let verifier = Verifier::new(providers, clock, self.policy)?;
+        let mut verifier = Verifier::new(providers, clock, self.policy)?;
+        if let Some((issuer, config)) = self.introspection.first() {
+            let fail = |why: String| BuildError::Introspection {
+                issuer: issuer.clone(),
+                why,
+            };
+            if self.introspection.len() > 1 {
+                return Err(fail(
+                    "only one issuer may introspect opaque tokens".to_owned(),
+                ));
+            }
+            let provider = verifier
+                .provider_for(issuer)
+                .cloned()
+                .ok_or_else(|| fail("no configured provider has this issuer".to_owned()))?;
+            let mut introspector =
+                Introspector::new(provider, config.clone(), self.allow_loopback_http)
+                    .map_err(|e| fail(e.to_string()))?;
+            if let Some(o) = &self.introspection_observer {
+                introspector = introspector.with_observer(Arc::clone(o));
+            }
+            verifier = verifier.with_introspector(introspector);
+        }
         if self.load_in_background {
             for keys in caches {
                 // Dropped handle: the task ends by itself once the verifier is dropped.

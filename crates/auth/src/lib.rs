@@ -17,9 +17,12 @@
 pub mod bearer;
 pub mod builder;
 pub mod clock;
+pub mod introspection;
 pub mod jwks;
 pub mod jwt;
 pub mod keys;
+#[cfg(feature = "tower")]
+pub mod layer;
 pub mod policy;
 pub mod provider;
 pub mod rejection;

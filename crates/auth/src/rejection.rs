@@ -54,6 +54,12 @@ pub enum Rejection {
     UserDisabled,
     /// The token was sent somewhere tokens must never travel (the query string).
     TokenInQuery,
+    /// The issuer's introspection endpoint answered `active: false` for this opaque token.
+    Inactive,
+    /// The introspection endpoint could not be asked (timeout, connection failure, an error
+    /// status, an answer that is none): the token is neither accepted nor refused, and the
+    /// request fails as unavailable (503), never as accepted.
+    IntrospectionUnavailable,
 }
 
 impl Rejection {
@@ -87,10 +93,12 @@ impl Rejection {
             Rejection::Revoked => "revoked",
             Rejection::UserDisabled => "user_disabled",
             Rejection::TokenInQuery => "token_in_query",
+            Rejection::Inactive => "inactive",
+            Rejection::IntrospectionUnavailable => "introspection_unavailable",
         }
     }
 
-    pub const ALL: [Rejection; 27] = [
+    pub const ALL: [Rejection; 29] = [
         Rejection::Missing,
         Rejection::Oversized,
         Rejection::Malformed,
@@ -118,6 +126,8 @@ impl Rejection {
         Rejection::Revoked,
         Rejection::UserDisabled,
         Rejection::TokenInQuery,
+        Rejection::Inactive,
+        Rejection::IntrospectionUnavailable,
     ];
 }
 

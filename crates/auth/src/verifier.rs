@@ -3,6 +3,7 @@
 //! chooses whose keys to try).
 
 use crate::clock::Clock;
+use crate::introspection::Introspector;
 use crate::jwt::{self, Claims, MAX_TOKEN_BYTES, Payload};
 use crate::policy::Policy;
 use crate::provider::Provider;
@@ -60,6 +61,8 @@ pub struct Verifier {
     clock: Arc<dyn Clock>,
     policy: Policy,
     cache: moka::sync::Cache<TokenDigest, Arc<Verified>>,
+    /// The one issuer that opaque (non-JWT) tokens are introspected at, if any.
+    introspector: Option<Arc<Introspector>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -105,7 +108,25 @@ impl Verifier {
             clock,
             policy,
             cache,
+            introspector: None,
         })
+    }
+
+    /// Sends every opaque token (one that is not three dot-separated parts) to `introspector`.
+    /// Its provider must be one of this verifier's: the answer's `iss` is checked against it.
+    pub fn with_introspector(mut self, introspector: Introspector) -> Self {
+        self.introspector = Some(Arc::new(introspector));
+        self
+    }
+
+    /// The provider of an accepted `iss`.
+    pub fn provider_for(&self, iss: &str) -> Option<&Arc<dyn Provider>> {
+        self.providers.get(iss)
+    }
+
+    /// The introspector opaque tokens go to, if one is set.
+    pub fn introspector(&self) -> Option<&Arc<Introspector>> {
+        self.introspector.as_ref()
     }
 
     pub fn providers(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
@@ -131,6 +152,13 @@ impl Verifier {
             return Err(Rejection::Oversized);
         }
         let digest = token_digest(token);
+        if let Some(introspector) = &self.introspector
+            && crate::introspection::is_opaque(token)
+        {
+            return introspector
+                .verify(token, digest, &self.policy, self.clock.as_ref())
+                .await;
+        }
         let (verified, used) = match self.cached(&digest)? {
             Some(v) => (v, CacheUse::Hit),
             None => {

@@ -18,6 +18,7 @@ mod controlled;
 mod discovery;
 mod error;
 mod http;
+mod introspection;
 mod issuer;
 mod keys;
 mod keyset;
@@ -31,6 +32,7 @@ mod tests;
 pub use controlled::{ControlledIssuer, Mode};
 pub use error::Error;
 pub use http::{DISCOVERY_PATH, JWKS_PATH, LoopbackIssuer, router, serve_on_loopback};
+pub use introspection::{INTROSPECTION_PATH, IntrospectionEndpoint, SeenAuth};
 pub use issuer::DevIssuer;
 pub use keys::Algorithm;
 pub use mint::{

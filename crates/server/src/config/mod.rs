@@ -8,6 +8,7 @@ mod database;
 mod error;
 mod flags;
 mod http;
+mod introspection;
 mod list;
 mod mfa;
 mod rate_limit;
@@ -16,13 +17,15 @@ mod secret_file;
 mod ws;
 
 pub use auth::{
-    AuthConfig, AuthProvider, AuthSettings, IssuerConfig, IssuerProfile, IssuerSettings,
+    AuthConfig, AuthProvider, AuthSettings, IntrospectionSettings, IssuerConfig, IssuerProfile,
+    IssuerSettings,
 };
 pub use cluster::{ClusterConfig, ClusterSecret};
 pub use database::{DEFAULT_DATABASE_URL, DatabaseConfig};
 pub use error::ConfigError;
 pub use flags::{FlagsConfig, WS_REVALIDATE_SECS_RANGE};
 pub use http::HttpConfig;
+pub use introspection::{IntrospectionAuth, IntrospectionToml, SecretValue};
 pub use mfa::{MfaConfig, MfaRole};
 pub use rate_limit::RateLimitConfig;
 pub use secret::{DatabaseUrl, RedisUrl, SecretUrl};

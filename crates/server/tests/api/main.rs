@@ -13,6 +13,7 @@ mod flags;
 mod harness;
 mod health;
 mod identities;
+mod introspection;
 mod issuers;
 mod limits;
 mod links;
