@@ -129,6 +129,7 @@ where
 
 /// A set of scopes a route requires; implement it on a marker type.
 pub trait ScopeSet: Send + Sync + 'static {
+    /// The scopes, every one of which the token must carry.
     const SCOPES: &'static [&'static str];
 }
 

@@ -26,17 +26,23 @@ use crate::verifier::{Verifier, VerifierError};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a verifier cannot be built.
 pub enum BuildError {
     /// A profile's setting is missing or wrong.
     #[error("{profile}: {field}: {why}")]
     Profile {
+        /// The profile at fault.
         profile: Kind,
+        /// Its setting at fault.
         field: &'static str,
+        /// What is wrong with it.
         why: &'static str,
     },
     #[error(transparent)]
+    /// The providers do not make a verifier (none, or two for one issuer).
     Verifier(#[from] VerifierError),
     #[error("cannot create the HTTP client for key fetches: {0}")]
+    /// The HTTP client for key fetches could not be created.
     Client(FetchError),
     /// Introspection is set for an issuer no provider answers for, twice, or with a bad
     /// setting.
@@ -75,6 +81,7 @@ type Wrap = dyn Fn(&str, Box<dyn KeySource>) -> Box<dyn KeySource> + Send + Sync
 pub struct KeyLayer(Arc<Wrap>);
 
 impl KeyLayer {
+    /// A layer from a function given the canonical issuer and its key source.
     pub fn new(
         wrap: impl Fn(&str, Box<dyn KeySource>) -> Box<dyn KeySource> + Send + Sync + 'static,
     ) -> Self {
@@ -89,12 +96,14 @@ impl std::fmt::Debug for KeyLayer {
 }
 
 impl Verifier {
+    /// A builder with no provider yet, the system clock and the default policy.
     pub fn builder() -> VerifierBuilder {
         VerifierBuilder::default()
     }
 }
 
 impl VerifierBuilder {
+    /// Adds a provider by its profile.
     pub fn profile(mut self, profile: Profile) -> Self {
         self.profiles.push(profile);
         self
@@ -167,21 +176,25 @@ impl VerifierBuilder {
         self
     }
 
+    /// The clock every time check reads (the system clock by default).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
         self
     }
 
+    /// The time rules and verified-token cache limits.
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self
     }
 
+    /// Key-set refresh interval, refetch cooldown, maximum staleness, fetch timeout.
     pub fn jwks_config(mut self, config: JwksConfig) -> Self {
         self.jwks = config;
         self
     }
 
+    /// Tells `observer` about every key fetch.
     pub fn jwks_observer(mut self, observer: Arc<dyn JwksObserver>) -> Self {
         self.observer = Some(observer);
         self

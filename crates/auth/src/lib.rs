@@ -12,6 +12,7 @@
 //! left to it: it runs on every request, cache hit or not, and drops cached verifications it
 //! has learned are stale with [`Verifier::forget_where`].
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 #[cfg(feature = "axum")]
 pub mod bearer;

@@ -14,6 +14,7 @@ use std::sync::Arc;
 /// A token that passed every check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
+    /// The claims.
     pub claims: Claims,
     /// The subject's roles, read from the issuer's roles claim (Cognito groups, Auth0
     /// permissions, Entra app roles, Keycloak realm roles, ...).
@@ -39,6 +40,7 @@ impl Verified {
 /// a crafted token collide with a verified one and ride on its verification.
 pub type TokenDigest = [u8; 32];
 
+/// The SHA-256 of `token`.
 pub fn token_digest(token: &str) -> TokenDigest {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
     let mut out = [0u8; 32];
@@ -47,13 +49,17 @@ pub fn token_digest(token: &str) -> TokenDigest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a verifier cannot be made of its providers.
 pub enum VerifierError {
     #[error("two providers claim the issuer {0}")]
+    /// Two providers answer for one `iss`.
     DuplicateIssuer(String),
     #[error("no provider is configured")]
+    /// No provider at all.
     NoProvider,
 }
 
+/// Verifies tokens against its providers, caching verifications by token digest.
 pub struct Verifier {
     /// Every accepted `iss` (aliases included) to its provider: one hash lookup per token.
     providers: HashMap<String, Arc<dyn Provider>>,
@@ -77,11 +83,14 @@ impl std::fmt::Debug for Verifier {
 /// Whether a verification was answered from the cache, for the latency metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheUse {
+    /// Answered from the cache.
     Hit,
+    /// Verified afresh.
     Miss,
 }
 
 impl Verifier {
+    /// A verifier of `providers`; every `iss` must belong to one provider only.
     pub fn new(
         providers: Vec<Arc<dyn Provider>>,
         clock: Arc<dyn Clock>,
@@ -129,14 +138,17 @@ impl Verifier {
         self.introspector.as_ref()
     }
 
+    /// The providers, in the order given.
     pub fn providers(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
         self.all.iter()
     }
 
+    /// The time rules and cache limits.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
 
+    /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
