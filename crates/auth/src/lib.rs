@@ -11,6 +11,10 @@
 //! What the application decides about a valid token (revocation, the user's status, roles) is
 //! left to it: it runs on every request, cache hit or not, and drops cached verifications it
 //! has learned are stale with [`Verifier::forget_where`].
+//!
+//! Opaque tokens of one issuer can be checked at its introspection endpoint instead
+//! ([`introspection`], RFC 7662), and [`layer::AuthLayer`] (feature `tower`) puts the
+//! verification in front of any tower service, axum router or tonic server alike.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 

@@ -166,7 +166,8 @@ mod tests {
     #[test]
     fn settings_are_checked_and_named() {
         let p = "auth.issuers[0].introspection";
-        let cases: [(fn(&mut IntrospectionToml), &str); 5] = [
+        type Change = fn(&mut IntrospectionToml);
+        let cases: [(Change, &str); 5] = [
             (|t| t.endpoint = "http://idp.example/i".into(), "endpoint"),
             (|t| t.client_id = String::new(), "client_id"),
             (|t| t.client_secret = None, "client_secret"),
