@@ -35,3 +35,8 @@ pub mod verifier;
 
 pub use rejection::Rejection;
 pub use verifier::{CacheUse, Verified, Verifier, VerifierError};
+
+/// The examples of the crate's README, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
