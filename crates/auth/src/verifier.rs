@@ -165,7 +165,7 @@ impl Verifier {
         }
         let digest = token_digest(token);
         if let Some(introspector) = &self.introspector
-            && crate::introspection::is_opaque(token)
+            && introspector.takes(token)
         {
             return introspector
                 .verify(token, digest, &self.policy, self.clock.as_ref())

@@ -57,6 +57,10 @@ pub struct IntrospectionConfig {
     pub timeout: Duration,
     /// Entries in the answer cache.
     pub cache_capacity: u64,
+    /// Also introspect JWT-shaped tokens whose (unverified) `iss` is this issuer's, instead of
+    /// checking their signature: for issuers whose JWTs are meant to be introspected, not
+    /// verified locally (Okta's org authorization server). Off by default.
+    pub jwts: bool,
 }
 
 impl IntrospectionConfig {
@@ -76,6 +80,7 @@ impl IntrospectionConfig {
             inactive_ttl: Duration::from_secs(10),
             timeout: Duration::from_secs(2),
             cache_capacity: 100_000,
+            jwts: false,
         }
     }
 }

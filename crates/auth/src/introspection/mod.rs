@@ -5,7 +5,8 @@
 //! Which issuer an opaque token belongs to cannot be read from it, and sending a token to an
 //! issuer that did not mint it would hand it to a third party. So at most one issuer of a
 //! verifier introspects; every token that is not JWT-shaped (three dot-separated parts) goes
-//! to that issuer's endpoint, and JWT-shaped tokens keep being verified by signature.
+//! to that issuer's endpoint, and JWT-shaped tokens keep being verified by signature, unless
+//! [`IntrospectionConfig::jwts`] sends that issuer's JWTs to its endpoint too.
 //!
 //! The endpoint's word is never replaced by a guess: when it cannot be asked (timeout,
 //! connection failure, an error status, an answer that is not one), the token is neither
@@ -55,6 +56,8 @@ impl moka::Expiry<TokenDigest, Cached> for ByAnswer {
 /// One issuer's introspection client and answer cache.
 pub struct Introspector {
     provider: Arc<dyn Provider>,
+    /// The provider's `iss` values, read once.
+    issuers: Vec<String>,
     config: IntrospectionConfig,
     client: reqwest::Client,
     cache: moka::future::Cache<TokenDigest, Cached>,
@@ -121,6 +124,7 @@ impl Introspector {
             .expire_after(ByAnswer)
             .build();
         Ok(Self {
+            issuers: provider.issuers(),
             provider,
             config,
             client,
@@ -138,6 +142,16 @@ impl Introspector {
     /// The issuer whose endpoint is asked.
     pub fn issuer(&self) -> &str {
         self.provider.issuer()
+    }
+
+    /// Whether `token` goes to this endpoint: every opaque token, and with
+    /// [`IntrospectionConfig::jwts`] the JWTs whose unverified `iss` names this issuer (the
+    /// claim only chooses where the token is checked, as it chooses keys on the JWT path).
+    pub fn takes(&self, token: &str) -> bool {
+        if is_opaque(token) {
+            return true;
+        }
+        self.config.jwts && unverified_issuer(token).is_some_and(|iss| self.issuers.contains(&iss))
     }
 
     /// Verifies an opaque token: from the cache, or by one call to the endpoint shared by
@@ -237,11 +251,7 @@ impl Introspector {
         now: i64,
     ) -> Result<Verified, Rejection> {
         answer::check_token_type(token_type)?;
-        answer::settle_issuer(
-            &mut payload,
-            self.provider.issuer(),
-            &self.provider.issuers(),
-        )?;
+        answer::settle_issuer(&mut payload, self.provider.issuer(), &self.issuers)?;
         let claims = Claims::from_payload(payload)?;
         policy.check_times(&claims, now)?;
         self.provider.check_token_type(&claims)?;
@@ -258,6 +268,13 @@ impl Introspector {
     pub fn forget_all(&self) {
         self.cache.invalidate_all();
     }
+}
+
+/// The `iss` of a JWT-shaped token, unverified; `None` when it cannot be read.
+fn unverified_issuer(token: &str) -> Option<String> {
+    let parts = crate::jwt::split(token).ok()?;
+    let payload = crate::jwt::Payload::parse(&parts.payload).ok()?;
+    payload.issuer().ok().map(str::to_owned)
 }
 
 /// A token that is not a compact JWS: anything but exactly three dot-separated parts.

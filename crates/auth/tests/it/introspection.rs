@@ -362,3 +362,30 @@ async fn introspection_is_set_for_one_known_issuer_over_https() {
     let shown = format!("{:?}", config("https://i.test/introspect"));
     assert!(!shown.contains(SECRET) && shown.contains("***"), "{shown}");
 }
+
+#[tokio::test]
+async fn with_jwts_on_the_issuers_jwts_are_introspected_instead_of_verified() {
+    let s = setup_with(|c| c.jwts = true).await;
+    let jwt = s.issuer.mint_access(&TokenSpec::new("gina"));
+    // A good signature counts for nothing: the endpoint does not know the token.
+    assert_eq!(
+        s.verifier.verify(&jwt).await.map(|_| ()),
+        Err(Rejection::Inactive)
+    );
+    assert_eq!(s.endpoint.calls(), 1);
+    // Once it does, its answer decides, through the same claim checks.
+    let known = s.issuer.mint_access(&TokenSpec::new("hank"));
+    s.endpoint.activate(&known, answer("hank"));
+    assert_eq!(
+        s.verifier.verify(&known).await.expect("active").claims.sub,
+        "hank"
+    );
+    // A JWT naming another issuer is never sent there; it goes by signature (and fails: no
+    // provider answers for that issuer).
+    let other = DevIssuer::ephemeral("https://other.test").mint_access(&TokenSpec::new("ivy"));
+    assert_eq!(
+        s.verifier.verify(&other).await.map(|_| ()),
+        Err(Rejection::UnknownIssuer)
+    );
+    assert_eq!(s.endpoint.calls(), 2);
+}

@@ -58,6 +58,20 @@ pub struct IntrospectionToml {
     pub inactive_ttl_secs: u64,
     /// Each call's limit; past it the request fails with 503.
     pub timeout_ms: u64,
+    /// `opaque`: only tokens that are not JWT-shaped are introspected; `all`: this issuer's
+    /// JWTs too, instead of their signature (issuers whose JWTs cannot be checked locally).
+    pub tokens: IntrospectedTokens,
+}
+
+/// Which of the issuer's tokens are introspected.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IntrospectedTokens {
+    /// Tokens that are not JWT-shaped.
+    #[default]
+    Opaque,
+    /// Those, and JWTs whose `iss` names this issuer.
+    All,
 }
 
 impl Default for IntrospectionToml {
@@ -71,6 +85,7 @@ impl Default for IntrospectionToml {
             cache_ttl_secs: 300,
             inactive_ttl_secs: 10,
             timeout_ms: 2000,
+            tokens: IntrospectedTokens::Opaque,
         }
     }
 }
@@ -134,6 +149,7 @@ impl IntrospectionToml {
         config.cache_ttl = Duration::from_secs(self.cache_ttl_secs);
         config.inactive_ttl = Duration::from_secs(self.inactive_ttl_secs);
         config.timeout = Duration::from_millis(self.timeout_ms);
+        config.jwts = self.tokens == IntrospectedTokens::All;
         Ok(config)
     }
 }

@@ -27,12 +27,17 @@ fn answer(issuer: &str, sub: &str, jti: &str) -> Value {
 }
 
 async fn app(idp: &LoopbackIssuer, endpoint: &IntrospectionEndpoint) -> TestApp {
+    app_with(idp, endpoint, "opaque").await
+}
+
+async fn app_with(idp: &LoopbackIssuer, endpoint: &IntrospectionEndpoint, tokens: &str) -> TestApp {
     let issuer = idp.issuer_url().to_owned();
     let table: IntrospectionToml = serde_json::from_value(json!({
         "endpoint": endpoint.url(),
         "client_id": CLIENT,
         "client_secret": SECRET,
         "timeout_ms": 500,
+        "tokens": tokens,
     }))
     .expect("table");
     let app = TestApp::sqlite()
@@ -122,6 +127,28 @@ async fn opaque_tokens_are_introspected_cached_and_fail_closed() {
         )),
         "{metrics}"
     );
+    app.stop().await.expect("stop");
+}
+
+#[tokio::test]
+async fn with_tokens_all_the_issuers_jwts_are_introspected() {
+    let idp = LoopbackIssuer::start().await.expect("issuer");
+    let endpoint = IntrospectionEndpoint::start(CLIENT, SECRET)
+        .await
+        .expect("endpoint");
+    let mut app = app_with(&idp, &endpoint, "all").await;
+    let jwt = idp
+        .issuer
+        .mint_access(&portcullis_dev_issuer::TokenSpec::new("dora-jwt"));
+    // Signed by the issuer, but unknown to its endpoint: refused.
+    assert_eq!(app.bearer(&jwt).get("/v1/me").status().await, 401);
+    let known = idp
+        .issuer
+        .mint_access(&portcullis_dev_issuer::TokenSpec::new("eve-jwt"));
+    endpoint.activate(&known, answer(idp.issuer_url(), "eve-jwt", "jti-eve"));
+    let me = app.bearer(&known).get("/v1/me").expect(200).await;
+    assert_eq!(me["sub"], "eve-jwt");
+    assert_eq!(endpoint.calls(), 2);
     app.stop().await.expect("stop");
 }
 
