@@ -154,8 +154,9 @@ impl Introspector {
         self.config.jwts && unverified_issuer(token).is_some_and(|iss| self.issuers.contains(&iss))
     }
 
-    /// Verifies an opaque token: from the cache, or by one call to the endpoint shared by
-    /// every request that presents the same token meanwhile.
+    /// Verifies a token this introspector [`takes`](Self::takes): from the cache, or by one
+    /// call to the endpoint shared by every request that presents the same token meanwhile
+    /// (those waiters report a cache hit).
     pub(crate) async fn verify(
         &self,
         token: &str,
@@ -181,8 +182,8 @@ impl Introspector {
             CacheUse::Hit
         };
         let verified = entry.result?;
-        // The entry never outlives `exp` by more than the leeway, but the clock may be another
-        // than the cache's.
+        // Entries do not outlive `exp` by the cache's clock; the verifier's clock (injected,
+        // for tests and skew) has the last word.
         policy.check_times(&verified.claims, clock.now().timestamp())?;
         Ok((verified, used))
     }
