@@ -62,10 +62,12 @@ pub fn challenge(rejection: Rejection) -> HeaderValue {
     })
 }
 
-/// The status for a refusal: 403 for a missing scope, 401 for everything else.
+/// The status for a refusal: 403 for a missing scope, 503 when the introspection endpoint
+/// could not be asked (the token may be fine), 401 for everything else.
 pub fn status(rejection: Rejection) -> StatusCode {
     match rejection {
         Rejection::InsufficientScope => StatusCode::FORBIDDEN,
+        Rejection::IntrospectionUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         _ => StatusCode::UNAUTHORIZED,
     }
 }
@@ -83,15 +85,17 @@ impl IntoResponse for AuthError {
             "type": "about:blank",
             "title": status.canonical_reason().unwrap_or("Unauthorized"),
             "status": status.as_u16(),
-            "detail": if status == StatusCode::FORBIDDEN {
-                "The access token lacks a required scope."
-            } else {
-                "A valid access token is required."
+            "detail": match status {
+                StatusCode::FORBIDDEN => "The access token lacks a required scope.",
+                StatusCode::SERVICE_UNAVAILABLE => "The access token cannot be checked now; try again later.",
+                _ => "A valid access token is required.",
             },
         });
         let mut resp = (status, body.to_string()).into_response();
         let headers = resp.headers_mut();
-        headers.insert(WWW_AUTHENTICATE, challenge(self.0));
+        if status != StatusCode::SERVICE_UNAVAILABLE {
+            headers.insert(WWW_AUTHENTICATE, challenge(self.0));
+        }
         headers.insert(
             axum::http::header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
@@ -125,6 +129,7 @@ where
 
 /// A set of scopes a route requires; implement it on a marker type.
 pub trait ScopeSet: Send + Sync + 'static {
+    /// The scopes, every one of which the token must carry.
     const SCOPES: &'static [&'static str];
 }
 

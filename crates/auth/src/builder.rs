@@ -12,6 +12,7 @@
 //! ```
 
 use crate::clock::{Clock, SystemClock};
+use crate::introspection::{IntrospectionConfig, IntrospectionObserver, Introspector};
 use crate::jwks::{
     DiscoveredJwks, FetchError, HttpJwks, JwksCache, JwksConfig, JwksObserver, KeySource,
     http_client,
@@ -25,18 +26,33 @@ use crate::verifier::{Verifier, VerifierError};
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a verifier cannot be built.
 pub enum BuildError {
     /// A profile's setting is missing or wrong.
     #[error("{profile}: {field}: {why}")]
     Profile {
+        /// The profile at fault.
         profile: Kind,
+        /// Its setting at fault.
         field: &'static str,
+        /// What is wrong with it.
         why: &'static str,
     },
     #[error(transparent)]
+    /// The providers do not make a verifier (none, or two for one issuer).
     Verifier(#[from] VerifierError),
     #[error("cannot create the HTTP client for key fetches: {0}")]
+    /// The HTTP client for key fetches could not be created.
     Client(FetchError),
+    /// Introspection is set for an issuer no provider answers for, twice, or with a bad
+    /// setting.
+    #[error("introspection for {issuer}: {why}")]
+    Introspection {
+        /// The issuer named with the settings.
+        issuer: String,
+        /// What is wrong.
+        why: String,
+    },
 }
 
 /// Collects profiles (and any hand-built providers), then [`build`](Self::build)s the
@@ -53,6 +69,8 @@ pub struct VerifierBuilder {
     allow_loopback_http: bool,
     key_layer: Option<KeyLayer>,
     load_in_background: bool,
+    introspection: Vec<(String, IntrospectionConfig)>,
+    introspection_observer: Option<Arc<dyn IntrospectionObserver>>,
 }
 
 type Wrap = dyn Fn(&str, Box<dyn KeySource>) -> Box<dyn KeySource> + Send + Sync;
@@ -63,6 +81,7 @@ type Wrap = dyn Fn(&str, Box<dyn KeySource>) -> Box<dyn KeySource> + Send + Sync
 pub struct KeyLayer(Arc<Wrap>);
 
 impl KeyLayer {
+    /// A layer from a function given the canonical issuer and its key source.
     pub fn new(
         wrap: impl Fn(&str, Box<dyn KeySource>) -> Box<dyn KeySource> + Send + Sync + 'static,
     ) -> Self {
@@ -77,12 +96,14 @@ impl std::fmt::Debug for KeyLayer {
 }
 
 impl Verifier {
+    /// A builder with no provider yet, the system clock and the default policy.
     pub fn builder() -> VerifierBuilder {
         VerifierBuilder::default()
     }
 }
 
 impl VerifierBuilder {
+    /// Adds a provider by its profile.
     pub fn profile(mut self, profile: Profile) -> Self {
         self.profiles.push(profile);
         self
@@ -155,21 +176,25 @@ impl VerifierBuilder {
         self
     }
 
+    /// The clock every time check reads (the system clock by default).
     pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = Some(clock);
         self
     }
 
+    /// The time rules and verified-token cache limits.
     pub fn policy(mut self, policy: Policy) -> Self {
         self.policy = policy;
         self
     }
 
+    /// Key-set refresh interval, refetch cooldown, maximum staleness, fetch timeout.
     pub fn jwks_config(mut self, config: JwksConfig) -> Self {
         self.jwks = config;
         self
     }
 
+    /// Tells `observer` about every key fetch.
     pub fn jwks_observer(mut self, observer: Arc<dyn JwksObserver>) -> Self {
         self.observer = Some(observer);
         self
@@ -191,6 +216,20 @@ impl VerifierBuilder {
     /// Puts `layer` around the key source of every profile's issuer.
     pub fn key_layer(mut self, layer: KeyLayer) -> Self {
         self.key_layer = Some(layer);
+        self
+    }
+
+    /// Introspects opaque tokens at `issuer`'s endpoint (RFC 7662). `issuer` is any `iss` of
+    /// a configured provider; at most one issuer may introspect, since an opaque token does
+    /// not say whose it is and must not be sent to anyone else.
+    pub fn introspection(mut self, issuer: impl Into<String>, config: IntrospectionConfig) -> Self {
+        self.introspection.push((issuer.into(), config));
+        self
+    }
+
+    /// Tells `observer` about every introspection call.
+    pub fn introspection_observer(mut self, observer: Arc<dyn IntrospectionObserver>) -> Self {
+        self.introspection_observer = Some(observer);
         self
     }
 
@@ -216,7 +255,29 @@ impl VerifierBuilder {
                 caches.push(keys);
             }
         }
-        let verifier = Verifier::new(providers, clock, self.policy)?;
+        let mut verifier = Verifier::new(providers, clock, self.policy)?;
+        if let Some((issuer, config)) = self.introspection.first() {
+            let fail = |why: String| BuildError::Introspection {
+                issuer: issuer.clone(),
+                why,
+            };
+            if self.introspection.len() > 1 {
+                return Err(fail(
+                    "only one issuer may introspect opaque tokens".to_owned(),
+                ));
+            }
+            let provider = verifier
+                .provider_for(issuer)
+                .cloned()
+                .ok_or_else(|| fail("no configured provider has this issuer".to_owned()))?;
+            let mut introspector =
+                Introspector::new(provider, config.clone(), self.allow_loopback_http)
+                    .map_err(|e| fail(e.to_string()))?;
+            if let Some(o) = &self.introspection_observer {
+                introspector = introspector.with_observer(Arc::clone(o));
+            }
+            verifier = verifier.with_introspector(introspector);
+        }
         if self.load_in_background {
             for keys in caches {
                 // Dropped handle: the task ends by itself once the verifier is dropped.

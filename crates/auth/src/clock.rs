@@ -4,7 +4,9 @@ use chrono::{DateTime, Utc};
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
+/// Where the verifier reads the time from, so that expiry can be tested without sleeping.
 pub trait Clock: Send + Sync + Debug {
+    /// The current time.
     fn now(&self) -> DateTime<Utc>;
 }
 
@@ -23,14 +25,17 @@ impl Clock for SystemClock {
 pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);
 
 impl ManualClock {
+    /// A clock standing at `start`.
     pub fn new(start: DateTime<Utc>) -> Self {
         Self(Arc::new(Mutex::new(start)))
     }
 
+    /// Sets the time.
     pub fn set(&self, at: DateTime<Utc>) {
         *self.0.lock().unwrap_or_else(|p| p.into_inner()) = at;
     }
 
+    /// Moves the time forward by `by`.
     pub fn advance(&self, by: chrono::Duration) {
         let mut t = self.0.lock().unwrap_or_else(|p| p.into_inner());
         *t += by;

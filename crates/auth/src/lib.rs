@@ -11,15 +11,23 @@
 //! What the application decides about a valid token (revocation, the user's status, roles) is
 //! left to it: it runs on every request, cache hit or not, and drops cached verifications it
 //! has learned are stale with [`Verifier::forget_where`].
+//!
+//! Opaque tokens of one issuer can be checked at its introspection endpoint instead
+//! ([`introspection`], RFC 7662), and [`layer::AuthLayer`] (feature `tower`) puts the
+//! verification in front of any tower service, axum router or tonic server alike.
 #![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
 #[cfg(feature = "axum")]
 pub mod bearer;
 pub mod builder;
 pub mod clock;
+pub mod introspection;
 pub mod jwks;
 pub mod jwt;
 pub mod keys;
+#[cfg(feature = "tower")]
+pub mod layer;
 pub mod policy;
 pub mod provider;
 pub mod rejection;
@@ -27,3 +35,8 @@ pub mod verifier;
 
 pub use rejection::Rejection;
 pub use verifier::{CacheUse, Verified, Verifier, VerifierError};
+
+/// The examples of the crate's README, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -5,6 +5,7 @@ use crate::rejection::Rejection;
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
+/// The time rules and cache limits that hold for every issuer.
 pub struct Policy {
     /// Clock skew tolerated on `exp`, `nbf` and `iat`.
     pub leeway: Duration,

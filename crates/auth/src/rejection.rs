@@ -4,6 +4,7 @@
 use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Why a token was refused.
 pub enum Rejection {
     /// No token was presented.
     Missing,
@@ -25,12 +26,17 @@ pub enum Rejection {
     KeyMismatch,
     /// The issuer's keys could not be loaded, or are older than the maximum staleness.
     KeysUnavailable,
+    /// The signature does not verify.
     BadSignature,
     /// A claim has the wrong JSON type, or a required claim is missing.
     BadClaims,
+    /// No `exp` claim.
     MissingExp,
+    /// `exp` has passed (beyond the leeway).
     Expired,
+    /// `nbf` is in the future (beyond the leeway).
     NotYetValid,
+    /// `iat` is in the future (beyond the leeway).
     IssuedInFuture,
     /// `exp - iat` is longer than the lifetime cap.
     LifetimeTooLong,
@@ -50,10 +56,18 @@ pub enum Rejection {
     GraphToken,
     /// The route needs a scope the token does not carry (a 403, not a 401).
     InsufficientScope,
+    /// The token, its session or its user's earlier tokens were revoked.
     Revoked,
+    /// The user is disabled.
     UserDisabled,
     /// The token was sent somewhere tokens must never travel (the query string).
     TokenInQuery,
+    /// The issuer's introspection endpoint answered `active: false` for this opaque token.
+    Inactive,
+    /// The introspection endpoint could not be asked (timeout, connection failure, an error
+    /// status, an answer that is none): the token is neither accepted nor refused, and the
+    /// request fails as unavailable (503), never as accepted.
+    IntrospectionUnavailable,
 }
 
 impl Rejection {
@@ -87,10 +101,13 @@ impl Rejection {
             Rejection::Revoked => "revoked",
             Rejection::UserDisabled => "user_disabled",
             Rejection::TokenInQuery => "token_in_query",
+            Rejection::Inactive => "inactive",
+            Rejection::IntrospectionUnavailable => "introspection_unavailable",
         }
     }
 
-    pub const ALL: [Rejection; 27] = [
+    /// Every rejection, for registering metric series.
+    pub const ALL: [Rejection; 29] = [
         Rejection::Missing,
         Rejection::Oversized,
         Rejection::Malformed,
@@ -118,6 +135,8 @@ impl Rejection {
         Rejection::Revoked,
         Rejection::UserDisabled,
         Rejection::TokenInQuery,
+        Rejection::Inactive,
+        Rejection::IntrospectionUnavailable,
     ];
 }
 

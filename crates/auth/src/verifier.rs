@@ -3,6 +3,7 @@
 //! chooses whose keys to try).
 
 use crate::clock::Clock;
+use crate::introspection::Introspector;
 use crate::jwt::{self, Claims, MAX_TOKEN_BYTES, Payload};
 use crate::policy::Policy;
 use crate::provider::Provider;
@@ -13,6 +14,7 @@ use std::sync::Arc;
 /// A token that passed every check.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verified {
+    /// The claims.
     pub claims: Claims,
     /// The subject's roles, read from the issuer's roles claim (Cognito groups, Auth0
     /// permissions, Entra app roles, Keycloak realm roles, ...).
@@ -38,6 +40,7 @@ impl Verified {
 /// a crafted token collide with a verified one and ride on its verification.
 pub type TokenDigest = [u8; 32];
 
+/// The SHA-256 of `token`.
 pub fn token_digest(token: &str) -> TokenDigest {
     let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
     let mut out = [0u8; 32];
@@ -46,13 +49,17 @@ pub fn token_digest(token: &str) -> TokenDigest {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a verifier cannot be made of its providers.
 pub enum VerifierError {
     #[error("two providers claim the issuer {0}")]
+    /// Two providers answer for one `iss`.
     DuplicateIssuer(String),
     #[error("no provider is configured")]
+    /// No provider at all.
     NoProvider,
 }
 
+/// Verifies tokens against its providers, caching verifications by token digest.
 pub struct Verifier {
     /// Every accepted `iss` (aliases included) to its provider: one hash lookup per token.
     providers: HashMap<String, Arc<dyn Provider>>,
@@ -60,6 +67,8 @@ pub struct Verifier {
     clock: Arc<dyn Clock>,
     policy: Policy,
     cache: moka::sync::Cache<TokenDigest, Arc<Verified>>,
+    /// The one issuer that opaque (non-JWT) tokens are introspected at, if any.
+    introspector: Option<Arc<Introspector>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -74,11 +83,14 @@ impl std::fmt::Debug for Verifier {
 /// Whether a verification was answered from the cache, for the latency metric.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CacheUse {
+    /// Answered from the cache.
     Hit,
+    /// Verified afresh.
     Miss,
 }
 
 impl Verifier {
+    /// A verifier of `providers`; every `iss` must belong to one provider only.
     pub fn new(
         providers: Vec<Arc<dyn Provider>>,
         clock: Arc<dyn Clock>,
@@ -105,17 +117,38 @@ impl Verifier {
             clock,
             policy,
             cache,
+            introspector: None,
         })
     }
 
+    /// Sends every opaque token (one that is not three dot-separated parts) to `introspector`.
+    /// Its provider must be one of this verifier's: the answer's `iss` is checked against it.
+    pub fn with_introspector(mut self, introspector: Introspector) -> Self {
+        self.introspector = Some(Arc::new(introspector));
+        self
+    }
+
+    /// The provider of an accepted `iss`.
+    pub fn provider_for(&self, iss: &str) -> Option<&Arc<dyn Provider>> {
+        self.providers.get(iss)
+    }
+
+    /// The introspector opaque tokens go to, if one is set.
+    pub fn introspector(&self) -> Option<&Arc<Introspector>> {
+        self.introspector.as_ref()
+    }
+
+    /// The providers, in the order given.
     pub fn providers(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {
         self.all.iter()
     }
 
+    /// The time rules and cache limits.
     pub fn policy(&self) -> &Policy {
         &self.policy
     }
 
+    /// The clock.
     pub fn clock(&self) -> &Arc<dyn Clock> {
         &self.clock
     }
@@ -131,6 +164,13 @@ impl Verifier {
             return Err(Rejection::Oversized);
         }
         let digest = token_digest(token);
+        if let Some(introspector) = &self.introspector
+            && introspector.takes(token)
+        {
+            return introspector
+                .verify(token, digest, &self.policy, self.clock.as_ref())
+                .await;
+        }
         let (verified, used) = match self.cached(&digest)? {
             Some(v) => (v, CacheUse::Hit),
             None => {

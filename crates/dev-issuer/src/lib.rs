@@ -19,6 +19,7 @@ mod discovery;
 mod error;
 mod faults;
 mod http;
+mod introspection;
 mod issuer;
 mod keys;
 mod keyset;
@@ -35,6 +36,7 @@ pub use controlled::{ControlledIssuer, Mode};
 pub use error::Error;
 pub use faults::{FaultEvent, Faults, JwksOutage, TokenFault, UnknownTokenFault, WRONG_AUDIENCE};
 pub use http::{DISCOVERY_PATH, JWKS_PATH, LoopbackIssuer, jwks_router, router, serve_on_loopback};
+pub use introspection::{INTROSPECTION_PATH, IntrospectionEndpoint, SeenAuth};
 pub use issuer::DevIssuer;
 pub use keys::Algorithm;
 pub use mint::{

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 #[derive(Debug, Clone)]
+/// How an issuer's key set is fetched and kept.
 pub struct JwksConfig {
     /// How often keys are refreshed in the background; an issuer's shorter `max-age` wins,
     /// but never below one minute.
@@ -42,6 +43,7 @@ impl Default for JwksConfig {
 
 /// Told about every fetch, for metrics.
 pub trait JwksObserver: Send + Sync + std::fmt::Debug {
+    /// One fetch for `issuer` ended with `result` (`updated`, `not_modified`, `timeout`, ...).
     fn fetched(&self, issuer: &str, result: &'static str);
 }
 
@@ -60,16 +62,20 @@ struct FetchState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// What a key set holds now, for readiness checks.
 pub struct JwksStatus {
+    /// Whether a key set was ever loaded.
     pub loaded: bool,
     /// Seconds since the issuer last confirmed the keys.
     pub age_secs: Option<i64>,
+    /// How many keys it holds.
     pub keys: usize,
     /// Keys are loaded and not older than the maximum staleness.
     pub usable: bool,
 }
 
 #[derive(Debug)]
+/// One issuer's keys: read without locks, fetched by one task at a time, refreshed in the background.
 pub struct JwksCache {
     issuer: String,
     source: Box<dyn KeySource>,
@@ -90,6 +96,7 @@ fn chrono(d: Duration) -> chrono::Duration {
 }
 
 impl JwksCache {
+    /// An empty key set for `issuer`, filled from `source`.
     pub fn new(
         issuer: impl Into<String>,
         source: Box<dyn KeySource>,
@@ -109,11 +116,13 @@ impl JwksCache {
         }
     }
 
+    /// Tells `observer` about every fetch.
     pub fn with_observer(mut self, observer: Arc<dyn JwksObserver>) -> Self {
         self.observer = Some(observer);
         self
     }
 
+    /// The issuer whose keys these are.
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
@@ -272,6 +281,7 @@ impl JwksCache {
         }
     }
 
+    /// Whether the keys are loaded and usable, and how many there are.
     pub fn status(&self) -> JwksStatus {
         let set = self.current.load();
         JwksStatus {

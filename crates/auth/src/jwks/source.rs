@@ -16,16 +16,22 @@ const MAX_DOCUMENT_BYTES: usize = 256 * 1024;
 /// What the last successful response said about itself, for a conditional GET next time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
+    /// The `ETag` of the last answer.
     pub etag: Option<String>,
+    /// The `Last-Modified` of the last answer.
     pub last_modified: Option<String>,
 }
 
 #[derive(Debug)]
+/// What a fetch brought.
 pub enum Fetched {
     /// 304: the keys we hold are current.
     NotModified,
+    /// A new key set.
     Keys {
+        /// The usable keys.
         keys: Vec<VerifyingKey>,
+        /// The validators to send with the next fetch.
         validators: Validators,
         /// The issuer's `Cache-Control: max-age`, if it sent one.
         max_age: Option<Duration>,
@@ -35,14 +41,19 @@ pub enum Fetched {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+/// Why a fetch brought no keys.
 pub enum FetchError {
     #[error("request failed: {0}")]
+    /// The connection failed.
     Transport(String),
     #[error("timed out")]
+    /// No answer within the timeout.
     Timeout,
     #[error("unexpected status {0}")]
+    /// An unexpected HTTP status.
     Status(u16),
     #[error("document is not usable: {0}")]
+    /// The answer is not a usable key set.
     Document(&'static str),
 }
 
@@ -57,7 +68,9 @@ pub enum FetchReason {
 }
 
 #[async_trait]
+/// Where an issuer's keys come from: its JWKS URL, discovery, a shared copy, or memory.
 pub trait KeySource: Send + Sync + Debug {
+    /// Fetches the key set; `validators` make it conditional.
     async fn fetch(
         &self,
         validators: &Validators,
@@ -87,6 +100,7 @@ pub struct HttpJwks {
 }
 
 impl HttpJwks {
+    /// Keys from the JWKS document at `url`, fetched with `client`.
     pub fn new(client: reqwest::Client, url: impl Into<String>) -> Self {
         Self {
             client,
@@ -231,6 +245,7 @@ impl Debug for StaticJwks {
 }
 
 impl StaticJwks {
+    /// Keys from `jwks`, a function returning a JWKS document; `name` is for logs.
     pub fn new(
         name: impl Into<String>,
         jwks: impl Fn() -> Vec<u8> + Send + Sync + 'static,
@@ -270,6 +285,7 @@ pub struct DiscoveredJwks {
 }
 
 impl DiscoveredJwks {
+    /// Keys from the `jwks_uri` of `issuer`'s discovery document; `allow_http` admits loopback http.
     pub fn new(client: reqwest::Client, issuer: impl Into<String>, allow_http: bool) -> Self {
         Self {
             client,

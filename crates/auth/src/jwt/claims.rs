@@ -9,12 +9,19 @@ use serde_json::{Map, Value};
 pub type NumericDate = i64;
 
 #[derive(Debug, Clone, PartialEq)]
+/// The typed claims of a verified token.
 pub struct Claims {
+    /// The issuer.
     pub iss: String,
+    /// The subject.
     pub sub: String,
+    /// Expiry; required.
     pub exp: NumericDate,
+    /// Not before.
     pub nbf: Option<NumericDate>,
+    /// Issued at.
     pub iat: Option<NumericDate>,
+    /// When the user authenticated.
     pub auth_time: Option<NumericDate>,
     /// Cognito: `access` or `id`.
     pub token_use: Option<String>,
@@ -24,10 +31,13 @@ pub struct Claims {
     pub aud: Vec<String>,
     /// From the space-separated `scope` string (or an `scp` array, as some issuers send).
     pub scopes: Vec<String>,
+    /// The token's id, for revocation.
     pub jti: Option<String>,
     /// Cognito: the id shared by every token of one refresh session.
     pub origin_jti: Option<String>,
+    /// `username`, or Cognito's `cognito:username`.
     pub username: Option<String>,
+    /// The subject's email address, if the issuer sends it.
     pub email: Option<String>,
     /// Authentication methods (`amr`, RFC 8176), for MFA policy.
     pub amr: Vec<String>,
@@ -86,6 +96,7 @@ impl Claims {
         }
     }
 
+    /// Whether the token carries `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
     }

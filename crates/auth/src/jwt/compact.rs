@@ -12,9 +12,13 @@ pub const MAX_TOKEN_BYTES: usize = 8 * 1024;
 /// is checked over exactly the bytes that were sent.
 #[derive(Debug)]
 pub struct Compact<'a> {
+    /// Header and payload as sent, the bytes the signature covers.
     pub signing_input: &'a [u8],
+    /// The decoded header.
     pub header: Vec<u8>,
+    /// The decoded payload.
     pub payload: Vec<u8>,
+    /// The decoded signature.
     pub signature: Vec<u8>,
 }
 

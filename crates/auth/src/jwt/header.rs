@@ -9,8 +9,11 @@ use serde_json::Value;
 pub const MAX_KID_LEN: usize = 128;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// The JOSE header members the verifier uses, after its rules.
 pub struct Header {
+    /// The signature algorithm.
     pub alg: Alg,
+    /// The key id.
     pub kid: String,
     /// A `nonce` member: no standard JWS has one; Microsoft Graph tokens do, and their
     /// signature covers a hash of it rather than the value sent, so the provider decides.
@@ -23,6 +26,7 @@ const FORBIDDEN: [&str; 5] = ["jku", "x5u", "jwk", "x5c", "crit"];
 /// Members that mean "this is not a plain signed JWT" (JWE, compressed or nested payloads).
 const UNSUPPORTED: [&str; 4] = ["enc", "zip", "cty", "b64"];
 
+/// Parses and checks a decoded header: JSON object, unique members, `alg`, `kid`, `typ`, and no forbidden member.
 pub fn parse_header(bytes: &[u8]) -> Result<Header, Rejection> {
     let map = UniqueMap::parse(bytes)?.0;
     if FORBIDDEN.iter().any(|k| map.contains_key(*k)) {

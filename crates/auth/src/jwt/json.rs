@@ -8,6 +8,7 @@ use serde_json::{Map, Value};
 use std::fmt;
 
 #[derive(Debug, Clone, Default, PartialEq)]
+/// A JSON object whose member names are unique; a duplicate makes it invalid.
 pub struct UniqueMap(pub Map<String, Value>);
 
 impl<'de> Deserialize<'de> for UniqueMap {
@@ -38,6 +39,7 @@ impl<'de> Deserialize<'de> for UniqueMap {
 }
 
 impl UniqueMap {
+    /// Parses `bytes` as a JSON object with unique member names.
     pub fn parse(bytes: &[u8]) -> Result<Self, Rejection> {
         serde_json::from_slice(bytes).map_err(|_| Rejection::Malformed)
     }

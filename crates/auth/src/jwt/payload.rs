@@ -20,7 +20,9 @@ use std::fmt;
 /// A claim's value, as far as the typed claims care.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Slot {
+    /// A string.
     Str(String),
+    /// An integer.
     Int(i64),
     /// A number that is not an `i64` (fractional, or an integer beyond `i64::MAX`).
     Float(f64),
@@ -35,26 +37,42 @@ pub enum Slot {
 /// `raw` as sent, so they are not listed.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct Payload {
+    /// `iss`.
     pub iss: Option<Slot>,
+    /// `sub`.
     pub sub: Option<Slot>,
+    /// `exp`.
     pub exp: Option<Slot>,
+    /// `nbf`.
     pub nbf: Option<Slot>,
+    /// `iat`.
     pub iat: Option<Slot>,
+    /// `auth_time`.
     pub auth_time: Option<Slot>,
+    /// `token_use` (Cognito).
     pub token_use: Option<Slot>,
+    /// `client_id`.
     pub client_id: Option<Slot>,
+    /// `aud`.
     pub aud: Option<Slot>,
+    /// `scope`.
     pub scope: Option<Slot>,
+    /// `jti`.
     pub jti: Option<Slot>,
+    /// `origin_jti` (Cognito).
     pub origin_jti: Option<Slot>,
+    /// `username`.
     pub username: Option<Slot>,
+    /// `email`.
     pub email: Option<Slot>,
+    /// `amr`.
     pub amr: Option<Slot>,
     /// Every other member, as sent.
     pub raw: Map<String, Value>,
 }
 
 impl Payload {
+    /// Parses a decoded payload; malformed JSON and duplicate members are refused.
     pub fn parse(bytes: &[u8]) -> Result<Self, Rejection> {
         serde_json::from_slice(bytes).map_err(|_| Rejection::Malformed)
     }

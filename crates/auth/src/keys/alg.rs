@@ -6,10 +6,13 @@ use aws_lc_rs::signature::{self, VerificationAlgorithm};
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+/// The signature algorithms a verifier can accept; `none` and HMAC do not exist here.
 pub enum Alg {
     #[serde(rename = "RS256")]
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
     Rs256,
     #[serde(rename = "ES256")]
+    /// ECDSA on P-256 with SHA-256.
     Es256,
 }
 
@@ -23,6 +26,7 @@ impl Alg {
         }
     }
 
+    /// The JOSE name (`RS256`, `ES256`).
     pub fn name(self) -> &'static str {
         match self {
             Self::Rs256 => "RS256",

@@ -9,7 +9,9 @@ use std::fmt;
 
 /// One usable public key. Parsing happens once, when the JWKS is loaded, not per token.
 pub struct VerifyingKey {
+    /// The key id.
     pub kid: String,
+    /// The one algorithm this key verifies.
     pub alg: Alg,
     key: ParsedPublicKey,
 }
@@ -24,6 +26,7 @@ impl fmt::Debug for VerifyingKey {
 }
 
 impl VerifyingKey {
+    /// Whether `signature` is this key's over `message`.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         self.key.verify_sig(message, signature).is_ok()
     }

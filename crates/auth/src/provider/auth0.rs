@@ -13,6 +13,7 @@ use crate::rejection::Rejection;
 use std::collections::HashSet;
 
 #[derive(Debug)]
+/// An Auth0 tenant (or custom domain): `aud` must hold a configured API identifier.
 pub struct Auth0 {
     settings: Settings,
     audiences: HashSet<String>,

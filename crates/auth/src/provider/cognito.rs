@@ -15,6 +15,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 #[derive(Debug)]
+/// A Cognito user pool: access tokens only (`token_use`), from accepted app clients (`client_id`).
 pub struct Cognito {
     settings: Settings,
     client_ids: HashSet<String>,
@@ -53,6 +54,7 @@ impl Cognito {
         Self::with_settings(settings, client_ids)
     }
 
+    /// A pool from settings made by hand, accepting `client_ids`.
     pub fn with_settings(settings: Settings, client_ids: impl IntoIterator<Item = String>) -> Self {
         Self {
             settings,

@@ -23,6 +23,7 @@ const GRAPH_AUDIENCES: [&str; 3] = [
 ];
 
 #[derive(Debug)]
+/// One Entra ID tenant: its v1 and v2 issuers, `tid` checked, Graph tokens refused.
 pub struct Entra {
     settings: Settings,
     tenant: String,
@@ -33,10 +34,12 @@ impl Entra {
     /// App roles.
     pub const ROLES_CLAIM: &'static str = "roles";
 
+    /// The v2.0 issuer of a tenant.
     pub fn v2_issuer(tenant_id: &str) -> String {
         format!("https://login.microsoftonline.com/{tenant_id}/v2.0")
     }
 
+    /// The v1.0 issuer of a tenant.
     pub fn v1_issuer(tenant_id: &str) -> String {
         format!("https://sts.windows.net/{tenant_id}/")
     }
@@ -71,6 +74,7 @@ impl Entra {
         }
     }
 
+    /// The tenant this provider accepts.
     pub fn tenant_id(&self) -> &str {
         &self.tenant
     }

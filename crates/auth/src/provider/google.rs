@@ -14,6 +14,7 @@ use serde_json::Value;
 use std::collections::HashSet;
 
 #[derive(Debug)]
+/// Google ID tokens (opt-in): `aud` a configured client id, `email_verified`, optional `hd` allow-list.
 pub struct Google {
     settings: Settings,
     client_ids: HashSet<String>,
@@ -21,6 +22,7 @@ pub struct Google {
 }
 
 impl Google {
+    /// Google's issuer.
     pub const ISSUER: &'static str = "https://accounts.google.com";
 
     /// An issuer and the same without its scheme, as Google writes it in some tokens.

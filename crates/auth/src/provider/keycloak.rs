@@ -15,6 +15,7 @@ use crate::rejection::Rejection;
 use std::collections::HashSet;
 
 #[derive(Debug)]
+/// A Keycloak realm: a configured audience (`account` alone is none).
 pub struct Keycloak {
     settings: Settings,
     audiences: HashSet<String>,
@@ -26,6 +27,7 @@ impl Keycloak {
     /// The audience Keycloak adds for its account console.
     pub const ACCOUNT_AUDIENCE: &'static str = "account";
 
+    /// A realm from settings made by hand, accepting `audiences`.
     pub fn with_settings(settings: Settings, audiences: impl IntoIterator<Item = String>) -> Self {
         Self {
             settings,

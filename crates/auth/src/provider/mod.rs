@@ -34,6 +34,7 @@ use crate::keys::Alg;
 use crate::rejection::Rejection;
 use std::fmt::Debug;
 
+/// One issuer's rules: which `iss` it answers for, its algorithms and keys, which tokens are access tokens for this API, and where roles are.
 pub trait Provider: Send + Sync + Debug {
     /// The issuer, its aliases, algorithms, keys and role rule.
     fn settings(&self) -> &Settings;
@@ -54,6 +55,7 @@ pub trait Provider: Send + Sync + Debug {
         self.settings().algorithm_list()
     }
 
+    /// The issuer's key set.
     fn keys(&self) -> &JwksCache {
         self.settings().keys()
     }

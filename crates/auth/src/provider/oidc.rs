@@ -11,6 +11,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 #[derive(Debug)]
+/// Any OpenID Connect issuer: `aud` checked, ID tokens refused.
 pub struct Oidc {
     settings: Settings,
     audiences: HashSet<String>,
@@ -33,6 +34,7 @@ impl Oidc {
         Self::with_settings(settings, audiences)
     }
 
+    /// An issuer from settings made by hand, accepting `audiences`.
     pub fn with_settings(settings: Settings, audiences: impl IntoIterator<Item = String>) -> Self {
         Self {
             settings,

@@ -13,6 +13,7 @@ use crate::rejection::Rejection;
 use std::collections::HashSet;
 
 #[derive(Debug)]
+/// An Okta custom authorization server: `aud`, and `cid` when client ids are given.
 pub struct Okta {
     settings: Settings,
     audiences: HashSet<String>,
@@ -20,6 +21,7 @@ pub struct Okta {
 }
 
 impl Okta {
+    /// Where Okta puts groups.
     pub const ROLES_CLAIM: &'static str = "groups";
 
     /// Whether `issuer` names a custom authorization server: a path of exactly

@@ -10,16 +10,24 @@ use std::fmt;
 /// tokens it must refuse on sight (docs/providers.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
+    /// AWS Cognito user pools.
     Cognito,
+    /// Auth0.
     Auth0,
+    /// Microsoft Entra ID.
     Entra,
+    /// Keycloak.
     Keycloak,
+    /// Okta custom authorization servers.
     Okta,
+    /// Google ID tokens.
     Google,
+    /// Any OpenID Connect issuer.
     Oidc,
 }
 
 impl Kind {
+    /// The profile's name in configuration (`cognito`, `entra`, ...).
     pub fn name(self) -> &'static str {
         match self {
             Kind::Cognito => "cognito",
@@ -43,6 +51,7 @@ impl fmt::Display for Kind {
 /// differs: `Profile::keycloak(issuer, ["my-api"]).aliases(["http://keycloak:8080/realms/main"])`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Profile {
+    /// The profile.
     pub kind: Kind,
     /// Replaces the profile's own issuer form (so tests can use a loopback issuer). Required
     /// for Keycloak, Okta and generic OIDC, which have no fixed form.
@@ -56,6 +65,7 @@ pub struct Profile {
     pub client_ids: Vec<String>,
     /// Cognito's region and user pool id, which name its issuers.
     pub region: Option<String>,
+    /// Cognito's user pool id (`{region}_...`).
     pub user_pool_id: Option<String>,
     /// Auth0's tenant or custom domain (`example.eu.auth0.com`).
     pub domain: Option<String>,
@@ -179,41 +189,49 @@ impl Profile {
         }
     }
 
+    /// Sets the issuer.
     pub fn issuer(mut self, issuer: impl Into<String>) -> Self {
         self.issuer = Some(issuer.into());
         self
     }
 
+    /// Sets the issuer's aliases.
     pub fn aliases<S: Into<String>>(mut self, aliases: impl IntoIterator<Item = S>) -> Self {
         self.issuer_aliases = strings(aliases);
         self
     }
 
+    /// Sets the accepted audiences.
     pub fn audiences<S: Into<String>>(mut self, audiences: impl IntoIterator<Item = S>) -> Self {
         self.audiences = strings(audiences);
         self
     }
 
+    /// Sets the accepted client ids.
     pub fn client_ids<S: Into<String>>(mut self, client_ids: impl IntoIterator<Item = S>) -> Self {
         self.client_ids = strings(client_ids);
         self
     }
 
+    /// Sets the allowed Google Workspace domains.
     pub fn hosted_domains<S: Into<String>>(mut self, domains: impl IntoIterator<Item = S>) -> Self {
         self.hosted_domains = strings(domains);
         self
     }
 
+    /// Sets where roles are read.
     pub fn roles_claim(mut self, path: impl Into<String>) -> Self {
         self.roles_claim = Some(path.into());
         self
     }
 
+    /// Sets the roles that make a platform admin.
     pub fn admin_roles<S: Into<String>>(mut self, roles: impl IntoIterator<Item = S>) -> Self {
         self.admin_roles = Some(strings(roles));
         self
     }
 
+    /// Sets the accepted signing algorithms.
     pub fn algorithms(mut self, algorithms: Vec<Alg>) -> Self {
         self.algorithms = Some(algorithms);
         self

@@ -32,6 +32,7 @@ impl ClaimPath {
         Ok(Self(path))
     }
 
+    /// The path as written.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -98,20 +99,24 @@ impl Roles {
         Self::new(Some(ClaimPath(path.to_owned())))
     }
 
+    /// Reads roles from `claim` (none when `None`).
     pub fn with_claim(mut self, claim: Option<ClaimPath>) -> Self {
         self.claim = claim;
         self
     }
 
+    /// The roles that make a platform admin.
     pub fn with_admin_roles(mut self, admin: Vec<String>) -> Self {
         self.admin = admin;
         self
     }
 
+    /// Where roles are read, if anywhere.
     pub fn claim(&self) -> Option<&ClaimPath> {
         self.claim.as_ref()
     }
 
+    /// The roles in `claims`; a roles claim of the wrong type is an invalid token.
     pub fn read(&self, claims: &Claims) -> Result<Vec<String>, Rejection> {
         match &self.claim {
             None => Ok(Vec::new()),
@@ -119,6 +124,7 @@ impl Roles {
         }
     }
 
+    /// Whether one of `roles` is an admin role.
     pub fn is_admin(&self, roles: &[String]) -> bool {
         roles.iter().any(|r| self.admin.contains(r))
     }

@@ -9,6 +9,7 @@ use crate::provider::roles::{ClaimPath, Roles};
 use std::sync::Arc;
 
 #[derive(Debug)]
+/// What every provider has: its issuer and aliases, algorithms, key set and role rule.
 pub struct Settings {
     issuer: String,
     aliases: Vec<String>,
@@ -41,26 +42,31 @@ impl Settings {
         self
     }
 
+    /// Sets the accepted algorithms.
     pub fn algorithms(mut self, algorithms: Vec<Alg>) -> Self {
         self.algorithms = algorithms;
         self
     }
 
+    /// Sets the role rule.
     pub fn roles(mut self, roles: Roles) -> Self {
         self.roles = roles;
         self
     }
 
+    /// Sets where roles are read.
     pub fn roles_claim(mut self, claim: Option<ClaimPath>) -> Self {
         self.roles = self.roles.with_claim(claim);
         self
     }
 
+    /// Sets the roles that make a platform admin.
     pub fn admin_roles(mut self, admin: Vec<String>) -> Self {
         self.roles = self.roles.with_admin_roles(admin);
         self
     }
 
+    /// The canonical issuer.
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
@@ -72,14 +78,17 @@ impl Settings {
             .collect()
     }
 
+    /// The accepted algorithms.
     pub fn algorithm_list(&self) -> &[Alg] {
         &self.algorithms
     }
 
+    /// The key set.
     pub fn keys(&self) -> &JwksCache {
         &self.keys
     }
 
+    /// The role rule.
     pub fn role_rule(&self) -> &Roles {
         &self.roles
     }

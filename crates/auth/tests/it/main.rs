@@ -8,6 +8,7 @@ mod controlled_issuer;
 mod discovery;
 #[cfg(feature = "axum")]
 mod extractors;
+mod introspection;
 mod jwks_behaviour;
 mod multi_issuer;
 mod profile_auth0;

@@ -5,8 +5,10 @@
 //! are built from.
 
 use super::ConfigError;
+use super::introspection::IntrospectionToml;
 use super::list;
 use portcullis_auth::builder::BuildError;
+use portcullis_auth::introspection::IntrospectionConfig;
 use portcullis_auth::keys::Alg;
 use portcullis_auth::provider::{Cognito, Kind, Profile, check_issuer_url};
 use serde::{Deserialize, Serialize};
@@ -55,6 +57,8 @@ pub struct IssuerConfig {
     pub tenant_id: Option<String>,
     pub tenants: Vec<String>,
     pub hosted_domains: Vec<String>,
+    /// Opaque tokens checked at this issuer's RFC 7662 endpoint (at most one entry).
+    pub introspection: Option<IntrospectionToml>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -126,6 +130,15 @@ pub enum IssuerSettings {
 #[derive(Debug, Clone, PartialEq)]
 pub struct AuthSettings {
     pub issuers: Vec<IssuerSettings>,
+    /// The one issuer whose opaque tokens are introspected, if any.
+    pub introspection: Option<IntrospectionSettings>,
+}
+
+/// Introspection for the issuer at `issuer` in [`AuthSettings::issuers`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct IntrospectionSettings {
+    pub issuer: usize,
+    pub config: IntrospectionConfig,
 }
 
 impl AuthSettings {
@@ -283,7 +296,10 @@ impl AuthConfig {
                 admin_roles: vec![self.admin_group.clone()],
             },
         };
-        Ok(AuthSettings { issuers: vec![one] })
+        Ok(AuthSettings {
+            issuers: vec![one],
+            introspection: None,
+        })
     }
 
     /// `[[auth.issuers]]`: every entry checked as the verifier builder would, errors named
@@ -333,7 +349,35 @@ impl AuthConfig {
                 seen.push(url);
             }
         }
-        Ok(AuthSettings { issuers })
+        // An opaque token does not say whose it is: it goes to one issuer's endpoint, and never
+        // to an issuer that may not have minted it.
+        let mut introspection = None;
+        for (index, entry) in self.issuers.iter().enumerate() {
+            let Some(table) = &entry.introspection else {
+                continue;
+            };
+            let prefix = format!("auth.issuers[{index}].introspection");
+            if introspection.is_some() {
+                return Err(ConfigError::new(
+                    prefix,
+                    "only one issuer may introspect opaque tokens",
+                ));
+            }
+            if entry.issuer.is_none() && entry.profile != Some(IssuerProfile::Dev) {
+                return Err(ConfigError::new(
+                    format!("auth.issuers[{index}].issuer"),
+                    "required with introspection (the issuer the answers must name)",
+                ));
+            }
+            introspection = Some(IntrospectionSettings {
+                issuer: index,
+                config: table.resolve(&prefix, self.allow_http_issuer)?,
+            });
+        }
+        Ok(AuthSettings {
+            issuers,
+            introspection,
+        })
     }
 
     fn resolve_entry(&self, index: usize, e: &IssuerConfig) -> Result<IssuerSettings, ConfigError> {

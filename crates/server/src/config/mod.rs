@@ -10,6 +10,7 @@ mod dev;
 mod error;
 mod flags;
 mod http;
+mod introspection;
 mod list;
 mod mfa;
 mod rate_limit;
@@ -18,7 +19,8 @@ mod secret_file;
 mod ws;
 
 pub use auth::{
-    AuthConfig, AuthProvider, AuthSettings, IssuerConfig, IssuerProfile, IssuerSettings,
+    AuthConfig, AuthProvider, AuthSettings, IntrospectionSettings, IssuerConfig, IssuerProfile,
+    IssuerSettings,
 };
 pub use cluster::{ClusterConfig, ClusterSecret};
 pub use console::{ClientSecret, ConsoleConfig};
@@ -27,6 +29,7 @@ pub use dev::{DEFAULT_TOTP_SECRET, DevClient, DevConfig, Persona, PersonaMembers
 pub use error::ConfigError;
 pub use flags::{FlagsConfig, WS_REVALIDATE_SECS_RANGE};
 pub use http::HttpConfig;
+pub use introspection::{IntrospectionAuth, IntrospectionToml, SecretValue};
 pub use mfa::{MfaConfig, MfaRole};
 pub use rate_limit::RateLimitConfig;
 pub use secret::{DatabaseUrl, RedisUrl, SecretUrl};

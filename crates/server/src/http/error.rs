@@ -231,6 +231,9 @@ impl From<Rejection> for ApiError {
     fn from(r: Rejection) -> Self {
         match r {
             Rejection::InsufficientScope => Self::InsufficientScope,
+            // The issuer could not be asked: the token may be fine, so this is no 401; and it is
+            // never accepted unchecked.
+            Rejection::IntrospectionUnavailable => Self::Unavailable(Box::new(r)),
             other => Self::Unauthorized(other),
         }
     }

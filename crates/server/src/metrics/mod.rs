@@ -20,6 +20,8 @@
 //! | `portcullis_http_request_duration_seconds` | histogram | `method`, `route` |
 //! | `portcullis_jwks_fetches_total` | counter | `issuer`, `result` |
 //! | `portcullis_jwks_age_seconds` | gauge | `issuer` (set at every scrape; `+Inf` before the first load) |
+//! | `portcullis_introspection_calls_total` | counter | `issuer`, `outcome` = active/inactive/http_error/timeout/transport_error/bad_response |
+//! | `portcullis_introspection_duration_seconds` | histogram | `issuer` |
 //! | `portcullis_revocation_backend_errors_total` | counter | |
 //! | `portcullis_websocket_connections` | gauge | |
 //! | `portcullis_websocket_closes_total` | counter | `code` |
@@ -27,10 +29,12 @@
 
 pub mod endpoint;
 pub mod http;
+mod introspection;
 pub mod recent;
 
 pub use endpoint::router;
 pub use http::{RequestNotes, track};
+pub use introspection::{INTROSPECTION_CALLS, INTROSPECTION_DURATION, introspection_observer};
 
 use ::metrics::{Unit, counter, describe_counter, describe_gauge, describe_histogram, gauge};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
@@ -78,6 +82,12 @@ pub fn init() -> &'static PrometheusHandle {
             .set_buckets_for_metric(Matcher::Full(TOKEN_VALIDATION.into()), TOKEN_BUCKETS)
             .and_then(|b| {
                 b.set_buckets_for_metric(Matcher::Full(HTTP_DURATION.into()), HTTP_BUCKETS)
+            })
+            .and_then(|b| {
+                b.set_buckets_for_metric(
+                    Matcher::Full(INTROSPECTION_DURATION.into()),
+                    introspection::INTROSPECTION_BUCKETS,
+                )
             });
         let handle = match builder {
             Ok(b) => {
@@ -156,6 +166,8 @@ fn describe_and_register() {
         CLUSTER_APPLIED_SEQ,
         "Highest audit sequence whose security changes this instance has applied"
     );
+
+    introspection::describe();
 
     counter!(USERS_CREATED).absolute(0);
     counter!(UPSERT_CONFLICTS).absolute(0);

@@ -58,6 +58,7 @@ pub async fn build(
         .policy(policy(auth))
         .jwks_config(jwks_config.clone())
         .jwks_observer(crate::metrics::jwks_observer())
+        .introspection_observer(crate::metrics::introspection_observer())
         .allow_loopback_http(auth.allow_http_issuer)
         .load_in_background(true);
     // With Redis, instances share one copy of each issuer's keys (one fetch per interval for
@@ -85,9 +86,21 @@ pub async fn build(
     let mut dev_issuer = None;
     let mut refreshers = Vec::new();
     let mut client_issuers = Vec::new();
-    for issuer in &settings.issuers {
+    for (index, issuer) in settings.issuers.iter().enumerate() {
+        let introspected = settings
+            .introspection
+            .as_ref()
+            .filter(|i| i.issuer == index);
         match issuer {
             IssuerSettings::Profile(profile) => {
+                if let (Some(i), Some(url)) = (introspected, &profile.issuer) {
+                    let url = if profile.kind == Kind::Cognito {
+                        url.trim_end_matches('/')
+                    } else {
+                        url
+                    };
+                    builder = builder.introspection(url, i.config.clone());
+                }
                 if profile.kind == Kind::Cognito {
                     client_issuers.extend(cognito_issuers(profile));
                 }
@@ -99,6 +112,9 @@ pub async fn build(
                 admin_roles,
             } => {
                 let url = issuer.clone().unwrap_or_else(|| dev_issuer_url(addr));
+                if let Some(i) = introspected {
+                    builder = builder.introspection(url.clone(), i.config.clone());
+                }
                 let dev = open_dev_issuer(&config.data_dir, &url)?;
                 let source = dev_keys::DevIssuerKeys::new(Arc::clone(&dev));
                 // Read in process, a refetch costs nothing: a key rotated or published at

@@ -16,6 +16,7 @@ mod flags;
 mod harness;
 mod health;
 mod identities;
+mod introspection;
 mod issuers;
 mod limits;
 mod links;
