@@ -53,6 +53,7 @@ pub struct VerifierBuilder {
     allow_loopback_http: bool,
     key_layer: Option<KeyLayer>,
     load_in_background: bool,
+    dpop: Option<(crate::dpop::DpopConfig, Arc<dyn crate::dpop::ReplayCache>)>,
 }
 
 type Wrap = dyn Fn(&str, Box<dyn KeySource>) -> Box<dyn KeySource> + Send + Sync;
@@ -189,6 +190,17 @@ impl VerifierBuilder {
     }
 
     /// Puts `layer` around the key source of every profile's issuer.
+    /// DPoP checks (RFC 9449) for the issuers whose profile turns them on, with `replay` as
+    /// the proof-id cache (shared between instances when there are several).
+    pub fn dpop(
+        mut self,
+        config: crate::dpop::DpopConfig,
+        replay: Arc<dyn crate::dpop::ReplayCache>,
+    ) -> Self {
+        self.dpop = Some((config, replay));
+        self
+    }
+
     pub fn key_layer(mut self, layer: KeyLayer) -> Self {
         self.key_layer = Some(layer);
         self
@@ -216,7 +228,10 @@ impl VerifierBuilder {
                 caches.push(keys);
             }
         }
-        let verifier = Verifier::new(providers, clock, self.policy)?;
+        let mut verifier = Verifier::new(providers, Arc::clone(&clock), self.policy)?;
+        if let Some((config, replay)) = self.dpop {
+            verifier = verifier.with_dpop(crate::dpop::Dpop::new(config, replay, clock));
+        }
         if self.load_in_background {
             for keys in caches {
                 // Dropped handle: the task ends by itself once the verifier is dropped.
@@ -314,7 +329,7 @@ impl Wiring {
             if let Some(algs) = &p.algorithms {
                 s = s.algorithms(algs.clone());
             }
-            s
+            s.dpop(p.dpop)
         };
         let aliases = p.issuer_aliases.clone();
         let one = |provider: Arc<dyn Provider>, keys| Ok(vec![(provider, keys)]);

@@ -17,6 +17,7 @@
 pub mod bearer;
 pub mod builder;
 pub mod clock;
+pub mod dpop;
 pub mod jwks;
 pub mod jwt;
 pub mod keys;

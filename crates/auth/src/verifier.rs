@@ -3,6 +3,7 @@
 //! chooses whose keys to try).
 
 use crate::clock::Clock;
+use crate::dpop::{Dpop, DpopMode, RequestProofs, Scheme};
 use crate::jwt::{self, Claims, MAX_TOKEN_BYTES, Payload};
 use crate::policy::Policy;
 use crate::provider::Provider;
@@ -60,6 +61,7 @@ pub struct Verifier {
     clock: Arc<dyn Clock>,
     policy: Policy,
     cache: moka::sync::Cache<TokenDigest, Arc<Verified>>,
+    dpop: Option<Arc<Dpop>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -105,7 +107,48 @@ impl Verifier {
             clock,
             policy,
             cache,
+            dpop: None,
         })
+    }
+
+    /// Turns on DPoP checks for the issuers whose provider allows or requires DPoP.
+    #[must_use]
+    pub fn with_dpop(mut self, dpop: Dpop) -> Self {
+        self.dpop = Some(Arc::new(dpop));
+        self
+    }
+
+    /// The DPoP checker, when DPoP is configured.
+    pub fn dpop(&self) -> Option<&Arc<Dpop>> {
+        self.dpop.as_ref()
+    }
+
+    /// The DPoP mode of the issuer `iss` (off without DPoP, or for an unknown issuer).
+    pub fn dpop_mode(&self, iss: &str) -> DpopMode {
+        if self.dpop.is_none() {
+            return DpopMode::Off;
+        }
+        self.providers.get(iss).map_or(DpopMode::Off, |p| p.dpop())
+    }
+
+    /// The key-binding check of a verified token presented with `scheme` (RFC 9449): a bound
+    /// token needs the `DPoP` scheme and a valid proof in `request`, and an issuer that
+    /// requires DPoP accepts bound tokens only. Runs on every request, cache hit or not.
+    pub async fn check_binding(
+        &self,
+        scheme: Scheme,
+        token: &str,
+        verified: &Verified,
+        request: &RequestProofs<'_>,
+    ) -> Result<(), Rejection> {
+        match &self.dpop {
+            None => crate::dpop::without_dpop(scheme, &verified.claims),
+            Some(dpop) => {
+                let mode = self.dpop_mode(&verified.claims.iss);
+                dpop.check(mode, scheme, token, &verified.claims, request)
+                    .await
+            }
+        }
     }
 
     pub fn providers(&self) -> impl Iterator<Item = &Arc<dyn Provider>> {

@@ -120,6 +120,11 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
             session_revocation_days: config.auth.session_revocation_days,
         },
     );
+    let resource = Arc::new(crate::protected_resource::ProtectedResource::new(
+        config,
+        addr,
+        &auth.verifier,
+    )?);
     let state = AppState::new(crate::state::AppStateInner {
         store: database.store(),
         readiness,
@@ -135,6 +140,7 @@ pub async fn build(config: &Config) -> anyhow::Result<App> {
         page_max_bytes: config.http.page_max_bytes,
         shutdown: shutdown.clone(),
         ws_caps: crate::limits::sockets::Caps::new(&config.ws),
+        resource,
     });
     let metrics_router = metrics::router(Arc::clone(&state.verifier));
     let settings = HttpSettings {

@@ -54,6 +54,11 @@ pub trait Provider: Send + Sync + Debug {
         self.settings().algorithm_list()
     }
 
+    /// Whether this issuer's tokens may or must be DPoP-bound.
+    fn dpop(&self) -> crate::dpop::DpopMode {
+        self.settings().dpop_mode()
+    }
+
     fn keys(&self) -> &JwksCache {
         self.settings().keys()
     }

@@ -7,6 +7,7 @@ mod cluster_faults;
 mod cluster_trust;
 mod connection_limit;
 mod dev_command;
+mod dpop;
 mod errors;
 mod field_errors;
 mod flags;
