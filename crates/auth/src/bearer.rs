@@ -399,6 +399,75 @@ mod tests {
     }
 
     #[test]
+    fn the_dpop_scheme_is_read_too() {
+        for v in ["DPoP abc", "dpop abc", "DPOP   abc"] {
+            assert_eq!(
+                access_token(&headers(&[v]), None),
+                Ok((Scheme::Dpop, "abc")),
+                "{v}"
+            );
+            // Not a bearer token.
+            assert_eq!(bearer_token(&headers(&[v]), None), Err(Rejection::Missing));
+        }
+        assert_eq!(
+            access_token(&headers(&["DPoP"]), None),
+            Err(Rejection::Malformed)
+        );
+        assert_eq!(
+            access_token(&headers(&["DPoP a b"]), None),
+            Err(Rejection::Malformed)
+        );
+        assert_eq!(
+            access_token(&headers(&["Bearer a", "DPoP a"]), None),
+            Err(Rejection::Malformed)
+        );
+    }
+
+    #[test]
+    fn challenges_follow_the_configuration() {
+        let plain = Challenges::default().resource_metadata("https://r/.well-known/x");
+        let text = |c: &Challenges, r| {
+            c.headers(r)
+                .iter()
+                .map(|v| v.to_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            text(&plain, Rejection::Missing),
+            [r#"Bearer resource_metadata="https://r/.well-known/x""#]
+        );
+        assert_eq!(
+            text(&plain, Rejection::Expired),
+            [r#"Bearer error="invalid_token", resource_metadata="https://r/.well-known/x""#]
+        );
+        let both = Challenges {
+            bearer: true,
+            dpop_algs: Some("ES256".into()),
+            resource_metadata: None,
+        };
+        assert_eq!(
+            text(&both, Rejection::Missing),
+            ["Bearer", r#"DPoP algs="ES256""#]
+        );
+        assert_eq!(
+            text(&both, Rejection::DpopReplayed),
+            [r#"DPoP error="invalid_dpop_proof", algs="ES256""#]
+        );
+        assert_eq!(
+            text(&both, Rejection::DpopNonceRequired),
+            [r#"DPoP error="use_dpop_nonce", algs="ES256""#]
+        );
+        let only = Challenges {
+            bearer: false,
+            ..both
+        };
+        assert_eq!(
+            text(&only, Rejection::DpopRequired),
+            [r#"DPoP error="invalid_token", algs="ES256""#]
+        );
+    }
+
+    #[test]
     fn tokens_in_the_query_string_are_refused() {
         let h = headers(&["Bearer abc"]);
         assert_eq!(
