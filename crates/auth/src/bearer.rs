@@ -1,5 +1,7 @@
-//! Getting the bearer token out of a request (RFC 6750), and axum extractors built on it.
+//! Getting the access token out of a request (RFC 6750 `Bearer`, RFC 9449 `DPoP`), the
+//! `WWW-Authenticate` challenges of a refusal, and axum extractors built on them.
 
+use crate::dpop::{RequestProofs, Scheme};
 use crate::rejection::Rejection;
 use crate::verifier::{Verified, Verifier};
 use axum::extract::{FromRef, FromRequestParts};
@@ -14,8 +16,22 @@ use std::sync::Arc;
 const TOKEN_PARAMS: [&str; 3] = ["access_token", "id_token", "token"];
 
 /// The bearer token of a request: from exactly one `Authorization: Bearer <token>` header, the
-/// scheme matched case-insensitively (RFC 7235), never from the query string.
+/// scheme matched case-insensitively (RFC 7235), never from the query string. A `DPoP` scheme
+/// counts as no token here; [`access_token`] reads both.
 pub fn bearer_token<'a>(headers: &'a HeaderMap, query: Option<&str>) -> Result<&'a str, Rejection> {
+    match access_token(headers, query)? {
+        (Scheme::Bearer, token) => Ok(token),
+        (Scheme::Dpop, _) => Err(Rejection::Missing),
+    }
+}
+
+/// The access token of a request and how it was presented: exactly one `Authorization` header
+/// with the `Bearer` or the `DPoP` scheme (case-insensitive, RFC 7235), never the query string.
+/// Whether the scheme fits the token is [`Verifier::check_binding`]'s decision.
+pub fn access_token<'a>(
+    headers: &'a HeaderMap,
+    query: Option<&str>,
+) -> Result<(Scheme, &'a str), Rejection> {
     if query.is_some_and(carries_token) {
         return Err(Rejection::TokenInQuery);
     }
@@ -27,21 +43,139 @@ pub fn bearer_token<'a>(headers: &'a HeaderMap, query: Option<&str>) -> Result<&
         return Err(Rejection::Malformed);
     }
     let value = value.to_str().map_err(|_| Rejection::Malformed)?;
-    let Some((scheme, rest)) = value.split_once(' ') else {
-        return Err(if value.eq_ignore_ascii_case("bearer") {
+    let scheme_of = |name: &str| {
+        if name.eq_ignore_ascii_case("bearer") {
+            Some(Scheme::Bearer)
+        } else if name.eq_ignore_ascii_case("dpop") {
+            Some(Scheme::Dpop)
+        } else {
+            None
+        }
+    };
+    let Some((name, rest)) = value.split_once(' ') else {
+        return Err(if scheme_of(value).is_some() {
             Rejection::Malformed
         } else {
             Rejection::Missing
         });
     };
-    if !scheme.eq_ignore_ascii_case("bearer") {
+    let Some(scheme) = scheme_of(name) else {
         return Err(Rejection::Missing);
-    }
+    };
     let token = rest.trim_start_matches(' ');
     if token.is_empty() || token.contains(' ') {
         return Err(Rejection::Malformed);
     }
-    Ok(token)
+    Ok((scheme, token))
+}
+
+/// The `DPoP` header values of a request, for [`RequestProofs`]; a value that is not text is
+/// kept as an empty proof, which fails.
+pub fn dpop_proofs(headers: &HeaderMap) -> Vec<&str> {
+    headers
+        .get_all("dpop")
+        .iter()
+        .map(|v| v.to_str().unwrap_or(""))
+        .collect()
+}
+
+/// The challenges a server sends with a 401, per its configuration: `Bearer` unless every
+/// issuer requires DPoP, `DPoP algs="..."` when some issuer accepts DPoP (RFC 9449 7.1), and on
+/// each the `resource_metadata` URL of RFC 9728 section 5.1 when one is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Challenges {
+    bearer: bool,
+    dpop_algs: Option<String>,
+    resource_metadata: Option<String>,
+}
+
+impl Default for Challenges {
+    fn default() -> Self {
+        Self {
+            bearer: true,
+            dpop_algs: None,
+            resource_metadata: None,
+        }
+    }
+}
+
+impl Challenges {
+    /// The challenges of `verifier`'s configuration.
+    pub fn for_verifier(verifier: &Verifier) -> Self {
+        let modes: Vec<crate::dpop::DpopMode> = verifier
+            .providers()
+            .flat_map(|p| p.issuers())
+            .map(|iss| verifier.dpop_mode(&iss))
+            .collect();
+        let dpop = verifier
+            .dpop()
+            .filter(|_| modes.iter().any(|m| *m != crate::dpop::DpopMode::Off));
+        Self {
+            bearer: !(dpop.is_some()
+                && modes.iter().all(|m| *m == crate::dpop::DpopMode::Required)),
+            dpop_algs: dpop.map(|d| d.algs().to_owned()),
+            resource_metadata: None,
+        }
+    }
+
+    /// Names the protected-resource metadata document in every challenge.
+    #[must_use]
+    pub fn resource_metadata(mut self, url: impl Into<String>) -> Self {
+        self.resource_metadata = Some(url.into());
+        self
+    }
+
+    /// Whether DPoP is accepted for some issuer.
+    pub fn dpop(&self) -> bool {
+        self.dpop_algs.is_some()
+    }
+
+    /// The challenges for `rejection`, one header value each.
+    pub fn headers(&self, rejection: Rejection) -> Vec<HeaderValue> {
+        let mut out: Vec<String> = Vec::new();
+        let dpop = |error: Option<&str>| {
+            self.dpop_algs.as_ref().map(|algs| match error {
+                Some(e) => format!("DPoP error=\"{e}\", algs=\"{algs}\""),
+                None => format!("DPoP algs=\"{algs}\""),
+            })
+        };
+        if rejection == Rejection::DpopNonceRequired {
+            out.extend(dpop(Some("use_dpop_nonce")));
+        } else if rejection.is_dpop_proof() {
+            out.extend(dpop(Some("invalid_dpop_proof")));
+        } else {
+            let error = match rejection {
+                Rejection::Missing => None,
+                Rejection::InsufficientScope => Some("insufficient_scope"),
+                _ => Some("invalid_token"),
+            };
+            if self.bearer {
+                out.push(match error {
+                    None => "Bearer".to_owned(),
+                    Some(e) => format!("Bearer error=\"{e}\""),
+                });
+            }
+            out.extend(dpop(error));
+        }
+        if out.is_empty() {
+            // A proof error with DPoP configured nowhere cannot happen; say invalid_token.
+            out.push("Bearer error=\"invalid_token\"".to_owned());
+        }
+        out.iter()
+            .filter_map(|c| HeaderValue::from_str(&self.with_metadata(c)).ok())
+            .collect()
+    }
+
+    /// `challenge` with the `resource_metadata` parameter added, when one is set.
+    pub fn with_metadata(&self, challenge: &str) -> String {
+        match &self.resource_metadata {
+            None => challenge.to_owned(),
+            Some(url) if challenge.contains(' ') => {
+                format!("{challenge}, resource_metadata=\"{url}\"")
+            }
+            Some(url) => format!("{challenge} resource_metadata=\"{url}\""),
+        }
+    }
 }
 
 /// Names are percent-decoded as the application's own query parser (form-urlencoded) would
@@ -104,8 +238,44 @@ impl IntoResponse for AuthError {
     }
 }
 
+/// A refusal with the challenges of the verifier's configuration (both schemes when DPoP is
+/// on) and, for `use_dpop_nonce`, a fresh `DPoP-Nonce`.
+#[derive(Debug, Clone)]
+pub struct Refused {
+    pub rejection: Rejection,
+    pub challenges: Challenges,
+    pub nonce: Option<String>,
+}
+
+impl Refused {
+    pub fn new(verifier: &Verifier, rejection: Rejection) -> Self {
+        Self {
+            rejection,
+            challenges: Challenges::for_verifier(verifier),
+            nonce: verifier.dpop().and_then(|d| d.nonce()),
+        }
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        let mut resp = AuthError(self.rejection).into_response();
+        let headers = resp.headers_mut();
+        headers.remove(WWW_AUTHENTICATE);
+        for value in self.challenges.headers(self.rejection) {
+            headers.append(WWW_AUTHENTICATE, value);
+        }
+        if let Some(nonce) = self.nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+            headers.insert("dpop-nonce", nonce);
+        }
+        resp
+    }
+}
+
 /// Extractor for a verified token, for services embedding this library. Needs an
-/// `Arc<Verifier>` reachable from the router state.
+/// `Arc<Verifier>` reachable from the router state. Takes `Bearer` tokens, and `DPoP` tokens
+/// with their proof for the issuers whose profile turns DPoP on (the proof's `htu` is checked
+/// against the resource URL of the verifier's DPoP configuration and the request path).
 #[derive(Debug, Clone)]
 pub struct Authenticated(pub Arc<Verified>);
 
@@ -114,16 +284,23 @@ where
     Arc<Verifier>: FromRef<S>,
     S: Send + Sync,
 {
-    type Rejection = AuthError;
+    type Rejection = Refused;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let verifier = Arc::<Verifier>::from_ref(state);
-        let token = bearer_token(&parts.headers, parts.uri.query()).map_err(AuthError)?;
+        let refuse = |r| Refused::new(&verifier, r);
+        let (scheme, token) = access_token(&parts.headers, parts.uri.query()).map_err(refuse)?;
+        let verified = verifier.verify(token).await.map_err(refuse)?;
+        let request = RequestProofs {
+            method: parts.method.as_str(),
+            path: parts.uri.path(),
+            proofs: dpop_proofs(&parts.headers),
+        };
         verifier
-            .verify(token)
+            .check_binding(scheme, token, &verified, &request)
             .await
-            .map(Authenticated)
-            .map_err(AuthError)
+            .map_err(refuse)?;
+        Ok(Authenticated(verified))
     }
 }
 
@@ -143,11 +320,12 @@ where
     St: Send + Sync,
     S: ScopeSet,
 {
-    type Rejection = AuthError;
+    type Rejection = Refused;
 
     async fn from_request_parts(parts: &mut Parts, state: &St) -> Result<Self, Self::Rejection> {
         let Authenticated(v) = Authenticated::from_request_parts(parts, state).await?;
-        v.require_scopes(S::SCOPES).map_err(AuthError)?;
+        v.require_scopes(S::SCOPES)
+            .map_err(|r| Refused::new(&Arc::<Verifier>::from_ref(state), r))?;
         Ok(Scoped(v, std::marker::PhantomData))
     }
 }
@@ -223,6 +401,75 @@ mod tests {
         assert!(bodies.windows(2).all(|w| w[0] == w[1]), "no oracle");
         let forbidden = AuthError(Rejection::InsufficientScope).into_response();
         assert_eq!(forbidden.status(), StatusCode::FORBIDDEN);
+    }
+
+    #[test]
+    fn the_dpop_scheme_is_read_too() {
+        for v in ["DPoP abc", "dpop abc", "DPOP   abc"] {
+            assert_eq!(
+                access_token(&headers(&[v]), None),
+                Ok((Scheme::Dpop, "abc")),
+                "{v}"
+            );
+            // Not a bearer token.
+            assert_eq!(bearer_token(&headers(&[v]), None), Err(Rejection::Missing));
+        }
+        assert_eq!(
+            access_token(&headers(&["DPoP"]), None),
+            Err(Rejection::Malformed)
+        );
+        assert_eq!(
+            access_token(&headers(&["DPoP a b"]), None),
+            Err(Rejection::Malformed)
+        );
+        assert_eq!(
+            access_token(&headers(&["Bearer a", "DPoP a"]), None),
+            Err(Rejection::Malformed)
+        );
+    }
+
+    #[test]
+    fn challenges_follow_the_configuration() {
+        let plain = Challenges::default().resource_metadata("https://r/.well-known/x");
+        let text = |c: &Challenges, r| {
+            c.headers(r)
+                .iter()
+                .map(|v| v.to_str().unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            text(&plain, Rejection::Missing),
+            [r#"Bearer resource_metadata="https://r/.well-known/x""#]
+        );
+        assert_eq!(
+            text(&plain, Rejection::Expired),
+            [r#"Bearer error="invalid_token", resource_metadata="https://r/.well-known/x""#]
+        );
+        let both = Challenges {
+            bearer: true,
+            dpop_algs: Some("ES256".into()),
+            resource_metadata: None,
+        };
+        assert_eq!(
+            text(&both, Rejection::Missing),
+            ["Bearer", r#"DPoP algs="ES256""#]
+        );
+        assert_eq!(
+            text(&both, Rejection::DpopReplayed),
+            [r#"DPoP error="invalid_dpop_proof", algs="ES256""#]
+        );
+        assert_eq!(
+            text(&both, Rejection::DpopNonceRequired),
+            [r#"DPoP error="use_dpop_nonce", algs="ES256""#]
+        );
+        let only = Challenges {
+            bearer: false,
+            ..both
+        };
+        assert_eq!(
+            text(&only, Rejection::DpopRequired),
+            [r#"DPoP error="invalid_token", algs="ES256""#]
+        );
     }
 
     #[test]

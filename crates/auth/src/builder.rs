@@ -71,6 +71,7 @@ pub struct VerifierBuilder {
     load_in_background: bool,
     introspection: Vec<(String, IntrospectionConfig)>,
     introspection_observer: Option<Arc<dyn IntrospectionObserver>>,
+    dpop: Option<(crate::dpop::DpopConfig, Arc<dyn crate::dpop::ReplayCache>)>,
 }
 
 type Wrap = dyn Fn(&str, Box<dyn KeySource>) -> Box<dyn KeySource> + Send + Sync;
@@ -214,6 +215,17 @@ impl VerifierBuilder {
     }
 
     /// Puts `layer` around the key source of every profile's issuer.
+    /// DPoP checks (RFC 9449) for the issuers whose profile turns them on, with `replay` as
+    /// the proof-id cache (shared between instances when there are several).
+    pub fn dpop(
+        mut self,
+        config: crate::dpop::DpopConfig,
+        replay: Arc<dyn crate::dpop::ReplayCache>,
+    ) -> Self {
+        self.dpop = Some((config, replay));
+        self
+    }
+
     pub fn key_layer(mut self, layer: KeyLayer) -> Self {
         self.key_layer = Some(layer);
         self
@@ -255,7 +267,7 @@ impl VerifierBuilder {
                 caches.push(keys);
             }
         }
-        let mut verifier = Verifier::new(providers, clock, self.policy)?;
+        let mut verifier = Verifier::new(providers, Arc::clone(&clock), self.policy)?;
         if let Some((issuer, config)) = self.introspection.first() {
             let fail = |why: String| BuildError::Introspection {
                 issuer: issuer.clone(),
@@ -277,6 +289,9 @@ impl VerifierBuilder {
                 introspector = introspector.with_observer(Arc::clone(o));
             }
             verifier = verifier.with_introspector(introspector);
+        }
+        if let Some((config, replay)) = self.dpop {
+            verifier = verifier.with_dpop(crate::dpop::Dpop::new(config, replay, clock));
         }
         if self.load_in_background {
             for keys in caches {
@@ -375,7 +390,7 @@ impl Wiring {
             if let Some(algs) = &p.algorithms {
                 s = s.algorithms(algs.clone());
             }
-            s
+            s.dpop(p.dpop)
         };
         let aliases = p.issuer_aliases.clone();
         let one = |provider: Arc<dyn Provider>, keys| Ok(vec![(provider, keys)]);

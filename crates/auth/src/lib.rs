@@ -23,6 +23,7 @@ pub mod bearer;
 pub mod builder;
 pub mod clock;
 pub mod introspection;
+pub mod dpop;
 pub mod jwks;
 pub mod jwt;
 pub mod keys;

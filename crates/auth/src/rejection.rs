@@ -68,6 +68,34 @@ pub enum Rejection {
     /// status, an answer that is none): the token is neither accepted nor refused, and the
     /// request fails as unavailable (503), never as accepted.
     IntrospectionUnavailable,
+    /// A `DPoP`-scheme request without exactly one `DPoP` proof header (none).
+    DpopProofMissing,
+    /// The proof is malformed, has the wrong `typ`, an algorithm not allowed, a private or unusable `jwk`, a bad signature, or several `DPoP` headers.
+    DpopProofInvalid,
+    /// The proof's `htm` is not the request method.
+    DpopWrongMethod,
+    /// The proof's `htu` is not the request URL behind the public resource URL.
+    DpopWrongUrl,
+    /// The proof's `iat` is outside the accepted window.
+    DpopStale,
+    /// The proof's `jti` was seen before.
+    DpopReplayed,
+    /// The proof's `ath` is not the hash of the access token.
+    DpopWrongTokenHash,
+    /// The proof's key is not the one the token is bound to (`cnf.jkt`).
+    DpopWrongKey,
+    /// Server nonces are on and the proof has no valid one.
+    DpopNonceRequired,
+    /// A DPoP-bound token sent with the `Bearer` scheme.
+    DpopBoundAsBearer,
+    /// An unbound token from an issuer whose tokens must be DPoP-bound.
+    DpopRequired,
+    /// The `DPoP` scheme with a token that is not bound to a key.
+    DpopUnbound,
+    /// The `DPoP` scheme for an issuer without DPoP.
+    DpopNotEnabled,
+    /// The replay cache could not answer; the proof is refused.
+    DpopReplayUnavailable,
 }
 
 impl Rejection {
@@ -103,11 +131,25 @@ impl Rejection {
             Rejection::TokenInQuery => "token_in_query",
             Rejection::Inactive => "inactive",
             Rejection::IntrospectionUnavailable => "introspection_unavailable",
+            Rejection::DpopProofMissing => "dpop_proof_missing",
+            Rejection::DpopProofInvalid => "dpop_proof_invalid",
+            Rejection::DpopWrongMethod => "dpop_wrong_method",
+            Rejection::DpopWrongUrl => "dpop_wrong_url",
+            Rejection::DpopStale => "dpop_stale",
+            Rejection::DpopReplayed => "dpop_replayed",
+            Rejection::DpopWrongTokenHash => "dpop_wrong_token_hash",
+            Rejection::DpopWrongKey => "dpop_wrong_key",
+            Rejection::DpopNonceRequired => "dpop_nonce_required",
+            Rejection::DpopBoundAsBearer => "dpop_bound_as_bearer",
+            Rejection::DpopRequired => "dpop_required",
+            Rejection::DpopUnbound => "dpop_unbound",
+            Rejection::DpopNotEnabled => "dpop_not_enabled",
+            Rejection::DpopReplayUnavailable => "dpop_replay_unavailable",
         }
     }
 
     /// Every rejection, for registering metric series.
-    pub const ALL: [Rejection; 29] = [
+    pub const ALL: [Rejection; 43] = [
         Rejection::Missing,
         Rejection::Oversized,
         Rejection::Malformed,
@@ -137,7 +179,39 @@ impl Rejection {
         Rejection::TokenInQuery,
         Rejection::Inactive,
         Rejection::IntrospectionUnavailable,
+        Rejection::DpopProofMissing,
+        Rejection::DpopProofInvalid,
+        Rejection::DpopWrongMethod,
+        Rejection::DpopWrongUrl,
+        Rejection::DpopStale,
+        Rejection::DpopReplayed,
+        Rejection::DpopWrongTokenHash,
+        Rejection::DpopWrongKey,
+        Rejection::DpopNonceRequired,
+        Rejection::DpopBoundAsBearer,
+        Rejection::DpopRequired,
+        Rejection::DpopUnbound,
+        Rejection::DpopNotEnabled,
+        Rejection::DpopReplayUnavailable,
     ];
+}
+
+impl Rejection {
+    /// Whether the proof, not the token, is at fault (`invalid_dpop_proof`, RFC 9449 7.1).
+    pub fn is_dpop_proof(self) -> bool {
+        matches!(
+            self,
+            Rejection::DpopProofMissing
+                | Rejection::DpopProofInvalid
+                | Rejection::DpopWrongMethod
+                | Rejection::DpopWrongUrl
+                | Rejection::DpopStale
+                | Rejection::DpopReplayed
+                | Rejection::DpopWrongTokenHash
+                | Rejection::DpopWrongKey
+                | Rejection::DpopReplayUnavailable
+        )
+    }
 }
 
 impl fmt::Display for Rejection {

@@ -4,6 +4,7 @@
 
 use crate::clock::Clock;
 use crate::introspection::Introspector;
+use crate::dpop::{Dpop, DpopMode, RequestProofs, Scheme};
 use crate::jwt::{self, Claims, MAX_TOKEN_BYTES, Payload};
 use crate::policy::Policy;
 use crate::provider::Provider;
@@ -69,6 +70,7 @@ pub struct Verifier {
     cache: moka::sync::Cache<TokenDigest, Arc<Verified>>,
     /// The one issuer that opaque (non-JWT) tokens are introspected at, if any.
     introspector: Option<Arc<Introspector>>,
+    dpop: Option<Arc<Dpop>>,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -118,6 +120,7 @@ impl Verifier {
             policy,
             cache,
             introspector: None,
+            dpop: None,
         })
     }
 
@@ -136,6 +139,47 @@ impl Verifier {
     /// The introspector opaque tokens go to, if one is set.
     pub fn introspector(&self) -> Option<&Arc<Introspector>> {
         self.introspector.as_ref()
+    }
+
+
+    /// Turns on DPoP checks for the issuers whose provider allows or requires DPoP.
+    #[must_use]
+    pub fn with_dpop(mut self, dpop: Dpop) -> Self {
+        self.dpop = Some(Arc::new(dpop));
+        self
+    }
+
+    /// The DPoP checker, when DPoP is configured.
+    pub fn dpop(&self) -> Option<&Arc<Dpop>> {
+        self.dpop.as_ref()
+    }
+
+    /// The DPoP mode of the issuer `iss` (off without DPoP, or for an unknown issuer).
+    pub fn dpop_mode(&self, iss: &str) -> DpopMode {
+        if self.dpop.is_none() {
+            return DpopMode::Off;
+        }
+        self.providers.get(iss).map_or(DpopMode::Off, |p| p.dpop())
+    }
+
+    /// The key-binding check of a verified token presented with `scheme` (RFC 9449): a bound
+    /// token needs the `DPoP` scheme and a valid proof in `request`, and an issuer that
+    /// requires DPoP accepts bound tokens only. Runs on every request, cache hit or not.
+    pub async fn check_binding(
+        &self,
+        scheme: Scheme,
+        token: &str,
+        verified: &Verified,
+        request: &RequestProofs<'_>,
+    ) -> Result<(), Rejection> {
+        match &self.dpop {
+            None => crate::dpop::without_dpop(scheme, &verified.claims),
+            Some(dpop) => {
+                let mode = self.dpop_mode(&verified.claims.iss);
+                dpop.check(mode, scheme, token, &verified.claims, request)
+                    .await
+            }
+        }
     }
 
     /// The providers, in the order given.

@@ -185,6 +185,13 @@ impl TokenSpec {
         self
     }
 
+    /// Binds the access token to a DPoP key (RFC 9449 section 6.1): `cnf` is
+    /// `{"jkt": thumbprint}`, the key's RFC 7638 SHA-256 thumbprint.
+    #[must_use]
+    pub fn dpop_bound(self, jkt: impl Into<String>) -> Self {
+        self.claim("cnf", serde_json::json!({ "jkt": jkt.into() }))
+    }
+
     /// Mints tokens with another provider's claim shape.
     #[must_use]
     pub fn shape(mut self, shape: Shape) -> Self {

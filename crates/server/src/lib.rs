@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod mfa;
 pub mod ops;
 pub mod principal;
+pub mod protected_resource;
 pub mod rbac;
 pub mod readiness;
 pub mod revocation;

@@ -157,6 +157,11 @@ pub async fn build_as(config: &Config, mode: Mode) -> anyhow::Result<App> {
             session_revocation_days: config.auth.session_revocation_days,
         },
     );
+    let resource = Arc::new(crate::protected_resource::ProtectedResource::new(
+        config,
+        addr,
+        &auth.verifier,
+    )?);
     let state = AppState::new(crate::state::AppStateInner {
         store: database.store(),
         readiness,
@@ -172,6 +177,7 @@ pub async fn build_as(config: &Config, mode: Mode) -> anyhow::Result<App> {
         page_max_bytes: config.http.page_max_bytes,
         shutdown: shutdown.clone(),
         ws_caps: crate::limits::sockets::Caps::new(&config.ws),
+        resource,
     });
     let dev_routes = dev_issuer.as_ref().map(|issuer| {
         if with_idp {

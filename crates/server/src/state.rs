@@ -53,4 +53,6 @@ pub struct AppStateInner {
     pub shutdown: crate::shutdown::Shutdown,
     /// WebSockets and exports open on this instance, against `[ws]`'s caps.
     pub ws_caps: crate::limits::sockets::Caps,
+    /// This API as a protected resource (RFC 9728): its metadata and 401 challenges.
+    pub resource: Arc<crate::protected_resource::ProtectedResource>,
 }

@@ -55,6 +55,11 @@ pub trait Provider: Send + Sync + Debug {
         self.settings().algorithm_list()
     }
 
+    /// Whether this issuer's tokens may or must be DPoP-bound.
+    fn dpop(&self) -> crate::dpop::DpopMode {
+        self.settings().dpop_mode()
+    }
+
     /// The issuer's key set.
     fn keys(&self) -> &JwksCache {
         self.settings().keys()

@@ -80,6 +80,8 @@ pub struct Profile {
     pub admin_roles: Option<Vec<String>>,
     /// Accepted signing algorithms; RS256 when `None`.
     pub algorithms: Option<Vec<Alg>>,
+    /// DPoP for this issuer's tokens (RFC 9449); off by default.
+    pub dpop: crate::dpop::DpopMode,
 }
 
 fn strings<S: Into<String>>(items: impl IntoIterator<Item = S>) -> Vec<String> {
@@ -102,6 +104,7 @@ impl Profile {
             roles_claim: None,
             admin_roles: None,
             algorithms: None,
+            dpop: crate::dpop::DpopMode::Off,
         }
     }
 

@@ -2,6 +2,7 @@
 //! spellings of that issuer its tokens may carry, the algorithms it signs with, its key set,
 //! and where its tokens keep roles.
 
+use crate::dpop::DpopMode;
 use crate::jwks::JwksCache;
 use crate::jwt::Claims;
 use crate::keys::Alg;
@@ -16,6 +17,7 @@ pub struct Settings {
     algorithms: Vec<Alg>,
     keys: Arc<JwksCache>,
     roles: Roles,
+    dpop: DpopMode,
 }
 
 impl Settings {
@@ -28,6 +30,7 @@ impl Settings {
             algorithms: vec![Alg::Rs256],
             keys,
             roles: Roles::new(None),
+            dpop: DpopMode::Off,
         }
     }
 
@@ -46,6 +49,16 @@ impl Settings {
     pub fn algorithms(mut self, algorithms: Vec<Alg>) -> Self {
         self.algorithms = algorithms;
         self
+    }
+
+    /// Whether this issuer's tokens may or must be DPoP-bound (off unless set).
+    pub fn dpop(mut self, mode: DpopMode) -> Self {
+        self.dpop = mode;
+        self
+    }
+
+    pub fn dpop_mode(&self) -> DpopMode {
+        self.dpop
     }
 
     /// Sets the role rule.

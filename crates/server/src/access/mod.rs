@@ -2,7 +2,8 @@
 //! extractors, the WebSocket handshake, the socket's `auth` message, refresh and periodic
 //! re-check) runs on a bearer token, once, in one order:
 //!
-//! 1. the verifier (signature, claims, issuer rules), timed for metrics;
+//! 1. the verifier (signature, claims, issuer rules), timed for metrics, then the token's key
+//!    binding: a DPoP-bound token needs the `DPoP` scheme and a valid proof (RFC 9449);
 //! 2. the `auth.client_ids` flag ([`flags`]);
 //! 3. the principal ([`principal`]): revocations of the token, then of the user, before anything
 //!    is written; the user row (provisioned on first sight unless `jit.provisioning` is off) and
@@ -25,6 +26,7 @@ use crate::mfa::StepUp;
 use crate::principal::Principal;
 use crate::state::AppState;
 use axum::http::{Extensions, Method};
+use portcullis_auth::dpop::{RequestProofs, Scheme};
 use portcullis_auth::{Rejection, Verified};
 use portcullis_store::StoreError;
 use std::sync::Arc;
@@ -86,15 +88,51 @@ pub enum Door<'a> {
     },
 }
 
-/// The whole check of a presented token (`presented` is what `bearer_token` found).
+/// A token as it was presented: the `Authorization` scheme, and what proves possession of the
+/// key a DPoP-bound token names.
+#[derive(Debug, Clone)]
+pub struct Presented<'a> {
+    pub scheme: Scheme,
+    pub token: &'a str,
+    pub proof: Proof<'a>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Proof<'a> {
+    /// The `DPoP` headers (or a socket message's proof) of the request or message.
+    Request(RequestProofs<'a>),
+    /// A socket's periodic re-check of the token it authenticated with: its binding was
+    /// checked then, and a re-check has no request to prove anything with.
+    Established,
+}
+
+impl<'a> Presented<'a> {
+    /// An HTTP request's token: the `Authorization` header (`Bearer` or `DPoP`), never the
+    /// query string, and the request's `DPoP` headers.
+    pub fn from_request(parts: &'a axum::http::request::Parts) -> Result<Self, Rejection> {
+        let (scheme, token) =
+            portcullis_auth::bearer::access_token(&parts.headers, parts.uri.query())?;
+        Ok(Self {
+            scheme,
+            token,
+            proof: Proof::Request(RequestProofs {
+                method: parts.method.as_str(),
+                path: parts.uri.path(),
+                proofs: portcullis_auth::bearer::dpop_proofs(&parts.headers),
+            }),
+        })
+    }
+}
+
+/// The whole check of a presented token.
 pub async fn authenticate(
     state: &AppState,
-    presented: Result<&str, Rejection>,
+    presented: Result<Presented<'_>, Rejection>,
     door: Door<'_>,
     notes: &Extensions,
 ) -> Result<Principal, Denied> {
     let outcome = async {
-        let verified = verify(state, presented?, door).await?;
+        let verified = verify(state, &presented?, door).await?;
         let freshness = match door {
             Door::Request { .. } => Freshness::Cached,
             Door::Socket { freshness, subject } => {
@@ -117,13 +155,20 @@ pub async fn authenticate(
     outcome
 }
 
-/// Steps 1 and 2: the verifier and the accepted clients.
+/// Steps 1 and 2: the verifier, the token's key binding (DPoP), and the accepted clients.
 pub async fn verify(
     state: &AppState,
-    token: &str,
+    presented: &Presented<'_>,
     door: Door<'_>,
 ) -> Result<Arc<Verified>, Rejection> {
+    let token = presented.token;
     let verified = crate::metrics::verify(&state.verifier, token).await?;
+    if let Proof::Request(request) = &presented.proof {
+        state
+            .verifier
+            .check_binding(presented.scheme, token, &verified, request)
+            .await?;
+    }
     flags::check_client(state, &verified)?;
     if matches!(door, Door::Socket { .. }) && verified.claims.exp <= state.clock.now().timestamp() {
         return Err(Rejection::Expired);

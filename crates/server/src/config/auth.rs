@@ -9,6 +9,7 @@ use super::introspection::IntrospectionToml;
 use super::list;
 use portcullis_auth::builder::BuildError;
 use portcullis_auth::introspection::IntrospectionConfig;
+use portcullis_auth::dpop::{DpopMode, ProofAlg};
 use portcullis_auth::keys::Alg;
 use portcullis_auth::provider::{Cognito, Kind, Profile, check_issuer_url};
 use serde::{Deserialize, Serialize};
@@ -59,6 +60,8 @@ pub struct IssuerConfig {
     pub hosted_domains: Vec<String>,
     /// Opaque tokens checked at this issuer's RFC 7662 endpoint (at most one entry).
     pub introspection: Option<IntrospectionToml>,
+    /// DPoP-bound tokens (RFC 9449) from this issuer: `off`, `allowed` or `required`.
+    pub dpop: DpopMode,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -90,6 +93,17 @@ pub struct AuthConfig {
     /// the refresh-token lifetime of the pool's app clients: past it, access tokens refreshed
     /// from a logged-out session would be accepted again.
     pub session_revocation_days: u32,
+    /// DPoP for the one issuer of `provider` (each `[[auth.issuers]]` entry has its own).
+    pub dpop: DpopMode,
+    /// Algorithms a DPoP proof may be signed with (ES256, RS256, PS256, EdDSA).
+    #[serde(deserialize_with = "list::comma_list")]
+    pub dpop_algorithms: Vec<String>,
+    /// How old a proof's `iat` may be; `leeway_secs` is tolerated on top, both ways.
+    pub dpop_max_age_secs: u64,
+    /// Require server nonces in proofs (`DPoP-Nonce`, `use_dpop_nonce`).
+    pub dpop_nonce: bool,
+    /// How long a server nonce is good for (it is accepted for up to twice this).
+    pub dpop_nonce_secs: u64,
 }
 
 impl Default for AuthConfig {
@@ -108,6 +122,11 @@ impl Default for AuthConfig {
             leeway_secs: 30,
             max_token_lifetime_secs: 24 * 60 * 60,
             session_revocation_days: 30,
+            dpop: DpopMode::Off,
+            dpop_algorithms: ProofAlg::ALL.iter().map(|a| a.name().to_owned()).collect(),
+            dpop_max_age_secs: 60,
+            dpop_nonce: false,
+            dpop_nonce_secs: 60,
         }
     }
 }
@@ -123,6 +142,7 @@ pub enum IssuerSettings {
         /// The configured client ids, or the dev issuer's own client when none is configured.
         clients: Vec<String>,
         admin_roles: Vec<String>,
+        dpop: DpopMode,
     },
 }
 
@@ -176,6 +196,17 @@ impl AuthSettings {
         }
     }
 
+    /// Each issuer's DPoP mode.
+    pub fn dpop_modes(&self) -> Vec<DpopMode> {
+        self.issuers
+            .iter()
+            .map(|i| match i {
+                IssuerSettings::Profile(p) => p.dpop,
+                IssuerSettings::Dev { dpop, .. } => *dpop,
+            })
+            .collect()
+    }
+
     /// The dev issuer's settings, if it is one of the issuers.
     pub fn dev(&self) -> Option<&IssuerSettings> {
         self.issuers
@@ -203,6 +234,29 @@ impl AuthConfig {
             return Err(ConfigError::setting(
                 "auth.admin_group",
                 "must name a group (platform admins are the members of that IdP group)",
+            ));
+        }
+        if self.dpop_algorithms.is_empty()
+            || self
+                .dpop_algorithms
+                .iter()
+                .any(|a| ProofAlg::from_name(a).is_none())
+        {
+            return Err(ConfigError::setting(
+                "auth.dpop_algorithms",
+                "must list some of ES256, RS256, PS256, EdDSA",
+            ));
+        }
+        if !(1..=3600).contains(&self.dpop_max_age_secs) {
+            return Err(ConfigError::setting(
+                "auth.dpop_max_age_secs",
+                "must be between 1 and 3600",
+            ));
+        }
+        if !(1..=3600).contains(&self.dpop_nonce_secs) {
+            return Err(ConfigError::setting(
+                "auth.dpop_nonce_secs",
+                "must be between 1 and 3600",
             ));
         }
         if !(1..=3650).contains(&self.session_revocation_days) {
@@ -266,6 +320,7 @@ impl AuthConfig {
                 profile = profile
                     .admin_roles([self.admin_group.clone()])
                     .algorithms(algorithms(&self.algorithms));
+                profile.dpop = self.dpop;
                 self.check_profile(&profile, |field| {
                     ConfigError::setting(&format!("auth.{field}"), "")
                 })?;
@@ -282,9 +337,10 @@ impl AuthConfig {
                         "oidc needs at least one accepted audience",
                     ));
                 }
-                let profile = Profile::oidc(issuer.clone(), self.audiences.clone())
+                let mut profile = Profile::oidc(issuer.clone(), self.audiences.clone())
                     .admin_roles([self.admin_group.clone()])
                     .algorithms(algorithms(&self.algorithms));
+                profile.dpop = self.dpop;
                 self.check_profile(&profile, |field| {
                     ConfigError::setting(&format!("auth.{field}"), "")
                 })?;
@@ -294,6 +350,7 @@ impl AuthConfig {
                 issuer: self.issuer.clone(),
                 clients: dev_clients(&self.client_ids),
                 admin_roles: vec![self.admin_group.clone()],
+                dpop: self.dpop,
             },
         };
         Ok(AuthSettings {
@@ -313,6 +370,7 @@ impl AuthConfig {
             ("auth.issuer", self.issuer.is_some()),
             ("auth.client_ids", !self.client_ids.is_empty()),
             ("auth.audiences", !self.audiences.is_empty()),
+            ("auth.dpop", self.dpop != DpopMode::Off),
         ];
         if let Some((name, _)) = short_form.iter().find(|(_, set)| *set) {
             return Err(ConfigError::setting(
@@ -431,6 +489,7 @@ impl AuthConfig {
                     admin_roles: e.admin_roles.clone().unwrap_or_else(|| {
                         vec![portcullis_auth::provider::DEFAULT_ADMIN_ROLE.into()]
                     }),
+                    dpop: e.dpop,
                 });
             }
             IssuerProfile::Cognito => Kind::Cognito,
@@ -504,6 +563,7 @@ impl AuthConfig {
             roles_claim: e.roles_claim.clone(),
             admin_roles: e.admin_roles.clone(),
             algorithms,
+            dpop: e.dpop,
         };
         let tenant_key = if e.tenant_id.is_some() {
             "tenant_id"
@@ -626,6 +686,7 @@ mod tests {
                 issuer: None,
                 clients: vec![portcullis_dev_issuer::DEFAULT_CLIENT_ID.to_owned()],
                 admin_roles: vec!["portcullis-admin".to_owned()],
+                dpop: DpopMode::Off,
             }]
         );
         let mut a = provider(AuthProvider::Dev);
@@ -828,6 +889,7 @@ mod tests {
                     issuer: Some("http://dev.internal:8080/dev-issuer".into()),
                     clients: vec![portcullis_dev_issuer::DEFAULT_CLIENT_ID.to_owned()],
                     admin_roles: vec!["ops".into()],
+                    dpop: DpopMode::Off,
                 })
             );
             let e = list_error(

@@ -14,6 +14,7 @@ mod introspection;
 mod list;
 mod mfa;
 mod rate_limit;
+pub mod resource;
 mod secret;
 mod secret_file;
 mod ws;
@@ -49,6 +50,13 @@ pub const ENV_PREFIX: &str = "PORTCULLIS_";
 pub struct Config {
     /// Public API address.
     pub listen: SocketAddr,
+    /// This API's resource identifier (RFC 9728) and public base URL, the base of DPoP `htu`;
+    /// `http://{listen}` when unset. Behind a proxy or load balancer, set it to the URL
+    /// clients use.
+    pub resource: Option<String>,
+    /// `scopes_supported` of the protected-resource metadata.
+    #[serde(deserialize_with = "list::comma_list")]
+    pub resource_scopes: Vec<String>,
     /// Prometheus `/metrics`, on its own listener so it is never exposed with the API.
     pub metrics_listen: SocketAddr,
     pub database_url: DatabaseUrl,
@@ -97,6 +105,8 @@ impl Default for Config {
         Self {
             listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8080)),
             metrics_listen: SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 9464)),
+            resource: None,
+            resource_scopes: Vec::new(),
             database_url: database::default_database_url(),
             redis_url: None,
             redis_prefix: "portcullis".into(),
@@ -168,6 +178,9 @@ impl Config {
                 "required with redis_url: it authenticates what instances share through Redis \
                  (at least 32 bytes, the same on every instance)",
             ));
+        }
+        if let Some(resource) = &self.resource {
+            resource::parse(resource).map_err(|why| ConfigError::setting("resource", why))?;
         }
         self.auth.validate()?;
         self.database.validate()?;

@@ -126,6 +126,12 @@ fn chain(e: &(dyn StdError + 'static)) -> String {
     out
 }
 
+/// Marks a response whose `WWW-Authenticate` is a token challenge, for
+/// `crate::http::challenge`, which gives it the server's full set (DPoP, `resource_metadata`).
+/// `None`: a challenge built elsewhere (MFA step-up), kept and completed.
+#[derive(Debug, Clone, Copy)]
+pub struct Challenged(pub Option<Rejection>);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         self.log();
@@ -142,15 +148,19 @@ impl IntoResponse for ApiError {
         match &self {
             Self::Unauthorized(rejection) => {
                 headers.insert(header::WWW_AUTHENTICATE, challenge(*rejection));
+                res.extensions_mut().insert(Challenged(Some(*rejection)));
             }
             Self::InsufficientScope => {
                 headers.insert(
                     header::WWW_AUTHENTICATE,
                     challenge(Rejection::InsufficientScope),
                 );
+                res.extensions_mut()
+                    .insert(Challenged(Some(Rejection::InsufficientScope)));
             }
             Self::StepUp(challenge) => {
                 headers.insert(header::WWW_AUTHENTICATE, challenge.clone());
+                res.extensions_mut().insert(Challenged(None));
             }
             Self::RateLimited { retry_after_secs } => {
                 headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_secs));

@@ -2,12 +2,11 @@
 //! built on it) and never look at headers; the checks themselves are `crate::access`.
 
 use super::error::ApiError;
-use crate::access::{Door, authenticate};
+use crate::access::{Door, Presented, authenticate};
 use crate::principal::Principal;
 use crate::state::AppState;
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::request::Parts;
-use portcullis_auth::bearer::bearer_token;
 
 /// The caller as a Portcullis user: their token verified, their session not revoked,
 /// provisioned on first sight, with their memberships, and within their per-user rate.
@@ -29,7 +28,7 @@ impl FromRequestParts<AppState> for CallerPrincipal {
                 .get::<MatchedPath>()
                 .map(MatchedPath::as_str),
         };
-        let presented = bearer_token(&parts.headers, parts.uri.query());
+        let presented = Presented::from_request(parts);
         let principal = authenticate(state, presented, door, &parts.extensions).await?;
         // Counted only once the token is known to be good: a revoked token spends nothing.
         state

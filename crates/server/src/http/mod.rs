@@ -1,5 +1,6 @@
 //! The public HTTP API: routing, cross-cutting layers, errors.
 
+pub mod challenge;
 pub mod change;
 pub mod cursor;
 pub mod dev;

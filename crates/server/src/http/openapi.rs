@@ -9,7 +9,8 @@
 //! [`super::problem::Problem`]).
 
 use super::routes::{
-    audit, flags, health, identities, links, me, members, orgs, resources, sessions,
+    audit, flags, health, identities, links, me, members, orgs, resource_metadata, resources,
+    sessions,
 };
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
@@ -38,6 +39,7 @@ pub const BEARER: &str = "bearer";
     paths(
         health::healthz,
         health::readyz,
+        resource_metadata::metadata,
         me::me,
         orgs::list_mine,
         orgs::create,
@@ -72,6 +74,7 @@ pub const BEARER: &str = "bearer";
             UserId, OrgId, AuditId, Role, User, Resource, AuditEntry, MembershipSummary, Identity,
             OrgLink,
             OrgList, MemberList, ResourceList, AuditList,
+            resource_metadata::ProtectedResourceMetadata,
         ),
         responses(
             BadRequest, Unauthorized, Forbidden, NotFound, Conflict, PreconditionFailed,
@@ -327,13 +330,23 @@ pub struct Unauthorized;
 
 impl<'s> ToResponse<'s> for Unauthorized {
     fn response() -> (&'s str, RefOr<utoipa::openapi::Response>) {
-        let r = problem_response("Missing, malformed, expired or otherwise refused bearer token.")
-            .header(
-                "WWW-Authenticate",
-                string_header(
-                    "`Bearer` when no token was sent, else `Bearer error=\"invalid_token\"`.",
-                ),
-            );
+        let r = problem_response(
+            "Missing, malformed, expired or otherwise refused access token, or DPoP proof.",
+        )
+        .header(
+            "WWW-Authenticate",
+            string_header(
+                "`Bearer resource_metadata=\"...\"` when no token was sent, else \
+                 `Bearer error=\"invalid_token\", resource_metadata=\"...\"`; \
+                 `resource_metadata` is the URL of `/.well-known/oauth-protected-resource` \
+                 (RFC 9728). Where DPoP is on, a `DPoP algs=\"...\"` challenge too, or only it \
+                 (`error=\"invalid_dpop_proof\"` or `\"use_dpop_nonce\"`) for a refused proof.",
+            ),
+        )
+        .header(
+            "DPoP-Nonce",
+            string_header("With server nonces on: the nonce to put in the next DPoP proof."),
+        );
         ("Unauthorized", r.build().into())
     }
 }

@@ -11,7 +11,7 @@ use crate::telemetry::request_id::request_id;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::middleware::from_fn;
+use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, patch, post, put};
 use std::time::Duration;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -33,6 +33,10 @@ pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/openapi.json", get(openapi::openapi_json))
+        .route(
+            crate::protected_resource::METADATA_PATH,
+            get(super::routes::resource_metadata::metadata),
+        )
         .route("/docs", get(openapi::docs))
         .route("/v1/me", get(me::me))
         .route("/v1/orgs", get(orgs::list_mine).post(orgs::create))
@@ -82,10 +86,11 @@ pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -
         .route("/v1/admin/flags/{name}", put(flags::set))
         .route("/v1/ws", get(super::routes::ws::upgrade))
         .fallback(not_found)
-        .with_state(state);
+        .with_state(state.clone());
     if let Some(extra) = extra {
         routes = routes.merge(extra);
     }
+    let routes = routes.layer(from_fn_with_state(state, super::challenge::complete));
     with_common_layers(super::rate_limit::layer(routes, &limits), settings)
 }
 

@@ -4,6 +4,7 @@
 
 mod dev;
 mod dev_keys;
+mod dpop;
 mod shared_jwks;
 
 pub use dev::{DEV_ISSUER_PATH, dev_issuer_url, open_dev_issuer};
@@ -61,6 +62,16 @@ pub async fn build(
         .introspection_observer(crate::metrics::introspection_observer())
         .allow_loopback_http(auth.allow_http_issuer)
         .load_in_background(true);
+    if settings
+        .dpop_modes()
+        .iter()
+        .any(|m| *m != portcullis_auth::dpop::DpopMode::Off)
+    {
+        let resource = crate::config::resource::effective(config.resource.as_deref(), addr)
+            .map_err(|why| anyhow::anyhow!("resource: {why}"))?;
+        let (dpop, replay) = dpop::setup(config, &resource)?;
+        builder = builder.dpop(dpop, replay);
+    }
     // With Redis, instances share one copy of each issuer's keys (one fetch per interval for
     // the whole fleet); without, or whenever Redis fails, each fetches for itself.
     if let Some(url) = &config.redis_url {
@@ -110,6 +121,7 @@ pub async fn build(
                 issuer,
                 clients,
                 admin_roles,
+                dpop,
             } => {
                 let url = issuer.clone().unwrap_or_else(|| dev_issuer_url(addr));
                 if let Some(i) = introspected {
@@ -135,7 +147,8 @@ pub async fn build(
                 let groups = ClaimPath::new(Cognito::ROLES_CLAIM.to_owned())
                     .map_err(|why| anyhow::anyhow!("the dev issuer's roles claim: {why}"))?;
                 let settings = Settings::new(url.clone(), Arc::clone(&keys))
-                    .roles(Roles::new(Some(groups)).with_admin_roles(admin_roles.clone()));
+                    .roles(Roles::new(Some(groups)).with_admin_roles(admin_roles.clone()))
+                    .dpop(*dpop);
                 let provider = Cognito::with_settings(settings, clients.clone());
                 client_issuers.extend(provider.issuers());
                 builder = builder.provider(Arc::new(provider));

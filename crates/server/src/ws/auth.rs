@@ -12,6 +12,7 @@ use crate::principal::Principal;
 use crate::rbac::Action;
 use crate::state::AppState;
 use portcullis_auth::Rejection;
+use portcullis_auth::dpop::{RequestProofs, Scheme};
 use portcullis_store::OrgId;
 use std::fmt;
 use std::sync::Arc;
@@ -115,13 +116,37 @@ fn notes() -> axum::http::Extensions {
     axum::http::Extensions::new()
 }
 
-/// Verifies `token` and builds the caller, with every check of the socket door.
-pub async fn authorize(state: &AppState, token: &str) -> Result<Authority, Denied> {
+/// A token sent in a socket message, with the message's DPoP proof if any: a proof makes it a
+/// `DPoP` presentation checked as a `GET` of `/v1/ws`, the upgrade request it stands for.
+fn in_message<'a>(token: &'a str, proof: Option<&'a str>) -> access::Presented<'a> {
+    access::Presented {
+        scheme: if proof.is_some() {
+            Scheme::Dpop
+        } else {
+            Scheme::Bearer
+        },
+        token,
+        proof: access::Proof::Request(RequestProofs {
+            method: "GET",
+            path: access::SOCKET_ROUTE,
+            proofs: proof.into_iter().collect(),
+        }),
+    }
+}
+
+/// Verifies `token` (with its DPoP `proof`, for a bound token) and builds the caller, with
+/// every check of the socket door.
+pub async fn authorize(
+    state: &AppState,
+    token: &str,
+    proof: Option<&str>,
+) -> Result<Authority, Denied> {
     let door = Door::Socket {
         freshness: Identity::Cached,
         subject: None,
     };
-    let principal = access::authenticate(state, Ok(token), door, &notes()).await?;
+    let principal =
+        access::authenticate(state, Ok(in_message(token, proof)), door, &notes()).await?;
     Ok(Authority {
         token: Arc::from(token),
         principal,
@@ -134,6 +159,7 @@ pub async fn authorize(state: &AppState, token: &str) -> Result<Authority, Denie
 pub async fn authorize_as(
     state: &AppState,
     token: &str,
+    proof: Option<&str>,
     current: &Authority,
 ) -> Result<Authority, Denied> {
     let was = current.claims();
@@ -141,7 +167,8 @@ pub async fn authorize_as(
         freshness: Identity::Cached,
         subject: Some((&was.iss, &was.sub)),
     };
-    let principal = access::authenticate(state, Ok(token), door, &notes()).await?;
+    let principal =
+        access::authenticate(state, Ok(in_message(token, proof)), door, &notes()).await?;
     Ok(Authority {
         token: Arc::from(token),
         principal,
@@ -199,7 +226,13 @@ pub async fn recheck(
         freshness: source,
         subject: None,
     };
-    let principal = access::authenticate(state, Ok(&current.token), door, &notes()).await?;
+    let established = access::Presented {
+        // Not read: an established token's binding was checked when the socket took it.
+        scheme: Scheme::Bearer,
+        token: &current.token,
+        proof: access::Proof::Established,
+    };
+    let principal = access::authenticate(state, Ok(established), door, &notes()).await?;
     let mut any = false;
     for org in orgs {
         if !may_read(state, &principal, org).await? {

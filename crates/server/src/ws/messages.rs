@@ -10,6 +10,10 @@ pub enum ClientMessage {
     /// The first message when no `Authorization` header came with the upgrade.
     Auth {
         token: String,
+        /// A DPoP proof for a DPoP-bound token: `htm` `GET`, `htu` the http(s) URL of
+        /// `/v1/ws`, `ath` the token's hash, a fresh `jti`.
+        #[serde(default)]
+        dpop: Option<String>,
     },
     /// Live resource events of an org (read permission in it required).
     Subscribe {
@@ -21,6 +25,9 @@ pub enum ClientMessage {
     /// Replaces the socket's token with a fresher one of the same issuer and subject.
     Refresh {
         token: String,
+        /// A DPoP proof for a DPoP-bound token, as for `auth`.
+        #[serde(default)]
+        dpop: Option<String>,
     },
     Ping,
     /// Streams the org's live resources (read permission required); `page_size` 1..=100,

@@ -199,8 +199,10 @@ async fn handshake(
             return Err(unauthenticated);
         };
         return match serde_json::from_str::<ClientMessage>(&text) {
-            Ok(ClientMessage::Auth { token }) => {
-                auth::authorize(state, &token).await.map_err(End::denied)
+            Ok(ClientMessage::Auth { token, dpop }) => {
+                auth::authorize(state, &token, dpop.as_deref())
+                    .await
+                    .map_err(End::denied)
             }
             _ => Err(unauthenticated),
         };
@@ -334,7 +336,7 @@ impl Live {
                 self.subscriptions.remove(&org_id);
                 ServerMessage::Unsubscribed { org_id }
             }
-            ClientMessage::Refresh { token } => self.refresh(&token).await?,
+            ClientMessage::Refresh { token, dpop } => self.refresh(&token, dpop.as_deref()).await?,
             ClientMessage::Export { org_id, page_size } => self.export(org_id, page_size).await,
         };
         send(socket, &reply).await
@@ -362,8 +364,8 @@ impl Live {
     /// one without the MFA proof that the open subscriptions or the running export need. A
     /// refresh that loses read permission in a subscribed org (platform admin group dropped)
     /// closes with 4403, as a re-validation would.
-    async fn refresh(&mut self, token: &str) -> Result<ServerMessage, End> {
-        let authority = match self.authorize_refresh(token).await {
+    async fn refresh(&mut self, token: &str, proof: Option<&str>) -> Result<ServerMessage, End> {
+        let authority = match self.authorize_refresh(token, proof).await {
             Ok(a) => a,
             Err(d) => {
                 tracing::info!(reason = d.reason(), "websocket refresh refused");
@@ -384,8 +386,12 @@ impl Live {
         })
     }
 
-    async fn authorize_refresh(&self, token: &str) -> Result<Authority, Denied> {
-        let authority = auth::authorize_as(&self.state, token, &self.authority).await?;
+    async fn authorize_refresh(
+        &self,
+        token: &str,
+        proof: Option<&str>,
+    ) -> Result<Authority, Denied> {
+        let authority = auth::authorize_as(&self.state, token, proof, &self.authority).await?;
         let principal = &authority.principal;
         if !self.subscriptions.is_empty() {
             auth::require_mfa_for(&self.state, principal, Operation::Subscribe)?;

@@ -10,6 +10,7 @@ mod console;
 mod dev_command;
 mod dev_faults;
 mod dev_idp;
+mod dpop;
 mod errors;
 mod field_errors;
 mod flags;

@@ -3,7 +3,7 @@
 //! per-org flag, per role, per route from the configuration), and passes with proof (`amr`, or
 //! a configured custom claim); with `max_age_secs`, an old `auth_time` is refused too.
 
-use crate::support::problem::challenge;
+use crate::support::problem::{challenge, with_metadata};
 use crate::support::ws::connect;
 use crate::support::{Caller, TestApp, assert_problem};
 use portcullis_dev_issuer::TokenSpec;
@@ -28,7 +28,7 @@ fn admin_with_mfa(app: &TestApp) -> Caller {
 /// Asserts a step-up refusal with exactly this challenge.
 async fn assert_step_up(caller: &Caller, method: Method, path: &str, want: &str) {
     let res = caller.request(method, path).send().await;
-    assert_eq!(challenge(&res).as_deref(), Some(want), "{path}");
+    assert_eq!(challenge(&res), Some(with_metadata(&res, want)), "{path}");
     assert_problem(res, 401).await;
 }
 

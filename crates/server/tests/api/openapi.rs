@@ -9,6 +9,7 @@ use serde_json::Value;
 const ROUTES: &[(&str, &str)] = &[
     ("get", "/healthz"),
     ("get", "/readyz"),
+    ("get", "/.well-known/oauth-protected-resource"),
     ("get", "/v1/me"),
     ("get", "/v1/orgs"),
     ("post", "/v1/orgs"),

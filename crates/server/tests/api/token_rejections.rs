@@ -3,7 +3,7 @@
 //! Every refused token must get a byte-identical 401 body apart from its request id: the
 //! response is no oracle for which check failed.
 
-use crate::support::{TestApp, assert_problem};
+use crate::support::{TestApp, assert_problem, challenge, with_metadata};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use portcullis_dev_issuer::{DevIssuer, LoopbackIssuer, TokenSpec};
@@ -81,8 +81,8 @@ impl Fixture {
 async fn refusal(res: reqwest::Response) -> Value {
     assert_eq!(res.status(), 401);
     assert_eq!(
-        res.headers().get("www-authenticate").map(|v| v.as_bytes()),
-        Some(&br#"Bearer error="invalid_token""#[..])
+        challenge(&res),
+        Some(with_metadata(&res, r#"Bearer error="invalid_token""#))
     );
     let mut body = assert_problem(res, 401).await;
     body.as_object_mut().map(|o| o.remove("request_id"));
@@ -106,9 +106,13 @@ async fn missing_token_gets_a_plain_bearer_challenge() {
     let f = cognito().await;
     let res = f.app.anonymous().get("/v1/me").send().await;
     assert_eq!(res.status(), 401);
+    // RFC 9728 section 5.1: the challenge names the protected-resource metadata.
     assert_eq!(
-        res.headers().get("www-authenticate").map(|v| v.as_bytes()),
-        Some(&b"Bearer"[..])
+        challenge(&res),
+        Some(format!(
+            r#"Bearer resource_metadata="{}""#,
+            f.app.url("/.well-known/oauth-protected-resource")
+        ))
     );
     // The body is the same generic 401 as for a bad token.
     let mut body = assert_problem(res, 401).await;

@@ -8,6 +8,7 @@ pub mod links;
 pub mod me;
 pub mod members;
 pub mod orgs;
+pub mod resource_metadata;
 pub mod resources;
 pub mod sessions;
 pub mod ws;

@@ -6,7 +6,7 @@
 //! gets 429, and past `ws.max_unauthenticated` sockets waiting for their `auth`, a header-less
 //! upgrade gets 503. What follows the upgrade is `crate::ws`.
 
-use crate::access::{Door, Freshness, authenticate};
+use crate::access::{Door, Freshness, Presented, authenticate};
 use crate::http::ApiError;
 use crate::http::problem::Problem;
 use crate::listen::ConnectionSlot;
@@ -17,7 +17,6 @@ use axum::extract::{FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use portcullis_auth::Rejection;
-use portcullis_auth::bearer::bearer_token;
 
 const SOCKET: Door<'static> = Door::Socket {
     freshness: Freshness::Cached,
@@ -27,15 +26,19 @@ const SOCKET: Door<'static> = Door::Socket {
 /// `GET /v1/ws`.
 pub async fn upgrade(State(state): State<AppState>, req: Request) -> Response {
     let (mut parts, _body) = req.into_parts();
-    let presented = bearer_token(&parts.headers, parts.uri.query());
+    let presented = Presented::from_request(&parts);
     let authority = match presented {
         // No header: the token comes as the first message.
         Err(Rejection::Missing) => None,
         // A header token gets every check of a socket, answered as HTTP (401/403 before any
-        // upgrade); so does a token in the query string, which is always refused (the URL ends
-        // up in logs and browser history).
+        // upgrade), its DPoP proof included (`htm` GET, `htu` the http(s) URL of `/v1/ws`);
+        // so does a token in the query string, which is always refused (the URL ends up in
+        // logs and browser history).
         presented => {
-            let token = presented.map(str::to_owned).unwrap_or_default();
+            let token = presented
+                .as_ref()
+                .map(|p| p.token.to_owned())
+                .unwrap_or_default();
             let principal = match authenticate(&state, presented, SOCKET, &parts.extensions).await {
                 Ok(p) => p,
                 Err(denied) => return ApiError::from(denied).into_response(),

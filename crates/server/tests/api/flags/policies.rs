@@ -2,7 +2,7 @@
 
 use super::put_flag;
 use crate::support::TestApp;
-use crate::support::problem::challenge;
+use crate::support::problem::{challenge, with_metadata};
 use portcullis_dev_issuer::TokenSpec;
 use serde_json::json;
 
@@ -91,8 +91,8 @@ async fn auth_client_ids_narrows_the_configured_clients_at_run_time() {
     let res = mobile.get("/v1/me").send().await;
     assert_eq!(res.status(), 401);
     assert_eq!(
-        challenge(&res).as_deref(),
-        Some(r#"Bearer error="invalid_token""#)
+        challenge(&res),
+        Some(with_metadata(&res, r#"Bearer error="invalid_token""#))
     );
     assert_eq!(web.me().await, 200);
     assert_eq!(

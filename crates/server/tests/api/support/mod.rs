@@ -6,6 +6,7 @@ mod app;
 pub mod binary;
 mod caller;
 pub mod cluster;
+pub mod dpop;
 pub mod problem;
 pub mod proxy;
 pub mod samples;
@@ -14,5 +15,5 @@ pub mod ws;
 
 pub use app::{TestApp, TestAppBuilder, client};
 pub use caller::Caller;
-pub use problem::{assert_problem, request_id};
+pub use problem::{assert_problem, challenge, request_id, with_metadata};
 pub use services::{postgres_admin_url, redis_url};

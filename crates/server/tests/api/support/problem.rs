@@ -29,6 +29,28 @@ pub async fn assert_problem(res: Response, status: u16) -> serde_json::Value {
     body
 }
 
+/// The `resource_metadata` URL (RFC 9728) the server that answered `res` names in its
+/// challenges: its metadata document, at the origin the request went to.
+pub fn metadata_url(res: &Response) -> String {
+    let url = res.url();
+    let port = url.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!(
+        "{}://{}{port}/.well-known/oauth-protected-resource",
+        url.scheme(),
+        url.host_str().unwrap_or_default()
+    )
+}
+
+/// `challenge` as the server that answered `res` completes it: with its `resource_metadata`.
+pub fn with_metadata(res: &Response, challenge: &str) -> String {
+    let url = metadata_url(res);
+    if challenge.contains(' ') {
+        format!(r#"{challenge}, resource_metadata="{url}""#)
+    } else {
+        format!(r#"{challenge} resource_metadata="{url}""#)
+    }
+}
+
 /// The `WWW-Authenticate` header, if any.
 pub fn challenge(res: &Response) -> Option<String> {
     res.headers()

@@ -39,6 +39,24 @@ pub async fn try_connect(app: &TestApp, query: &str, token: Option<&str>) -> Res
     Ok(Ws { stream })
 }
 
+/// Opens `/v1/ws` with exactly these request headers (a DPoP handshake, say).
+pub async fn try_connect_with(app: &TestApp, headers: &[(&str, &str)]) -> Result<Ws, WsError> {
+    let mut req = app
+        .url("/v1/ws")
+        .replacen("http://", "ws://", 1)
+        .into_client_request()
+        .expect("request");
+    for (name, value) in headers {
+        req.headers_mut().append(
+            tokio_tungstenite::tungstenite::http::HeaderName::from_bytes(name.as_bytes())
+                .expect("header name"),
+            HeaderValue::from_str(value).expect("header"),
+        );
+    }
+    let (stream, _) = tokio_tungstenite::connect_async(req).await?;
+    Ok(Ws { stream })
+}
+
 /// Connects with the token in the header and waits for `ready`.
 pub async fn connect(app: &TestApp, token: &str) -> (Ws, Value) {
     let mut ws = try_connect(app, "", Some(token)).await.expect("upgrade");
