@@ -122,6 +122,20 @@ impl<'a> Presented<'a> {
             }),
         })
     }
+
+    /// A token the server holds for a browser session (the console): sent as `Bearer` with no
+    /// proof, so a DPoP-bound token is refused rather than used without its key.
+    pub fn held(token: &'a str, method: &'a str, path: &'a str) -> Self {
+        Self {
+            scheme: Scheme::Bearer,
+            token,
+            proof: Proof::Request(RequestProofs {
+                method,
+                path,
+                proofs: Vec::new(),
+            }),
+        }
+    }
 }
 
 /// The whole check of a presented token.

@@ -8,7 +8,7 @@ use super::form::{Form, refused, same_origin};
 use super::html::{self, Frame};
 use super::session::{Pending, Session, pkce_challenge, random_token};
 use super::{Console, ConsoleState, oidc};
-use crate::access::{Door, authenticate};
+use crate::access::{Door, Presented, authenticate};
 use crate::state::AppState;
 use axum::extract::{Query, State};
 use axum::http::{Extensions, HeaderMap, HeaderValue, Method, StatusCode, header};
@@ -193,7 +193,12 @@ pub async fn callback(
         method: &Method::GET,
         route: Some(CONSOLE_ROUTE),
     };
-    let principal = match authenticate(&cs.app, Ok(&tokens.access_token), door, &Extensions::new())
+    let principal = match authenticate(
+        &cs.app,
+        Ok(Presented::held(&tokens.access_token, "GET", CONSOLE_ROUTE)),
+        door,
+        &Extensions::new(),
+    )
         .await
     {
         Ok(p) => p,
@@ -254,7 +259,11 @@ pub async fn refresh(app: &AppState, console: &Console, session: &Session) -> Op
         method: &Method::GET,
         route: Some(CONSOLE_ROUTE),
     };
-    let verified = crate::access::verify(app, &tokens.access_token, door)
+    let verified = crate::access::verify(
+        app,
+        &Presented::held(&tokens.access_token, "GET", CONSOLE_ROUTE),
+        door,
+    )
         .await
         .ok()?;
     Some(Session {
@@ -303,7 +312,12 @@ pub async fn logout(State(cs): State<ConsoleState>, headers: HeaderMap, form: Fo
         method: &Method::POST,
         route: Some(CONSOLE_ROUTE),
     };
-    if let Ok(me) = authenticate(&cs.app, Ok(&session.access_token), door, &Extensions::new()).await
+    if let Ok(me) = authenticate(
+        &cs.app,
+        Ok(Presented::held(&session.access_token, "POST", CONSOLE_ROUTE)),
+        door,
+        &Extensions::new(),
+    ).await
     {
         let ctx = crate::http::change::context(&cs.app, &me);
         if let Err(e) = cs.app.revocations.logout(&ctx, &me).await {
