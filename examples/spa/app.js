@@ -243,7 +243,13 @@ async function start() {
   $('call').addEventListener('submit', guarded(() => call($('path').value)));
   const query = new URLSearchParams(location.search);
   let returnPath;
-  if (query.has('code') || query.has('error')) returnPath = await finishSignIn(query);
+  if (query.has('code') || query.has('error')) {
+    try {
+      returnPath = await finishSignIn(query);
+    } catch (error) {
+      say(error.message);
+    }
+  }
   if (!saved()) return showSignedOut();
   await showMe();
   if (returnPath) {

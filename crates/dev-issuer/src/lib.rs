@@ -23,8 +23,10 @@ mod issuer;
 mod keys;
 mod keyset;
 mod mint;
+pub mod pkce;
 mod shape;
 mod store;
+pub mod totp;
 
 #[cfg(test)]
 mod tests;

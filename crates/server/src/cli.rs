@@ -273,6 +273,11 @@ fn print_dev_banner(
         "  sign-in   {base}/.well-known/openid-configuration\
          \n            (authorization code + PKCE S256, public client `portcullis-dev`)"
     );
+    let _ = writeln!(
+        out,
+        "  example   http://{addr}/examples/spa/ (a single-page app signing in here)\
+         \n  faults    http://{addr}/dev-issuer/faults (or `portcullis dev-fault --help`)"
+    );
     for persona in config.dev.effective_personas(&admin_role) {
         let mut about: Vec<String> = persona
             .memberships

@@ -180,9 +180,19 @@ pub async fn build_as(config: &Config, mode: Mode) -> anyhow::Result<App> {
             let routes = portcullis_dev_issuer::jwks_router(Arc::clone(issuer))
                 .merge(crate::dev_idp::routes(Arc::new(idp)));
             // The faults page and the example app belong with the identity provider.
+            let personas = config
+                .dev
+                .effective_personas(&admin_group)
+                .into_iter()
+                .map(|p| p.sub)
+                .collect();
             Router::new()
                 .nest(verifier::DEV_ISSUER_PATH, routes)
-                .merge(http::dev::routes(state.clone(), Arc::clone(issuer)))
+                .merge(http::dev::routes(
+                    state.clone(),
+                    Arc::clone(issuer),
+                    personas,
+                ))
         } else {
             Router::new().nest(
                 verifier::DEV_ISSUER_PATH,

@@ -31,6 +31,8 @@ export async function launchBrowser() {
  */
 export async function newPage(browser) {
   const context = await browser.newContext({ viewport: VIEWPORT });
+  // Every step here takes well under a second; a stuck one fails the test soon, with its log.
+  context.setDefaultTimeout(10_000);
   const page = await context.newPage();
   page.problems = [];
   page.on('console', (msg) => {

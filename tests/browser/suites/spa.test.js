@@ -115,3 +115,21 @@ test('a TOTP persona passes the step-up challenge of an MFA-protected route', as
   assert.deepEqual(page.problems, []);
   await page.context().close();
 });
+
+test('the app refuses a sign-in answer it did not ask for', async () => {
+  const page = await newPage(browser);
+  // A code and state injected into the callback URL, with no sign-in started in this tab.
+  await page.goto(server.at('/examples/spa/?code=stolen&state=forged'));
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.match(await page.locator('#message').innerText(), /does not match a sign-in this tab started/);
+  await page.getByRole('button', { name: 'Sign in' }).waitFor();
+  assert.equal(await tokens(page), null);
+  assert.equal(new URL(page.url()).search, '', 'the code is removed from the address bar');
+
+  // An error answer from the issuer is shown, not followed.
+  await page.goto(server.at('/examples/spa/?error=access_denied&error_description=the+user+cancelled'));
+  await page.waitForSelector('body[data-ready="true"]');
+  assert.match(await page.locator('#message').innerText(), /access_denied/);
+  assert.equal(await tokens(page), null);
+  await page.context().close();
+});

@@ -307,7 +307,7 @@ impl DevConfig {
                     return Err(ConfigError::new(at("totp_secret"), "needs mfa = \"totp\""));
                 }
                 (Some("totp"), Some(secret)) => {
-                    if crate::dev_idp::totp::decode_secret(secret.expose()).is_none() {
+                    if portcullis_dev_issuer::totp::decode_secret(secret.expose()).is_none() {
                         return Err(ConfigError::new(
                             at("totp_secret"),
                             "must be base32 (RFC 4648) of at least 10 bytes",

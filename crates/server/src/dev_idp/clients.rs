@@ -76,6 +76,26 @@ impl Clients {
         self.allowed(client, &client.redirect_uris, uri)
     }
 
+    /// Whether a page at `origin` (`scheme://host:port`) may call the provider with `fetch`:
+    /// the origin of a registered redirect URI, or one the default client may be sent to.
+    pub fn origin_allowed(&self, origin: &str) -> bool {
+        let Ok(url) = Url::parse(origin) else {
+            return false;
+        };
+        let origin = url.origin().ascii_serialization();
+        self.clients.iter().any(|c| {
+            c.redirect_uris
+                .iter()
+                .filter_map(|r| Url::parse(r).ok())
+                .any(|r| {
+                    r.origin().ascii_serialization() == origin
+                        || (is_loopback(&r) && is_loopback(&url) && r.host() == url.host())
+                })
+                || (c.open
+                    && (is_loopback(&url) || self.own_origin.as_deref() == Some(origin.as_str())))
+        })
+    }
+
     /// Whether `/logout` may send the browser to `uri` for `client`.
     pub fn logout_allowed(&self, client: &Client, uri: &str) -> bool {
         let list = if client.logout_uris.is_empty() {
@@ -184,5 +204,10 @@ mod tests {
         assert!(!c.redirect_allowed(dev, "http://user@127.0.0.1:8080/"));
         assert!(!c.redirect_allowed(dev, "javascript:alert(1)"));
         assert!(!c.redirect_allowed(dev, "/relative"));
+
+        assert!(c.origin_allowed("http://localhost:5173"));
+        assert!(c.origin_allowed("https://app.example.com"));
+        assert!(!c.origin_allowed("https://evil.example"));
+        assert!(!c.origin_allowed("null"));
     }
 }

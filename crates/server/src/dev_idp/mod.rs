@@ -8,20 +8,19 @@ mod client_auth;
 mod clients;
 mod codes;
 mod cookies;
+mod cors;
 mod discovery;
 mod form;
 mod logout;
 mod oauth_error;
 mod page;
 mod pending;
-pub mod pkce;
 mod random;
 mod refresh;
 mod revoke;
 pub mod seed;
 mod signin;
 mod token;
-pub mod totp;
 mod userinfo;
 
 use crate::config::{Config, Persona};
@@ -29,6 +28,7 @@ use crate::state::AppState;
 use axum::Router;
 use axum::routing::{get, post};
 use portcullis_dev_issuer::DevIssuer;
+use portcullis_dev_issuer::{pkce, totp};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -54,7 +54,7 @@ pub struct Idp {
     issuer: Arc<DevIssuer>,
     /// The issuer URL without a trailing slash; endpoints hang below it.
     base: String,
-    /// The path part of `base`, for cookies and form actions.
+    /// The path the routes are mounted at on this server, for cookies and form actions.
     base_path: String,
     clients: clients::Clients,
     personas: Vec<Persona>,
@@ -73,9 +73,8 @@ pub struct Idp {
 impl Idp {
     pub fn new(config: &Config, issuer: Arc<DevIssuer>, admin_group: &str, app: AppState) -> Self {
         let base = issuer.issuer_url().trim_end_matches('/').to_owned();
-        let base_path = url::Url::parse(&base)
-            .map(|u| u.path().trim_end_matches('/').to_owned())
-            .unwrap_or_default();
+        // Where the routes are mounted, whatever URL the issuer is known by outside.
+        let base_path = crate::verifier::DEV_ISSUER_PATH.to_owned();
         let mut acr_values: Vec<String> = config.mfa.acr_values.clone();
         acr_values.extend(config.mfa.values.iter().cloned());
         acr_values.extend(
@@ -85,6 +84,12 @@ impl Idp {
             ]
             .map(str::to_owned),
         );
+        let mut seen = Vec::new();
+        acr_values.retain(|v| {
+            let first = !seen.contains(v);
+            seen.push(v.clone());
+            first
+        });
         let extra_claim = (config.mfa.claim != "amr")
             .then(|| {
                 config
@@ -141,11 +146,7 @@ impl Idp {
 
     /// Where the browser-session cookie is sent: every endpoint of the provider.
     fn cookie_path(&self) -> String {
-        if self.base_path.is_empty() {
-            "/".to_owned()
-        } else {
-            self.base_path.clone()
-        }
+        self.base_path.clone()
     }
 }
 
@@ -164,18 +165,26 @@ pub fn admin_group(config: &Config, settings: &crate::config::AuthSettings) -> S
 /// The provider's routes, relative to the issuer URL (nest them under its path). The discovery
 /// document here replaces the issuer's minimal one.
 pub fn routes(idp: Arc<Idp>) -> Router {
+    let fetched = Router::new()
+        .route(TOKEN_PATH, post(token::exchange).options(cors::preflight))
+        .route(REVOKE_PATH, post(revoke::revoke).options(cors::preflight))
+        .route(
+            USERINFO_PATH,
+            get(userinfo::userinfo)
+                .post(userinfo::userinfo)
+                .options(cors::preflight),
+        )
+        .route_layer(axum::middleware::from_fn_with_state(
+            Arc::clone(&idp),
+            cors::layer,
+        ));
     Router::new()
         .route(
             portcullis_dev_issuer::DISCOVERY_PATH,
             get(discovery::document),
         )
         .route(AUTHORIZE_PATH, get(authorize::show).post(authorize::choose))
-        .route(TOKEN_PATH, post(token::exchange))
-        .route(REVOKE_PATH, post(revoke::revoke))
-        .route(
-            USERINFO_PATH,
-            get(userinfo::userinfo).post(userinfo::userinfo),
-        )
         .route(LOGOUT_PATH, get(logout::logout))
+        .merge(fetched)
         .with_state(idp)
 }

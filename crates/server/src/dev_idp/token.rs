@@ -140,7 +140,10 @@ async fn refresh_grant(idp: &Idp, client: &Client, params: &Params) -> Result<Va
 /// Ends the family at the server (the API refuses its access tokens from now on) and here.
 pub(super) async fn revoke_family(idp: &Idp, family: &str, why: &str) -> bool {
     idp.refresh.revoke(family);
-    let ctx = ChangeContext::new(None, format!("dev-issuer:{why}"), idp.app.clock.now());
+    let request_id = crate::telemetry::request_id::RequestId::current()
+        .map(|id| id.to_string())
+        .unwrap_or_default();
+    let ctx = ChangeContext::new(None, request_id, idp.app.clock.now());
     match idp.app.revocations.revoke_session(&ctx, family).await {
         Ok(()) => {
             tracing::info!(origin_jti = family, why, "dev issuer revoked a session");

@@ -28,14 +28,21 @@ pub async fn userinfo(State(idp): State<Arc<Idp>>, headers: HeaderMap) -> Respon
     if claims.iss != idp.issuer.issuer_url() {
         return invalid();
     }
-    match idp.app.revocations.check_token(claims).await {
+    let user = match idp.app.store.find_user(&claims.iss, &claims.sub).await {
+        Ok(user) => user,
+        Err(_) => return unavailable(),
+    };
+    let checked = match idp.app.revocations.check_token(claims).await {
+        Ok(()) => match &user {
+            Some(user) => idp.app.revocations.check_user(user, claims).await,
+            None => Ok(()),
+        },
+        Err(e) => Err(e),
+    };
+    match checked {
         Ok(()) => {}
         Err(crate::revocation::Refusal::Rejected(_)) => return invalid(),
-        Err(crate::revocation::Refusal::Unavailable(_)) => {
-            let mut res = StatusCode::SERVICE_UNAVAILABLE.into_response();
-            res.extensions_mut().insert(OwnErrorFormat);
-            return res;
-        }
+        Err(crate::revocation::Refusal::Unavailable(_)) => return unavailable(),
     }
     let persona = idp.persona(&claims.sub);
     let username = claims
@@ -58,6 +65,12 @@ pub async fn userinfo(State(idp): State<Arc<Idp>>, headers: HeaderMap) -> Respon
         Json(body),
     )
         .into_response()
+}
+
+fn unavailable() -> Response {
+    let mut res = StatusCode::SERVICE_UNAVAILABLE.into_response();
+    res.extensions_mut().insert(OwnErrorFormat);
+    res
 }
 
 fn challenge(value: &'static str) -> Response {

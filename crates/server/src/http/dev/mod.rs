@@ -17,7 +17,8 @@ pub const STRICT_CSP: HeaderValue = HeaderValue::from_static(
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
 );
 
-/// The faults page (`/dev-issuer/faults`) and the example app (`/examples/spa/`).
-pub fn routes(state: AppState, issuer: Arc<DevIssuer>) -> Router {
-    faults::routes(state, issuer).merge(examples::routes())
+/// The faults page (`/dev-issuer/faults`) and the example app (`/examples/spa/`); `personas`
+/// are the subs the faults page offers for revocation.
+pub fn routes(state: AppState, issuer: Arc<DevIssuer>, personas: Vec<String>) -> Router {
+    faults::routes(state, issuer, personas).merge(examples::routes())
 }

@@ -2,6 +2,7 @@
 //! does with each: new keys picked up, broken tokens refused, a JWKS outage lived through on
 //! the cached keys, a persona's sessions revoked.
 
+mod cli;
 mod jwks;
 mod keys;
 mod page;

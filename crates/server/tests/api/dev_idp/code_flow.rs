@@ -249,3 +249,40 @@ async fn a_post_without_the_page_cookie_is_refused() {
         .await;
     assert_eq!(res.status(), 303);
 }
+
+/// A front end on its own port calls the token endpoint with `fetch`: its origin is allowed,
+/// another site's is not.
+#[tokio::test]
+async fn browser_apps_on_loopback_may_call_the_token_endpoint_cross_origin() {
+    let app = dev_app().await;
+    let http = no_redirects();
+    let preflight = |origin: &'static str| {
+        http.request(reqwest::Method::OPTIONS, idp(&app, "/oauth2/token"))
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .send()
+    };
+    let ok = preflight("http://localhost:5173").await.expect("preflight");
+    assert_eq!(ok.status(), 204);
+    assert_eq!(
+        ok.headers()["access-control-allow-origin"],
+        "http://localhost:5173"
+    );
+    let evil = preflight("https://evil.example").await.expect("preflight");
+    assert!(evil.headers().get("access-control-allow-origin").is_none());
+    let answer = http
+        .post(idp(&app, "/oauth2/token"))
+        .header("origin", "https://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=refresh_token&client_id=portcullis-dev&refresh_token=x")
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(answer.status(), 400);
+    assert!(
+        answer
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+}

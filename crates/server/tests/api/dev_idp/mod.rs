@@ -110,7 +110,7 @@ pub fn pkce() -> Pkce {
         uuid::Uuid::now_v7().simple(),
         uuid::Uuid::now_v7().simple()
     );
-    let challenge = portcullis::dev_idp::pkce::challenge_of(&verifier);
+    let challenge = portcullis_dev_issuer::pkce::challenge_of(&verifier);
     Pkce {
         verifier,
         challenge,

@@ -53,7 +53,19 @@ async fn world(app: &TestApp) -> Vec<(String, Vec<(String, String)>)> {
 
 #[tokio::test]
 async fn personas_are_seeded_once_and_again_without_duplicates() {
-    let mut app = TestApp::sqlite()
+    seeded_twice(TestApp::sqlite()).await;
+}
+
+#[tokio::test]
+async fn personas_are_seeded_once_and_again_on_postgres() {
+    let Some(url) = crate::support::postgres_admin_url() else {
+        return;
+    };
+    seeded_twice(TestApp::postgres(&url)).await;
+}
+
+async fn seeded_twice(builder: crate::support::TestAppBuilder) {
+    let mut app = builder
         .dev_mode()
         .with_config(|c| {
             // One issuer URL for both starts (the default names the port, which changes).

@@ -5,7 +5,7 @@
 
 use super::*;
 use crate::support::problem::challenge;
-use portcullis::dev_idp::totp;
+use portcullis_dev_issuer::totp;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 fn secret() -> Vec<u8> {

@@ -12,7 +12,7 @@ pub mod samples;
 pub mod services;
 pub mod ws;
 
-pub use app::{TestApp, client};
+pub use app::{TestApp, TestAppBuilder, client};
 pub use caller::Caller;
 pub use problem::{assert_problem, request_id};
 pub use services::{postgres_admin_url, redis_url};

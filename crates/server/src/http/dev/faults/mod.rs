@@ -33,13 +33,18 @@ const STYLE: &str = include_str!("faults.css");
 pub struct Dev {
     state: AppState,
     issuer: Arc<DevIssuer>,
+    personas: Arc<[String]>,
 }
 
-pub fn routes(state: AppState, issuer: Arc<DevIssuer>) -> Router {
+pub fn routes(state: AppState, issuer: Arc<DevIssuer>, personas: Vec<String>) -> Router {
     Router::new()
         .route(PATH, get(show).post(change))
         .route(STYLE_PATH, get(style))
-        .with_state(Dev { state, issuer })
+        .with_state(Dev {
+            state,
+            issuer,
+            personas: personas.into(),
+        })
 }
 
 fn wants_json(headers: &HeaderMap) -> bool {
@@ -61,7 +66,7 @@ async fn show(State(dev): State<Dev>, headers: HeaderMap) -> Result<Response, Ap
             true,
         ),
     };
-    let mut response = html(page::render(&status, &token));
+    let mut response = html(page::render(&status, &token, &dev.personas));
     if set {
         let cookie =
             HeaderValue::from_str(&csrf::set_cookie(&token)).map_err(ApiError::internal)?;

@@ -36,7 +36,7 @@ fn utc(unix: i64) -> String {
         .unwrap_or_default()
 }
 
-pub fn render(status: &Status, csrf: &str) -> String {
+pub fn render(status: &Status, csrf: &str, personas: &[String]) -> String {
     let mut kids = String::new();
     for kid in &status.published_kids {
         let role = if *kid == status.signing_kid {
@@ -94,12 +94,20 @@ pub fn render(status: &Status, csrf: &str) -> String {
         "<input type=\"hidden\" name=\"kind\" value=\"ok\">",
         "JWKS answers again",
     );
-    let revoke_fields = "<label for=\"persona-sub\">Persona sub</label>\
-         <input id=\"persona-sub\" name=\"sub\" required maxlength=\"256\" value=\"dev-member\">";
+    let mut options = String::new();
+    for sub in personas {
+        let _ = write!(options, "<option value=\"{}\"></option>", escape(sub));
+    }
+    let first = personas.first().map(|s| escape(s)).unwrap_or_default();
+    let revoke_fields = format!(
+        "<label for=\"persona-sub\">Persona sub</label>\
+         <input id=\"persona-sub\" name=\"sub\" list=\"personas\" required maxlength=\"256\" value=\"{first}\">\
+         <datalist id=\"personas\">{options}</datalist>"
+    );
     let revoke = form(
         csrf,
         "revoke-persona",
-        revoke_fields,
+        &revoke_fields,
         "Revoke their sessions",
     );
     let clear = form(csrf, "clear", "", "Clear JWKS and token faults");
@@ -111,14 +119,14 @@ pub fn render(status: &Status, csrf: &str) -> String {
          <h1>Dev issuer faults</h1>\
          <p>Break the local issuer on purpose to see what your client and the API do. \
          Also from a shell: <code>portcullis dev-fault --help</code>.</p>\
-         <section aria-labelledby=\"now\"><h2 id=\"now\">Now</h2><dl>\
+         <section class=\"wide\" aria-labelledby=\"now\"><h2 id=\"now\">Now</h2><dl>\
          <dt>Keys in the JWKS</dt><dd><ul>{kids}</ul></dd>\
          <dt>JWKS</dt><dd>{jwks}</dd><dt>Tokens</dt><dd>{tokens}</dd></dl></section>\
          <section aria-labelledby=\"keys\"><h2 id=\"keys\">Signing keys</h2>{publish}{rotate}</section>\
          <section aria-labelledby=\"tokens\"><h2 id=\"tokens\">Tokens</h2>{tokens_form}</section>\
          <section aria-labelledby=\"jwks\"><h2 id=\"jwks\">JWKS outage</h2>{jwks_form}{jwks_ok}</section>\
          <section aria-labelledby=\"sessions\"><h2 id=\"sessions\">Sessions</h2>{revoke}</section>\
-         <section aria-labelledby=\"log\"><h2 id=\"log\">Applied</h2>{clear}\
+         <section class=\"wide\" aria-labelledby=\"log\"><h2 id=\"log\">Applied</h2>{clear}\
          <table><thead><tr><th scope=\"col\">When</th><th scope=\"col\">What</th></tr></thead>\
          <tbody>{log}</tbody></table></section>\
          </main></body></html>\n"

@@ -1,9 +1,9 @@
-//! PKCE (RFC 7636), `S256` only: `plain` sends the verifier itself through the browser, which
+//! PKCE (RFC 7636) for the dev issuer's code flow, `S256` only: `plain` sends the verifier itself through the browser, which
 //! is what PKCE exists to avoid.
 
+use aws_lc_rs::digest::{SHA256, digest};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use sha2::{Digest, Sha256};
 
 /// `code_verifier = 43*128unreserved` (RFC 7636 §4.1).
 pub fn valid_verifier(v: &str) -> bool {
@@ -23,12 +23,16 @@ fn unreserved(b: u8) -> bool {
 
 /// `BASE64URL(SHA256(ASCII(code_verifier)))`.
 pub fn challenge_of(verifier: &str) -> String {
-    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+    URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes()))
 }
 
 /// Whether `verifier` answers `challenge`, compared in constant time.
 pub fn verify(challenge: &str, verifier: &str) -> bool {
-    valid_verifier(verifier) && super::random::constant_eq(&challenge_of(verifier), challenge)
+    valid_verifier(verifier) && constant_eq(challenge_of(verifier).as_bytes(), challenge.as_bytes())
+}
+
+fn constant_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! TOTP (RFC 6238 over RFC 4226): HMAC-SHA-1, 6 digits, 30-second steps, one step of drift
-//! either way, each step usable once per persona.
+//! TOTP (RFC 6238 over RFC 4226) for the dev issuer's personas: HMAC-SHA-1, 6 digits,
+//! 30-second steps, one step of drift either way, each step usable once.
 
 use aws_lc_rs::hmac;
 
