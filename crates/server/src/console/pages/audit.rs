@@ -518,10 +518,11 @@ async fn export(app: AppState, frame: Frame, scope: Scope, f: Filters) -> Respon
     f.cursor.clear();
     let aq = match resolve(&app, &f, matches!(scope, Scope::Global(_)), 100).await {
         Resolved::Query(aq) => *aq,
-        Resolved::NoActor => AuditQuery {
-            action: Some("\u{1}no-such-action".into()),
-            ..empty_query()
-        },
+        // No user has that name: no row matches; the file has its header only.
+        Resolved::NoActor => {
+            let body = if csv { CSV_HEADER } else { "" };
+            return export_response(csv, Body::from(body));
+        }
         Resolved::Ambiguous(_) | Resolved::Invalid(_) => {
             return html::page(
                 StatusCode::UNPROCESSABLE_ENTITY,
@@ -588,6 +589,10 @@ async fn export(app: AppState, frame: Frame, scope: Scope, f: Filters) -> Respon
         futures_util::stream::once(async move { Ok(Bytes::from(first_chunk)) }),
         stream,
     ));
+    export_response(csv, body)
+}
+
+fn export_response(csv: bool, body: Body) -> Response {
     let (ctype, name) = if csv {
         ("text/csv; charset=utf-8", "audit.csv")
     } else {
@@ -604,19 +609,6 @@ async fn export(app: AppState, frame: Frame, scope: Scope, f: Filters) -> Respon
         body,
     )
         .into_response()
-}
-
-fn empty_query() -> AuditQuery {
-    AuditQuery {
-        action: None,
-        resource_id: None,
-        actor: None,
-        since: None,
-        until: None,
-        page_size: Some(100),
-        cursor: None,
-        org_id: None,
-    }
 }
 
 fn clone_query(aq: &AuditQuery, cursor: Option<String>) -> AuditQuery {

@@ -87,6 +87,16 @@ async fn every_page_renders_for_a_platform_admin() {
     assert!(rows.iter().any(|r| r["action"] == "resource.create"));
     assert!(rows.iter().all(|r| r["actor_id"] == rows[0]["actor_id"]));
     assert_eq!(b.get("/console/audit/export?format=xml").await.status, 422);
+    let empty = b
+        .get("/console/audit/export?format=csv&actor=nobody-at-all")
+        .await;
+    assert_eq!(empty.status, 200);
+    assert_eq!(
+        empty.body.lines().count(),
+        1,
+        "the header only: {}",
+        empty.body
+    );
     // An unknown actor matches nothing rather than everything.
     let none = b.open("/console/audit?actor=nobody-at-all").await;
     assert!(none.body.contains("No user has this"), "{}", none.body);
