@@ -928,7 +928,7 @@ mod tests {
             jail.set_env("PORTCULLIS_AUTH__DPOP", "required");
             let c = load(Profile::Standard, Some(std::path::Path::new("p.toml"))).expect("loads");
             let e = c.auth.resolve().expect_err("mixed forms");
-            assert_eq!(e.setting, "auth.dpop", "{e}");
+            assert_eq!(e.setting, "PORTCULLIS_AUTH__DPOP", "{e}");
             Ok(())
         });
     }
