@@ -941,6 +941,57 @@ mod tests {
     }
 
     #[test]
+    fn dpop_modes_per_issuer_and_short_form() {
+        Jail::expect_with(|jail| {
+            jail.set_env("PORTCULLIS_AUTH__PROVIDER", "dev");
+            jail.set_env("PORTCULLIS_AUTH__DPOP", "required");
+            jail.set_env("PORTCULLIS_AUTH__DPOP_ALGORITHMS", "ES256,EdDSA");
+            jail.set_env("PORTCULLIS_RESOURCE", "https://api.example.com/");
+            let c = load(Profile::Standard, None).expect("loads");
+            c.validate().expect("valid");
+            assert_eq!(c.resource.as_deref(), Some("https://api.example.com/"));
+            assert_eq!(c.auth.dpop_algorithms, ["ES256", "EdDSA"]);
+            let s = c.auth.resolve().expect("resolves");
+            assert_eq!(s.dpop_modes(), [DpopMode::Required]);
+            jail.set_env("PORTCULLIS_AUTH__DPOP", "sometimes");
+            assert!(load(Profile::Standard, None).is_err());
+            jail.set_env("PORTCULLIS_AUTH__DPOP", "allowed");
+            jail.set_env("PORTCULLIS_AUTH__DPOP_ALGORITHMS", "HS256");
+            let c = load(Profile::Standard, None);
+            assert!(c.is_err_and(|e| e.to_string().to_lowercase().contains("dpop_algorithms")));
+            jail.set_env("PORTCULLIS_AUTH__DPOP_ALGORITHMS", "ES256");
+            jail.set_env("PORTCULLIS_RESOURCE", "https://api.example.com/?x=1");
+            let c = load(Profile::Standard, None);
+            assert!(c.is_err_and(|e| e.to_string().to_lowercase().contains("resource")));
+            Ok(())
+        });
+        Jail::expect_with(|jail| {
+            let file = FOUR_ISSUERS.replace(
+                "profile = \"entra\"",
+                "profile = \"entra\"\n        dpop = \"allowed\"",
+            );
+            jail.create_file("p.toml", &file)?;
+            let c = load(Profile::Standard, Some(std::path::Path::new("p.toml"))).expect("loads");
+            let s = c.auth.resolve().expect("resolves");
+            assert_eq!(
+                s.dpop_modes(),
+                [
+                    DpopMode::Off,
+                    DpopMode::Allowed,
+                    DpopMode::Off,
+                    DpopMode::Off
+                ]
+            );
+            // The short form's setting next to a list would be silently unused.
+            jail.set_env("PORTCULLIS_AUTH__DPOP", "required");
+            let c = load(Profile::Standard, Some(std::path::Path::new("p.toml"))).expect("loads");
+            let e = c.auth.resolve().expect_err("mixed forms");
+            assert_eq!(e.setting, "PORTCULLIS_AUTH__DPOP", "{e}");
+            Ok(())
+        });
+    }
+
+    #[test]
     fn numeric_client_id_from_env_stays_text() {
         Jail::expect_with(|jail| {
             jail.set_env("PORTCULLIS_AUTH__CLIENT_IDS", "12345");

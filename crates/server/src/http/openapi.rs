@@ -33,7 +33,8 @@ pub const BEARER: &str = "bearer";
 #[openapi(
     info(
         title = "Portcullis",
-        description = "Multi-tenant resource API. Every `/v1` route needs `Authorization: Bearer <JWT>`; \
+        description = "Multi-tenant resource API. Every `/v1` route needs `Authorization: Bearer <JWT>` \
+                       (or `Authorization: DPoP <JWT>` with a `DPoP` proof, for DPoP-bound tokens); \
                        errors are RFC 9457 problem documents (`application/problem+json`).",
     ),
     paths(
