@@ -3,7 +3,7 @@
 //! many requests, an inactive one is a 401, an endpoint that fails is a 503 and never an
 //! acceptance, a logout revokes an introspected token, and the calls show in the metrics.
 
-use crate::support::TestApp;
+use crate::support::{TestApp, with_metadata};
 use portcullis::config::{IntrospectionToml, IssuerConfig, IssuerProfile, SecretValue};
 use portcullis_dev_issuer::{DEFAULT_CLIENT_ID, IntrospectionEndpoint, LoopbackIssuer, Mode};
 use serde_json::{Value, json};
@@ -82,7 +82,7 @@ async fn opaque_tokens_are_introspected_cached_and_fail_closed() {
         res.headers()
             .get("www-authenticate")
             .and_then(|v| v.to_str().ok()),
-        Some(r#"Bearer error="invalid_token""#)
+        Some(with_metadata(&res, r#"Bearer error="invalid_token""#).as_str())
     );
 
     // The endpoint fails: 503, a problem document, and the token is not let through.
