@@ -10,8 +10,7 @@
 # Results: docs/benchmarks.md, "Load". Bounded: DURATION seconds per run (default 10).
 #
 # With BASELINE=<git rev>, it also builds that revision (release, --locked, in a temporary git
-# worktree, in the same target directory so that the dependencies are built once; each binary
-# is copied aside as soon as it is built) and compares: ROUNDS times (default 3) baseline
+# worktree, into its own target subdirectory) and compares: ROUNDS times (default 3) baseline
 # then current, each server started fresh on its own data directory with its own dev-issuer
 # tokens, the three HTTP runs against each. Alternating spreads the drift of a shared machine
 # over both. Summary: per run, medians over the rounds of req/s and server CPU per request, and
@@ -45,9 +44,6 @@ TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET/release/portcullis"
 
 WORK=$(mktemp -d)
-# A copy: the baseline build below writes the same target path.
-cp "$BIN" "$WORK/portcullis-current"
-BIN="$WORK/portcullis-current"
 SERVER=
 BASE_SRC=
 cleanup() {
@@ -62,10 +58,9 @@ if [ -n "$BASELINE" ]; then
     log "building the baseline $BASELINE ($BASE_REV)"
     BASE_SRC=$WORK/baseline-src
     git worktree add --quiet --detach "$BASE_SRC" "$BASE_REV"
-    # The same target directory: the dependencies the two revisions share are built once.
-    (cd "$BASE_SRC" && CARGO_TARGET_DIR="$TARGET" cargo build --release --locked -p portcullis)
-    cp "$TARGET/release/portcullis" "$WORK/portcullis-baseline"
-    BASE_BIN="$WORK/portcullis-baseline"
+    # Its own target directory, so neither build replaces the other's release/portcullis.
+    (cd "$BASE_SRC" && CARGO_TARGET_DIR="$TARGET/baseline" cargo build --release --locked -p portcullis)
+    BASE_BIN="$TARGET/baseline/release/portcullis"
 else
     log "bare RS256 signature check (cargo bench -p portcullis-auth --bench verify)"
     cargo bench --locked -p portcullis-auth --bench verify -- --warm-up-time 2 --measurement-time 5 \
