@@ -242,12 +242,16 @@ impl IntoResponse for AuthError {
 /// on) and, for `use_dpop_nonce`, a fresh `DPoP-Nonce`.
 #[derive(Debug, Clone)]
 pub struct Refused {
+    /// Why the token was refused (logs and metrics; never sent to the client).
     pub rejection: Rejection,
+    /// The `WWW-Authenticate` challenges to answer with.
     pub challenges: Challenges,
+    /// A fresh server nonce for the `DPoP-Nonce` header, when the refusal asks for one.
     pub nonce: Option<String>,
 }
 
 impl Refused {
+    /// The refusal `rejection`, with the challenges `verifier` is configured for.
     pub fn new(verifier: &Verifier, rejection: Rejection) -> Self {
         Self {
             rejection,

@@ -226,6 +226,8 @@ impl VerifierBuilder {
         self
     }
 
+    /// Wraps every issuer's key source with `layer` (for example, a key set shared between
+    /// instances).
     pub fn key_layer(mut self, layer: KeyLayer) -> Self {
         self.key_layer = Some(layer);
         self

@@ -22,8 +22,8 @@
 pub mod bearer;
 pub mod builder;
 pub mod clock;
-pub mod introspection;
 pub mod dpop;
+pub mod introspection;
 pub mod jwks;
 pub mod jwt;
 pub mod keys;

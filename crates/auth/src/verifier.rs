@@ -3,8 +3,8 @@
 //! chooses whose keys to try).
 
 use crate::clock::Clock;
-use crate::introspection::Introspector;
 use crate::dpop::{Dpop, DpopMode, RequestProofs, Scheme};
+use crate::introspection::Introspector;
 use crate::jwt::{self, Claims, MAX_TOKEN_BYTES, Payload};
 use crate::policy::Policy;
 use crate::provider::Provider;
@@ -140,7 +140,6 @@ impl Verifier {
     pub fn introspector(&self) -> Option<&Arc<Introspector>> {
         self.introspector.as_ref()
     }
-
 
     /// Turns on DPoP checks for the issuers whose provider allows or requires DPoP.
     #[must_use]

@@ -17,7 +17,9 @@ use url::Url;
 /// How the token was presented in `Authorization`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
+    /// `Authorization: Bearer` (RFC 6750).
     Bearer,
+    /// `Authorization: DPoP`, with a proof in the `DPoP` header (RFC 9449).
     Dpop,
 }
 
@@ -25,8 +27,11 @@ pub enum Scheme {
 /// values of its `DPoP` headers (an unreadable value counts, and fails the proof).
 #[derive(Debug, Clone)]
 pub struct RequestProofs<'a> {
+    /// The HTTP method, compared with the proof's `htm`.
     pub method: &'a str,
+    /// The request path, appended to the resource URL and compared with the proof's `htu`.
     pub path: &'a str,
+    /// Every `DPoP` header value; exactly one is accepted.
     pub proofs: Vec<&'a str>,
 }
 
@@ -37,6 +42,7 @@ pub struct DpopConfig {
     /// URL's scheme, host and port, and its path followed by the request path. Behind a proxy
     /// it is the URL clients use, not the listen address.
     pub resource: Url,
+    /// Algorithms a proof may be signed with.
     pub algorithms: Vec<ProofAlg>,
     /// How old a proof's `iat` may be.
     pub max_age: Duration,
@@ -82,6 +88,7 @@ pub fn without_dpop(scheme: Scheme, claims: &Claims) -> Result<(), Rejection> {
 }
 
 impl Dpop {
+    /// The checker for `config`, remembering proof ids in `replay`, reading time from `clock`.
     pub fn new(config: DpopConfig, replay: Arc<dyn ReplayCache>, clock: Arc<dyn Clock>) -> Self {
         let base = config.resource.as_str().trim_end_matches('/').to_owned();
         let algs = config
@@ -104,6 +111,7 @@ impl Dpop {
         &self.algs
     }
 
+    /// The settings this checker was made with.
     pub fn config(&self) -> &DpopConfig {
         &self.config
     }

@@ -11,9 +11,13 @@ use serde_json::{Map, Value};
 /// a proof must be verifiable with the public key it carries, which a MAC never is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ProofAlg {
+    /// ECDSA on P-256 with SHA-256.
     Es256,
+    /// RSASSA-PKCS1-v1_5 with SHA-256.
     Rs256,
+    /// RSASSA-PSS with SHA-256.
     Ps256,
+    /// Ed25519.
     EdDsa,
 }
 
@@ -31,6 +35,7 @@ impl ProofAlg {
         Self::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// The JOSE `alg` name.
     pub fn name(self) -> &'static str {
         match self {
             Self::Es256 => "ES256",
@@ -154,6 +159,7 @@ impl ProofKey {
         })
     }
 
+    /// Whether `signature` over `message` was made with this key.
     pub fn verify(&self, message: &[u8], signature: &[u8]) -> bool {
         self.key.verify_sig(message, signature).is_ok()
     }

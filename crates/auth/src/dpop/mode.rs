@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+/// An issuer's DPoP setting.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DpopMode {
@@ -16,6 +17,7 @@ pub enum DpopMode {
 }
 
 impl DpopMode {
+    /// The setting's name in configuration.
     pub fn name(self) -> &'static str {
         match self {
             Self::Off => "off",

@@ -9,6 +9,8 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 const LABEL: &[u8] = b"portcullis dpop nonce v1";
 const MAC_BYTES: usize = 32;
 
+/// The key server nonces are made and checked with: a nonce is an HMAC of its time window,
+/// so every instance holding the key accepts every other's.
 pub struct NonceKey {
     key: hmac::Key,
     /// Seconds per window.

@@ -27,11 +27,15 @@ pub struct ProofTarget<'a> {
 /// and replay checks that need the server's state.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedProof {
+    /// The algorithm the proof was signed with.
     pub alg: ProofAlg,
     /// RFC 7638 thumbprint of the proof's key.
     pub jkt: String,
+    /// The proof's id, accepted once.
     pub jti: String,
+    /// When the proof was made (seconds since the epoch).
     pub iat: i64,
+    /// The server nonce the proof carries, if any.
     pub nonce: Option<String>,
 }
 

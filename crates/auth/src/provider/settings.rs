@@ -57,6 +57,7 @@ impl Settings {
         self
     }
 
+    /// This issuer's DPoP setting.
     pub fn dpop_mode(&self) -> DpopMode {
         self.dpop
     }

@@ -199,7 +199,7 @@ pub async fn callback(
         door,
         &Extensions::new(),
     )
-        .await
+    .await
     {
         Ok(p) => p,
         Err(_) => {
@@ -264,8 +264,8 @@ pub async fn refresh(app: &AppState, console: &Console, session: &Session) -> Op
         &Presented::held(&tokens.access_token, "GET", CONSOLE_ROUTE),
         door,
     )
-        .await
-        .ok()?;
+    .await
+    .ok()?;
     Some(Session {
         access_token: tokens.access_token,
         refresh_token: tokens
@@ -314,10 +314,15 @@ pub async fn logout(State(cs): State<ConsoleState>, headers: HeaderMap, form: Fo
     };
     if let Ok(me) = authenticate(
         &cs.app,
-        Ok(Presented::held(&session.access_token, "POST", CONSOLE_ROUTE)),
+        Ok(Presented::held(
+            &session.access_token,
+            "POST",
+            CONSOLE_ROUTE,
+        )),
         door,
         &Extensions::new(),
-    ).await
+    )
+    .await
     {
         let ctx = crate::http::change::context(&cs.app, &me);
         if let Err(e) = cs.app.revocations.logout(&ctx, &me).await {
