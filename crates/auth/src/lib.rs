@@ -23,7 +23,9 @@ pub mod keys;
 pub mod policy;
 pub mod provider;
 pub mod rejection;
+pub mod verified;
 pub mod verifier;
 
 pub use rejection::Rejection;
+pub use verified::{Interned, VerifiedClaims};
 pub use verifier::{CacheUse, Verified, Verifier, VerifierError};

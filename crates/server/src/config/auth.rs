@@ -86,6 +86,10 @@ pub struct AuthConfig {
     /// the refresh-token lifetime of the pool's app clients: past it, access tokens refreshed
     /// from a logged-out session would be accepted again.
     pub session_revocation_days: u32,
+    /// Memory the verified-token cache may use, in bytes.
+    pub cache_max_bytes: u64,
+    /// Memory the principal cache (users and their memberships) may use, in bytes.
+    pub principal_cache_max_bytes: u64,
 }
 
 impl Default for AuthConfig {
@@ -104,6 +108,8 @@ impl Default for AuthConfig {
             leeway_secs: 30,
             max_token_lifetime_secs: 24 * 60 * 60,
             session_revocation_days: 30,
+            cache_max_bytes: portcullis_auth::policy::DEFAULT_CACHE_MAX_BYTES,
+            principal_cache_max_bytes: crate::principal::DEFAULT_MAX_BYTES,
         }
     }
 }

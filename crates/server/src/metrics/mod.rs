@@ -26,6 +26,7 @@
 //! | `portcullis_rate_limited_total` | counter | `scope` = ip/user |
 
 pub mod endpoint;
+mod handles;
 pub mod http;
 
 pub use endpoint::router;
@@ -169,21 +170,14 @@ fn describe_and_register() {
 
 /// One request's authentication outcome (counted once per request; see [`http::track`]).
 pub fn auth_attempt(outcome: Result<(), Rejection>) {
-    match outcome {
-        Ok(()) => counter!(AUTH_ATTEMPTS, "result" => "success", "reason" => "none").increment(1),
-        Err(r) => counter!(AUTH_ATTEMPTS, "result" => "failure", "reason" => r.code()).increment(1),
-    }
+    handles::auth_attempt(outcome.err().map(|r| r.code()));
 }
 
 /// Time spent verifying one presented token. A refused token is recorded as a miss: the
 /// verifier only says "hit" for a token it answered from its cache, and a refusal either never
 /// reached the cache or was dropped from it.
 pub fn token_validated(cache: Option<CacheUse>, elapsed: Duration) {
-    let label = match cache {
-        Some(CacheUse::Hit) => "hit",
-        _ => "miss",
-    };
-    ::metrics::histogram!(TOKEN_VALIDATION, "cache" => label).record(elapsed.as_secs_f64());
+    handles::token_validated(cache == Some(CacheUse::Hit), elapsed.as_secs_f64());
 }
 
 /// Counts the outcome of the (issuer, sub) upsert.
