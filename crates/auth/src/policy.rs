@@ -15,8 +15,9 @@ pub struct Policy {
     pub cache_ttl: Duration,
     /// Entries in the verified-token cache at most; 0 turns the cache off.
     pub cache_capacity: u64,
-    /// Memory the verified-token cache may hold, in bytes (each entry weighs what it keeps:
-    /// about 300 to 500 bytes for a typical access token).
+    /// Memory the verified-token cache may hold, in bytes (each entry weighs what it keeps and
+    /// the cache's bookkeeping: about 850 bytes for a Cognito access token); 0 turns the cache
+    /// off.
     pub cache_max_bytes: u64,
 }
 

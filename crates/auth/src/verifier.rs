@@ -89,9 +89,9 @@ impl Verifier {
         // go first. The cap on reuse (`cache_ttl`) is checked on every hit rather than kept by
         // moka, which would cost every entry another queue node; an entry past it is dropped
         // when met, or evicted as the least recently used.
-        let budget = match policy.cache_capacity {
-            0 => 0,
-            n => policy.cache_max_bytes.max(n),
+        let budget = match (policy.cache_capacity, policy.cache_max_bytes) {
+            (0, _) | (_, 0) => 0,
+            (n, bytes) => bytes.max(n),
         };
         let cache = moka::sync::Cache::builder()
             .max_capacity(budget)
@@ -136,7 +136,7 @@ impl Verifier {
             None => {
                 let (v, weight) = self.verify_uncached(token).await?;
                 let v = Arc::new(v);
-                if self.policy.cache_capacity > 0 {
+                if self.policy.cache_capacity > 0 && self.policy.cache_max_bytes > 0 {
                     let until = self.clock.now().timestamp().saturating_add(
                         i64::try_from(self.policy.cache_ttl.as_secs()).unwrap_or(i64::MAX),
                     );
