@@ -19,3 +19,4 @@ mod profile_okta;
 mod profiles;
 mod properties;
 mod provider_rules;
+mod verified_cache;
