@@ -12,8 +12,8 @@
 # Results: docs/benchmarks.md, "Load". Bounded: DURATION seconds per run (default 10).
 #
 # With BASELINE=<git rev>, it also builds that revision (release, --locked, in a temporary git
-# worktree, in the same target directory, so the dependencies are built once; its binary is
-# copied aside before the current one is built) and compares: ROUNDS times (default 3) baseline
+# worktree, into its own target subdirectory; or takes BASELINE_BIN, a binary already built from
+# it) and compares: ROUNDS times (default 3) baseline
 # then current, each server started fresh on its own data directory, the HTTP runs and the RSS
 # pass against each. The tokens are minted once per run, with one dev-issuer key that every
 # server is given, on one port (the dev issuer's URL follows the listen address): minting is the
@@ -25,6 +25,7 @@
 #   bench/load/run.sh                      # defaults
 #   DURATION=5 CONNECTIONS=64 bench/load/run.sh
 #   BASELINE=main~3 ROUNDS=5 bench/load/run.sh
+#   BASELINE=a4f8c18 BASELINE_BIN=path/to/portcullis-built-from-a4f8c18 bench/load/run.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -64,10 +65,17 @@ if [ -n "$BASELINE" ]; then
     BASE_REV=$(git rev-parse --verify "$BASELINE^{commit}")
     log "building the baseline $BASELINE ($BASE_REV)"
     BASE_SRC=$WORK/baseline-src
-    git worktree add --quiet --detach "$BASE_SRC" "$BASE_REV"
-    (cd "$BASE_SRC" && CARGO_TARGET_DIR="$TARGET" cargo build --release --locked -p portcullis)
     BASE_BIN="$WORK/baseline-portcullis"
-    cp "$BIN" "$BASE_BIN"
+    if [ -n "${BASELINE_BIN:-}" ]; then
+        # A binary already built from BASELINE (the caller vouches for it).
+        cp "$BASELINE_BIN" "$BASE_BIN"
+    else
+        git worktree add --quiet --detach "$BASE_SRC" "$BASE_REV"
+        # Its own target directory: the workspace crates of both revisions have the same names
+        # and versions, and in one target directory each build would take the other's place.
+        (cd "$BASE_SRC" && CARGO_TARGET_DIR="$TARGET/baseline" cargo build --release --locked -p portcullis)
+        cp "$TARGET/baseline/release/portcullis" "$BASE_BIN"
+    fi
 fi
 cargo build --release --locked -p portcullis
 if [ -z "$BASELINE" ]; then
