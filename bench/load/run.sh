@@ -5,14 +5,19 @@
 #   1. GET /healthz                         (the HTTP floor)
 #   2. GET /v1/me, a few tokens reused      (verified-token cache hits)
 #   3. GET /v1/me, every token new          (signature path; the users already exist)
+#   4. RSS after RSS_TOKENS distinct tokens (default 100 000, of RSS_USERS = 1 000 users): the
+#      server restarted on the same data, each token presented once (bench/load/send_once.py)
 # For each HTTP run: req/s, p50/p99, and the CPU time the server and wrk used per request
-# (utime+stime from /proc, so what the two share the cores for is visible).
+# (utime+stime from /proc/<pid>/stat, so what the two share the cores for is visible).
 # Results: docs/benchmarks.md, "Load". Bounded: DURATION seconds per run (default 10).
 #
 # With BASELINE=<git rev>, it also builds that revision (release, --locked, in a temporary git
-# worktree, into its own target subdirectory) and compares: ROUNDS times (default 3) baseline
-# then current, each server started fresh on its own data directory with its own dev-issuer
-# tokens, the three HTTP runs against each. Alternating spreads the drift of a shared machine
+# worktree, into its own target subdirectory; or takes BASELINE_BIN, a binary already built from
+# it) and compares: ROUNDS times (default 3) baseline
+# then current, each server started fresh on its own data directory, the HTTP runs and the RSS
+# pass against each. The tokens are minted once per run, with one dev-issuer key that every
+# server is given, on one port (the dev issuer's URL follows the listen address): minting is the
+# slow part (one RSA signature per token, about 1 ms on one core in Python). Alternating spreads the drift of a shared machine
 # over both. Summary: per run, medians over the rounds of req/s and server CPU per request, and
 # current / baseline; on stdout and in bench/load/results/<date>-baseline.txt. The criterion
 # benchmark is skipped in this mode: it compares nothing.
@@ -20,6 +25,7 @@
 #   bench/load/run.sh                      # defaults
 #   DURATION=5 CONNECTIONS=64 bench/load/run.sh
 #   BASELINE=main~3 ROUNDS=5 bench/load/run.sh
+#   BASELINE=a4f8c18 BASELINE_BIN=path/to/portcullis-built-from-a4f8c18 bench/load/run.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -28,9 +34,12 @@ cd "$ROOT"
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 REUSE_TOKENS=${REUSE_TOKENS:-50}
-# Enough for DURATION seconds of the signature path at up to 32k req/s; a shortfall (tokens used
-# twice, i.e. cache hits in the "every token new" run) is reported in the summary.
-FRESH_TOKENS=${FRESH_TOKENS:-$((DURATION * 32000))}
+RSS_TOKENS=${RSS_TOKENS:-100000}
+RSS_USERS=${RSS_USERS:-1000}
+# Enough for DURATION seconds of the signature path at up to 32k req/s, and for the RSS pass; a
+# shortfall (tokens used twice, i.e. cache hits in the "every token new" run) is reported in the
+# summary. Minting is the slow part of a run (one RSA signature each, on both cores).
+FRESH_TOKENS=${FRESH_TOKENS:-$((DURATION * 32000 > RSS_TOKENS ? DURATION * 32000 : RSS_TOKENS))}
 LOG_LEVEL=${PORTCULLIS_LOG:-info}
 BASELINE=${BASELINE:-}
 ROUNDS=${ROUNDS:-3}
@@ -39,7 +48,6 @@ command -v wrk >/dev/null || apt_install wrk
 [ -x /usr/bin/time ] || apt_install time
 python3 -c 'import cryptography' 2>/dev/null || apt_install python3-cryptography
 
-cargo build --release --locked -p portcullis
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET/release/portcullis"
 
@@ -57,11 +65,20 @@ if [ -n "$BASELINE" ]; then
     BASE_REV=$(git rev-parse --verify "$BASELINE^{commit}")
     log "building the baseline $BASELINE ($BASE_REV)"
     BASE_SRC=$WORK/baseline-src
-    git worktree add --quiet --detach "$BASE_SRC" "$BASE_REV"
-    # Its own target directory, so neither build replaces the other's release/portcullis.
-    (cd "$BASE_SRC" && CARGO_TARGET_DIR="$TARGET/baseline" cargo build --release --locked -p portcullis)
-    BASE_BIN="$TARGET/baseline/release/portcullis"
-else
+    BASE_BIN="$WORK/baseline-portcullis"
+    if [ -n "${BASELINE_BIN:-}" ]; then
+        # A binary already built from BASELINE (the caller vouches for it).
+        cp "$BASELINE_BIN" "$BASE_BIN"
+    else
+        git worktree add --quiet --detach "$BASE_SRC" "$BASE_REV"
+        # Its own target directory: the workspace crates of both revisions have the same names
+        # and versions, and in one target directory each build would take the other's place.
+        (cd "$BASE_SRC" && CARGO_TARGET_DIR="$TARGET/baseline" cargo build --release --locked -p portcullis)
+        cp "$TARGET/baseline/release/portcullis" "$BASE_BIN"
+    fi
+fi
+cargo build --release --locked -p portcullis
+if [ -z "$BASELINE" ]; then
     log "bare RS256 signature check (cargo bench -p portcullis-auth --bench verify)"
     cargo bench --locked -p portcullis-auth --bench verify -- --warm-up-time 2 --measurement-time 5 \
         bare_rs256_signature_verify > /dev/null
@@ -74,30 +91,72 @@ export PORTCULLIS_METRICS_LISTEN=127.0.0.1:0 \
     PORTCULLIS_AUTH__PROVIDER=dev PORTCULLIS_RATE_LIMIT__PER_IP=0 PORTCULLIS_RATE_LIMIT__PER_USER=0 \
     PORTCULLIS_LOG=$LOG_LEVEL
 
-# Starts BIN serving from DIR (its data directory is DIR/.portcullis), with reuse.txt and
-# fresh.txt there signed by that binary's dev-issuer key, and its users provisioned.
+# The tokens of the whole run, in $WORK/tokens, signed by one dev-issuer key for one port.
 # The issuer URL follows the listen address, so the port is chosen before minting.
+PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+export PORTCULLIS_LISTEN=127.0.0.1:$PORT
+TOKENS_DIR=$WORK/tokens
+mkdir -p "$TOKENS_DIR"
+(
+    cd "$TOKENS_DIR"
+    log "minting $REUSE_TOKENS tokens with portcullis token"
+    for i in $(seq 1 "$REUSE_TOKENS"); do "$BIN" token --sub "user-$i"; done > reuse.txt
+    log "minting $FRESH_TOKENS distinct tokens of $RSS_USERS users (bench/load/mint.py, same key and claims)"
+    template=$(head -n 1 reuse.txt)
+    python3 "$ROOT/bench/load/mint.py" .portcullis/dev-issuer-keys.json "$template" \
+        "$RSS_USERS" "$RSS_USERS" > provision.txt
+    python3 "$ROOT/bench/load/mint.py" .portcullis/dev-issuer-keys.json "$template" \
+        "$RSS_USERS" "$FRESH_TOKENS" > fresh.txt
+)
+
+# Starts BIN serving from DIR (its data directory is DIR/.portcullis, given the run's dev-issuer
+# key), and provisions the users.
 start_server() {
     local bin=$1 dir=$2
-    mkdir -p "$dir"
+    mkdir -p "$dir/.portcullis"
     cd "$dir"
-    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    export PORTCULLIS_LISTEN=127.0.0.1:$PORT
+    cp "$TOKENS_DIR/.portcullis/dev-issuer-keys.json" .portcullis/
+    for f in reuse.txt provision.txt fresh.txt; do ln -sf "$TOKENS_DIR/$f" "$f"; done
 
-    log "minting $REUSE_TOKENS tokens with portcullis token"
-    for i in $(seq 1 "$REUSE_TOKENS"); do "$bin" token --sub "user-$i"; done > reuse.txt
-    log "minting $FRESH_TOKENS distinct tokens (bench/load/mint.py, same key and claims)"
-    python3 "$ROOT/bench/load/mint.py" .portcullis/dev-issuer-keys.json "$(head -n 1 reuse.txt)" \
-        "$REUSE_TOKENS" "$FRESH_TOKENS" > fresh.txt
+    launch_server "$bin"
+    # Provision every user once, so no measured request writes to the database.
+    python3 "$ROOT/bench/load/send_once.py" 127.0.0.1 "$PORT" provision.txt "$RSS_USERS" >/dev/null
+    python3 "$ROOT/bench/load/send_once.py" 127.0.0.1 "$PORT" reuse.txt "$REUSE_TOKENS" >/dev/null
+}
 
-    "$bin" serve 2> serve.log > /dev/null &
+launch_server() {
+    "$1" serve 2>> serve.log > /dev/null &
     SERVER=$!
     for _ in $(seq 1 100); do
         curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
         sleep 0.1
     done
-    # Provision every user once, so no measured request writes to the database.
-    while read -r t; do curl -fs -o /dev/null -H "Authorization: Bearer $t" "http://127.0.0.1:$PORT/v1/me"; done < reuse.txt
+}
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$SERVER/status"; }
+# 4: a new server process on the same data (users provisioned, caches empty), then each of the
+# first RSS_TOKENS tokens of fresh.txt once; RSS before and after, and the server CPU per request
+# of that pass (all signature checks; the first request of each user also loads its principal).
+rss_run() {
+    local bin=$1
+    stop_server
+    launch_server "$bin"
+    local start before after sent end
+    sleep 1
+    start=$(rss_kib)
+    before=$(server_cpu_ticks)
+    log "rss: $RSS_TOKENS distinct tokens of $RSS_USERS users, each once"
+    sent=$(python3 "$ROOT/bench/load/send_once.py" 127.0.0.1 "$PORT" fresh.txt "$RSS_TOKENS" 8)
+    after=$(server_cpu_ticks)
+    sleep 2
+    end=$(rss_kib)
+    echo "$end" > rss.kib
+    python3 -c 'import sys
+start, end, b, a, hz, n = map(float, sys.argv[1:7])
+print(f"RSS at start {start / 1024:5.1f} MiB, after {int(n)} distinct tokens {end / 1024:5.1f} MiB   "
+      f"server {(a - b) / hz / n * 1e6:6.1f} us/req   {sys.argv[7]}")' \
+        "$start" "$end" "$before" "$after" "$(getconf CLK_TCK)" "$RSS_TOKENS" "$sent" |
+        sed "s/^/${RUN_LABEL:-}rss                    /" | tee -a "$WORK/summary.txt"
 }
 
 stop_server() {
@@ -147,6 +206,7 @@ if [ -n "$BASELINE" ]; then
             start_server "$bin" "$WORK/$side-$round"
             RUN_LABEL=$(printf '%-8s round %-3s ' "$side" "$round")
             run_all
+            rss_run "$bin"
             stop_server
         done
     done
@@ -165,6 +225,8 @@ import pathlib, re, sys
 from statistics import median
 work, rounds, fresh = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
 runs = ["healthz", "me_reused_tokens", "me_every_token_new"]
+def rss(side):
+    return [float((work / f"{side}-{r}" / "rss.kib").read_text()) / 1024 for r in range(1, rounds + 1)]
 def values(side, run, ext):
     return [float((work / f"{side}-{r}" / f"{run}.{ext}").read_text()) for r in range(1, rounds + 1)]
 print(f"medians over {rounds} rounds; ratio = current / baseline "
@@ -177,6 +239,13 @@ for run in runs:
     per_round = " ".join(f"{c / b:.3f}" for b, c in zip(b_rps, c_rps))
     print(f"{run:<20} {median(b_rps):14.0f} {median(c_rps):14.0f} {median(c_rps) / median(b_rps):6.3f}"
           f" {median(b_cpu):16.1f} {median(c_cpu):15.1f} {median(c_cpu) / median(b_cpu):6.3f}   {per_round}")
+b_rss, c_rss = rss("baseline"), rss("current")
+print(f"RSS after the distinct tokens: baseline {median(b_rss):.1f} MiB, current {median(c_rss):.1f} MiB "
+      f"(medians; rounds: {' '.join(f'{v:.1f}' for v in b_rss)} / {' '.join(f'{v:.1f}' for v in c_rss)})")
+for run in runs[1:]:
+    cpu = median(values("current", run, "cpu")) / median(values("current", "healthz", "cpu"))
+    base = median(values("baseline", run, "cpu")) / median(values("baseline", "healthz", "cpu"))
+    print(f"{run}: server CPU per request / healthz's: baseline {base:.2f}x, current {cpu:.2f}x")
 for run in runs[1:]:
     ratio = median(values("current", run, "rps")) / median(values("baseline", run, "rps"))
     verdict = "within 5% of" if ratio >= 0.95 else "MORE than 5% below"
@@ -199,6 +268,7 @@ fi
 
 start_server "$BIN" "$WORK"
 run_all
+rss_run "$BIN"
 
 echo
 echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
@@ -212,6 +282,11 @@ print(f"reused tokens / healthz: {r / h:.0%} (target >= 70%)")
 print(f"every token new / bare verify rate: {f / bare:.0%} (target >= 60%)")
 print(f"healthz / bare verify rate: {h / bare:.0%} (the HTTP floor on this machine, wrk included)")
 PY
+python3 -c 'import sys
+h, r, rss = (float(open(f).read()) for f in sys.argv[1:4])
+print(f"server CPU per request, reused tokens / healthz: {r / h:.2f}x (target <= 1.25x)")
+print(f"RSS after {sys.argv[4]} distinct tokens: {rss / 1024:.1f} MiB = {rss * 1024 / 1e6:.1f} MB (target <= 48 MB)")' \
+    healthz.cpu me_reused_tokens.cpu rss.kib "$RSS_TOKENS"
 read -r fresh_requests < <(awk -F'requests=' '/^tokens_in_file/ {print $2}' me_every_token_new.out)
 if [ "${fresh_requests:-0}" -gt "$FRESH_TOKENS" ]; then
     echo "WARNING: $fresh_requests requests for $FRESH_TOKENS tokens: the 'every token new' run reused tokens; raise FRESH_TOKENS"

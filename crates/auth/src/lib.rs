@@ -32,9 +32,11 @@ pub mod layer;
 pub mod policy;
 pub mod provider;
 pub mod rejection;
+pub mod verified;
 pub mod verifier;
 
 pub use rejection::Rejection;
+pub use verified::{Interned, VerifiedClaims};
 pub use verifier::{CacheUse, Verified, Verifier, VerifierError};
 
 /// The examples of the crate's README, compiled as doctests.

@@ -14,9 +14,16 @@ pub struct Policy {
     pub max_lifetime: Duration,
     /// Longest time a verification result is reused without re-checking the signature.
     pub cache_ttl: Duration,
-    /// Entries in the verified-token cache.
+    /// Entries in the verified-token cache at most; 0 turns the cache off.
     pub cache_capacity: u64,
+    /// Memory the verified-token cache may hold, in bytes (each entry weighs what it keeps and
+    /// the cache's bookkeeping: about 850 bytes for a Cognito access token); 0 turns the cache
+    /// off.
+    pub cache_max_bytes: u64,
 }
+
+/// 32 MiB.
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 32 * 1024 * 1024;
 
 impl Default for Policy {
     fn default() -> Self {
@@ -25,6 +32,7 @@ impl Default for Policy {
             max_lifetime: Duration::from_secs(24 * 60 * 60),
             cache_ttl: Duration::from_secs(5 * 60),
             cache_capacity: 100_000,
+            cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
         }
     }
 }
@@ -32,26 +40,31 @@ impl Default for Policy {
 impl Policy {
     /// Checks `exp`, `nbf`, `iat` and the lifetime cap at `now` (seconds since the epoch).
     pub fn check_times(&self, claims: &Claims, now: i64) -> Result<(), Rejection> {
+        self.check_time_values(claims.exp, claims.nbf, claims.iat, now)
+    }
+
+    /// [`check_times`](Self::check_times) on the three dates it reads.
+    pub fn check_time_values(
+        &self,
+        exp: i64,
+        nbf: Option<i64>,
+        iat: Option<i64>,
+        now: i64,
+    ) -> Result<(), Rejection> {
         let leeway = self.leeway.as_secs() as i64;
         let max = self.max_lifetime.as_secs() as i64;
-        if now >= claims.exp.saturating_add(leeway) {
+        if now >= exp.saturating_add(leeway) {
             return Err(Rejection::Expired);
         }
-        if claims
-            .nbf
-            .is_some_and(|nbf| nbf > now.saturating_add(leeway))
-        {
+        if nbf.is_some_and(|nbf| nbf > now.saturating_add(leeway)) {
             return Err(Rejection::NotYetValid);
         }
-        if claims
-            .iat
-            .is_some_and(|iat| iat > now.saturating_add(leeway))
-        {
+        if iat.is_some_and(|iat| iat > now.saturating_add(leeway)) {
             return Err(Rejection::IssuedInFuture);
         }
         // Without `iat` the lifetime cannot be measured, so what is left of it is capped.
-        let start = claims.iat.unwrap_or(now);
-        if claims.exp.saturating_sub(start) > max {
+        let start = iat.unwrap_or(now);
+        if exp.saturating_sub(start) > max {
             return Err(Rejection::LifetimeTooLong);
         }
         Ok(())

@@ -9,33 +9,10 @@ use crate::jwt::{self, Claims, MAX_TOKEN_BYTES, Payload};
 use crate::policy::Policy;
 use crate::provider::Provider;
 use crate::rejection::Rejection;
+use crate::verified::Interners;
+pub use crate::verified::{Verified, VerifiedClaims};
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// A token that passed every check.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Verified {
-    /// The claims.
-    pub claims: Claims,
-    /// The subject's roles, read from the issuer's roles claim (Cognito groups, Auth0
-    /// permissions, Entra app roles, Keycloak realm roles, ...).
-    pub groups: Vec<String>,
-    /// Whether one of those roles is one of the provider's admin roles.
-    pub platform_admin: bool,
-    /// The key that verified the signature.
-    pub kid: String,
-}
-
-impl Verified {
-    /// For routes that need scopes: a token lacking one is refused (403, `insufficient_scope`).
-    pub fn require_scopes(&self, scopes: &[&str]) -> Result<(), Rejection> {
-        if scopes.iter().all(|s| self.claims.has_scope(s)) {
-            Ok(())
-        } else {
-            Err(Rejection::InsufficientScope)
-        }
-    }
-}
 
 /// SHA-256 of the whole token: the verified-token cache key. A weaker or partial hash would let
 /// a crafted token collide with a verified one and ride on its verification.
@@ -67,10 +44,21 @@ pub struct Verifier {
     all: Vec<Arc<dyn Provider>>,
     clock: Arc<dyn Clock>,
     policy: Policy,
-    cache: moka::sync::Cache<TokenDigest, Arc<Verified>>,
+    cache: moka::sync::Cache<TokenDigest, Entry>,
+    interners: Interners,
     /// The one issuer that opaque (non-JWT) tokens are introspected at, if any.
     introspector: Option<Arc<Introspector>>,
     dpop: Option<Arc<Dpop>>,
+}
+
+/// A verified-token cache entry: the verification, the second after which it is no longer
+/// reused (`cache_ttl` after it was made: the cap on how long a signature check is trusted),
+/// and its weight in bytes for the cache's budget.
+#[derive(Debug, Clone)]
+struct Entry {
+    verified: Arc<Verified>,
+    until: i64,
+    weight: u32,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -109,9 +97,19 @@ impl Verifier {
                 }
             }
         }
+        // Bounded by bytes: each entry weighs what it holds, and at least the budget's share of
+        // one of `cache_capacity` entries, so that both bounds hold. Least recently used entries
+        // go first. The cap on reuse (`cache_ttl`) is checked on every hit rather than kept by
+        // moka, which would cost every entry another queue node; an entry past it is dropped
+        // when met, or evicted as the least recently used.
+        let budget = match (policy.cache_capacity, policy.cache_max_bytes) {
+            (0, _) | (_, 0) => 0,
+            (n, bytes) => bytes.max(n),
+        };
         let cache = moka::sync::Cache::builder()
-            .max_capacity(policy.cache_capacity)
-            .time_to_live(policy.cache_ttl)
+            .max_capacity(budget)
+            .eviction_policy(moka::policy::EvictionPolicy::lru())
+            .weigher(|_: &TokenDigest, e: &Entry| e.weight)
             .build();
         Ok(Self {
             providers: by_issuer,
@@ -121,6 +119,7 @@ impl Verifier {
             cache,
             introspector: None,
             dpop: None,
+            interners: Interners::default(),
         })
     }
 
@@ -217,8 +216,21 @@ impl Verifier {
         let (verified, used) = match self.cached(&digest)? {
             Some(v) => (v, CacheUse::Hit),
             None => {
-                let v = Arc::new(self.verify_uncached(token).await?);
-                self.cache.insert(digest, Arc::clone(&v));
+                let (v, weight) = self.verify_uncached(token).await?;
+                let v = Arc::new(v);
+                if self.policy.cache_capacity > 0 && self.policy.cache_max_bytes > 0 {
+                    let until = self.clock.now().timestamp().saturating_add(
+                        i64::try_from(self.policy.cache_ttl.as_secs()).unwrap_or(i64::MAX),
+                    );
+                    let share = self.policy.cache_max_bytes / self.policy.cache_capacity;
+                    let weight = u64::try_from(weight).unwrap_or(u64::MAX).max(share);
+                    let entry = Entry {
+                        verified: Arc::clone(&v),
+                        until,
+                        weight: u32::try_from(weight).unwrap_or(u32::MAX),
+                    };
+                    self.cache.insert(digest, entry);
+                }
                 (v, CacheUse::Miss)
             }
         };
@@ -228,17 +240,23 @@ impl Verifier {
     /// A cached verification is reused only while its `exp` holds and its key is still in the
     /// issuer's JWKS; otherwise it is dropped and the token verified afresh.
     fn cached(&self, digest: &TokenDigest) -> Result<Option<Arc<Verified>>, Rejection> {
-        let Some(hit) = self.cache.get(digest) else {
+        let Some(entry) = self.cache.get(digest) else {
             return Ok(None);
         };
         let now = self.clock.now().timestamp();
-        if let Err(r) = self.policy.check_times(&hit.claims, now) {
+        if now >= entry.until {
+            self.cache.invalidate(digest);
+            return Ok(None);
+        }
+        let hit = entry.verified;
+        let c = &hit.claims;
+        if let Err(r) = self.policy.check_time_values(c.exp, c.nbf, c.iat, now) {
             self.cache.invalidate(digest);
             return Err(r);
         }
         let key_present = self
             .providers
-            .get(&hit.claims.iss)
+            .get(hit.claims.iss.as_str())
             .is_some_and(|p| p.keys().contains(&hit.kid));
         if !key_present {
             self.cache.invalidate(digest);
@@ -249,14 +267,15 @@ impl Verifier {
 
     /// Drops every cached verification matching `pred` (all tokens of a user, say).
     pub fn forget_where(&self, pred: impl Fn(&Verified) -> bool) {
-        for (k, v) in self.cache.iter() {
-            if pred(&v) {
+        for (k, e) in self.cache.iter() {
+            if pred(&e.verified) {
                 self.cache.invalidate(&*k);
             }
         }
     }
 
-    async fn verify_uncached(&self, token: &str) -> Result<Verified, Rejection> {
+    /// The verification and its cache weight in bytes.
+    async fn verify_uncached(&self, token: &str) -> Result<(Verified, usize), Rejection> {
         let parts = jwt::split(token)?;
         let header = jwt::parse_header(&parts.header)?;
         let payload = Payload::parse(&parts.payload)?;
@@ -279,12 +298,14 @@ impl Verifier {
             .check_times(&claims, self.clock.now().timestamp())?;
         provider.check_token_type(&claims)?;
         let groups = provider.roles(&claims)?;
-        Ok(Verified {
-            platform_admin: provider.is_admin(&groups),
+        let admin = provider.is_admin(&groups);
+        Ok(Verified::compact(
             claims,
             groups,
-            kid: header.kid,
-        })
+            admin,
+            &header.kid,
+            &self.interners,
+        ))
     }
 
     /// Whether every issuer's keys are loaded and usable (for `/readyz`).

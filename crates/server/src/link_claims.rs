@@ -2,24 +2,22 @@
 //! basis a cached identity's link-made memberships were computed from. Pure functions over the
 //! claims, shared by the principal cache and the access checks that apply links.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 use std::sync::Arc;
 
 /// The (claim, value) pairs of a token that a link can name: each top-level string claim, and
 /// each string of a top-level array claim (groups). Nested claims are not matched: a link names
 /// a claim by its top-level name only.
-pub fn claim_values(raw: &Map<String, Value>) -> Vec<(&str, &str)> {
+pub fn claim_values<'a, K: AsRef<str> + ?Sized + 'a>(
+    raw: impl IntoIterator<Item = (&'a K, &'a Value)>,
+) -> Vec<(&'a str, &'a str)> {
     let mut out = Vec::new();
     for (name, value) in raw {
+        let name = name.as_ref();
         match value {
-            Value::String(s) => out.push((name.as_str(), s.as_str())),
+            Value::String(s) => out.push((name, s.as_str())),
             Value::Array(items) => {
-                out.extend(
-                    items
-                        .iter()
-                        .filter_map(Value::as_str)
-                        .map(|s| (name.as_str(), s)),
-                );
+                out.extend(items.iter().filter_map(Value::as_str).map(|s| (name, s)));
             }
             _ => {}
         }
@@ -40,20 +38,35 @@ pub struct LinkBasis {
 }
 
 impl LinkBasis {
-    pub fn of(names: Vec<String>, raw: &Map<String, Value>) -> Self {
+    pub fn of<'a, K: AsRef<str> + ?Sized + 'a>(
+        names: Vec<String>,
+        raw: impl IntoIterator<Item = (&'a K, &'a Value)>,
+    ) -> Self {
         let names: Arc<[String]> = names.into();
         let digest = digest(&names, raw);
         Self { names, digest }
     }
 
+    /// Heap bytes of the claim names, for the principal cache's weight.
+    pub fn heap_bytes(&self) -> usize {
+        self.names.len() * std::mem::size_of::<String>()
+            + self.names.iter().map(String::capacity).sum::<usize>()
+    }
+
     /// Whether a token with these claims would get the same link-made memberships. No I/O: it
     /// runs on every cache hit.
-    pub fn holds_for(&self, raw: &Map<String, Value>) -> bool {
+    pub fn holds_for<'a, K: AsRef<str> + ?Sized + 'a>(
+        &self,
+        raw: impl IntoIterator<Item = (&'a K, &'a Value)>,
+    ) -> bool {
         self.names.is_empty() || digest(&self.names, raw) == self.digest
     }
 }
 
-fn digest(names: &[String], raw: &Map<String, Value>) -> u64 {
+fn digest<'a, K: AsRef<str> + ?Sized + 'a>(
+    names: &[String],
+    raw: impl IntoIterator<Item = (&'a K, &'a Value)>,
+) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     let mut pairs: Vec<_> = claim_values(raw)

@@ -18,8 +18,42 @@
 
 use crate::config::MfaConfig;
 use axum::http::HeaderValue;
+use portcullis_auth::VerifiedClaims;
 use portcullis_auth::jwt::Claims;
 use serde_json::Value;
+
+/// What the policy reads of a token: its `amr` values, another claim by name and `auth_time`.
+/// Both forms of a token's claims have them: the verified form requests carry, and the parsed
+/// form.
+pub trait MfaClaims {
+    fn amr_has(&self, f: impl Fn(&str) -> bool) -> bool;
+    fn claim(&self, name: &str) -> Option<&Value>;
+    fn auth_time(&self) -> Option<i64>;
+}
+
+impl MfaClaims for VerifiedClaims {
+    fn amr_has(&self, f: impl Fn(&str) -> bool) -> bool {
+        self.amr.iter().any(|v| f(v))
+    }
+    fn claim(&self, name: &str) -> Option<&Value> {
+        self.raw.get(name)
+    }
+    fn auth_time(&self) -> Option<i64> {
+        self.auth_time
+    }
+}
+
+impl MfaClaims for Claims {
+    fn amr_has(&self, f: impl Fn(&str) -> bool) -> bool {
+        self.amr.iter().any(|v| f(v))
+    }
+    fn claim(&self, name: &str) -> Option<&Value> {
+        self.raw.get(name)
+    }
+    fn auth_time(&self) -> Option<i64> {
+        self.auth_time
+    }
+}
 
 pub const LEVEL_DESCRIPTION: &str = "A different authentication level is required";
 pub const AGE_DESCRIPTION: &str = "More recent authentication is required";
@@ -69,11 +103,11 @@ impl MfaPolicy {
 
     /// Whether the token proves MFA (and, with `max_age_secs`, recently enough) at `now`
     /// (Unix seconds).
-    pub fn satisfied(&self, claims: &Claims, now: i64) -> Result<(), Shortfall> {
+    pub fn satisfied(&self, claims: &impl MfaClaims, now: i64) -> Result<(), Shortfall> {
         let proven = if self.claim == "amr" {
-            claims.amr.iter().any(|v| self.accepts(v))
+            claims.amr_has(|v| self.accepts(v))
         } else {
-            match claims.raw.get(&self.claim) {
+            match claims.claim(&self.claim) {
                 Some(Value::String(s)) => self.accepts(s),
                 Some(Value::Array(items)) => items
                     .iter()
@@ -89,7 +123,7 @@ impl MfaPolicy {
         }
         match self.max_age_secs {
             None => Ok(()),
-            Some(max) => match claims.auth_time {
+            Some(max) => match claims.auth_time() {
                 Some(t) if now.saturating_sub(t) <= max => Ok(()),
                 _ => Err(Shortfall::TooOld),
             },
@@ -122,7 +156,7 @@ impl MfaPolicy {
     }
 
     /// `Ok` if the token proves MFA, else the step-up challenge.
-    pub fn require(&self, claims: &Claims, now: i64) -> Result<(), StepUp> {
+    pub fn require(&self, claims: &impl MfaClaims, now: i64) -> Result<(), StepUp> {
         self.satisfied(claims, now)
             .map_err(|why| StepUp(self.challenge(why)))
     }

@@ -4,7 +4,7 @@
 //! (see [`PrincipalCache::forget_user`]); entries also expire after a minute as a safety net.
 
 use crate::link_claims::LinkBasis;
-use portcullis_auth::Verified;
+use portcullis_auth::{Interned, Verified};
 use portcullis_store::{MembershipSummary, NewUser, OrgId, Role, Store, StoreError, User, UserId};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,17 +55,19 @@ async fn load(
 ) -> Result<Arc<Identity>, StoreError> {
     let c = &token.claims;
     let new = NewUser {
-        issuer: c.iss.clone(),
-        sub: c.sub.clone(),
+        issuer: c.iss.to_string(),
+        sub: c.sub.to_string(),
         // Profile claims over the store's bounds are kept as absent: they describe the user, and
         // a verified token must not fail for them.
         username: c
             .username
-            .clone()
+            .as_deref()
+            .map(str::to_owned)
             .filter(|u| portcullis_store::validate::username(u).is_ok()),
         email: c
             .email
-            .clone()
+            .as_deref()
+            .map(str::to_owned)
             .filter(|e| portcullis_store::validate::email(e).is_ok()),
         seen: true,
     };
@@ -81,9 +83,68 @@ async fn load(
     }))
 }
 
+/// The principal cache's key: the caller's (issuer, subject). Both strings are shared with the
+/// verified token, so building a key for a lookup allocates nothing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SubjectKey {
+    pub issuer: Interned,
+    pub sub: Interned,
+}
+
+impl From<(String, String)> for SubjectKey {
+    fn from((issuer, sub): (String, String)) -> Self {
+        Self {
+            issuer: issuer.into(),
+            sub: sub.into(),
+        }
+    }
+}
+
+impl From<(&str, &str)> for SubjectKey {
+    fn from((issuer, sub): (&str, &str)) -> Self {
+        Self {
+            issuer: issuer.into(),
+            sub: sub.into(),
+        }
+    }
+}
+
+/// 8 MiB: about 20 000 identities with a few memberships each.
+pub const DEFAULT_MAX_BYTES: u64 = 8 * 1024 * 1024;
+/// Identities at most, whatever the budget.
+const MAX_ENTRIES: u64 = 100_000;
+/// moka's bookkeeping per entry (see `portcullis_auth::verified::CACHE_ENTRY_OVERHEAD`), plus
+/// the expiry queue node this cache's time-to-live costs (the same measurement with a
+/// time-to-live: 374 bytes).
+const ENTRY_OVERHEAD: usize = 374;
+
+/// What one identity costs the cache, in bytes.
+fn weight(key: &SubjectKey, identity: &Identity) -> u32 {
+    let u = &identity.user;
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::capacity);
+    let bytes = 16
+        + std::mem::size_of::<Identity>()
+        + std::mem::size_of::<SubjectKey>()
+        + key.issuer.heap_bytes()
+        + key.sub.heap_bytes()
+        + u.issuer.capacity()
+        + u.sub.capacity()
+        + opt(&u.username)
+        + opt(&u.email)
+        + identity.memberships.capacity() * std::mem::size_of::<MembershipSummary>()
+        + identity
+            .memberships
+            .iter()
+            .map(|m| m.org_name.capacity())
+            .sum::<usize>()
+        + identity.links.heap_bytes()
+        + ENTRY_OVERHEAD;
+    u32::try_from(bytes).unwrap_or(u32::MAX)
+}
+
 #[derive(Debug, Clone)]
 pub struct PrincipalCache {
-    by_subject: moka::future::Cache<(String, String), Arc<Identity>>,
+    by_subject: moka::future::Cache<SubjectKey, Arc<Identity>>,
     /// Bumped by every invalidation. A load that overlapped one may have read what it removed
     /// (memberships read just before a removal committed), so its result is not kept.
     generation: Arc<AtomicU64>,
@@ -91,18 +152,26 @@ pub struct PrincipalCache {
 
 impl Default for PrincipalCache {
     fn default() -> Self {
+        Self::with_budget(DEFAULT_MAX_BYTES)
+    }
+}
+
+impl PrincipalCache {
+    /// A cache holding at most `max_bytes` of identities (by [`weight`]), and at most
+    /// 100 000 of them: each weighs at least its share of the budget.
+    pub fn with_budget(max_bytes: u64) -> Self {
+        let share = u32::try_from(max_bytes / MAX_ENTRIES).unwrap_or(u32::MAX);
         Self {
             by_subject: moka::future::Cache::builder()
-                .max_capacity(100_000)
+                .max_capacity(max_bytes)
+                .weigher(move |k: &SubjectKey, v: &Arc<Identity>| weight(k, v).max(share))
                 .time_to_live(Duration::from_secs(60))
                 .support_invalidation_closures()
                 .build(),
             generation: Arc::default(),
         }
     }
-}
 
-impl PrincipalCache {
     /// The caller's identity, from the cache or, on a miss, from one upsert (provisioning the
     /// user on first sight) and one membership query. Concurrent misses for the same subject
     /// share one load.
@@ -120,7 +189,10 @@ impl PrincipalCache {
         if !trust_cache {
             return load(store, token, now).await.map_err(Arc::new);
         }
-        let key = (c.iss.clone(), c.sub.clone());
+        let key = SubjectKey {
+            issuer: c.iss.clone(),
+            sub: c.sub.clone(),
+        };
         self.get_or_load(key, load(store, token, now)).await
     }
 
@@ -128,9 +200,10 @@ impl PrincipalCache {
     /// while it was loading.
     async fn get_or_load(
         &self,
-        key: (String, String),
+        key: impl Into<SubjectKey>,
         load: impl std::future::Future<Output = Result<Arc<Identity>, StoreError>>,
     ) -> Result<Arc<Identity>, Arc<StoreError>> {
+        let key = key.into();
         let generation = self.generation.load(Ordering::Acquire);
         let identity = self.by_subject.try_get_with(key.clone(), load).await?;
         if self.generation.load(Ordering::Acquire) != generation {
@@ -141,9 +214,16 @@ impl PrincipalCache {
 
     /// The cached identity of (issuer, sub), without loading it.
     pub async fn cached(&self, issuer: &str, sub: &str) -> Option<Arc<Identity>> {
-        self.by_subject
-            .get(&(issuer.to_owned(), sub.to_owned()))
-            .await
+        self.by_subject.get(&SubjectKey::from((issuer, sub))).await
+    }
+
+    /// The cached identity of a verified token's subject, without loading it or allocating.
+    pub async fn cached_for(&self, token: &Verified) -> Option<Arc<Identity>> {
+        let key = SubjectKey {
+            issuer: token.claims.iss.clone(),
+            sub: token.claims.sub.clone(),
+        };
+        self.by_subject.get(&key).await
     }
 
     /// Drops one user's entries, under every identity they signed in with: their memberships
@@ -165,7 +245,7 @@ impl PrincipalCache {
     pub async fn forget_subject(&self, issuer: &str, sub: &str) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.by_subject
-            .invalidate(&(issuer.to_owned(), sub.to_owned()))
+            .invalidate(&SubjectKey::from((issuer, sub)))
             .await;
     }
 

@@ -126,7 +126,8 @@ pub async fn build_as(config: &Config, mode: Mode) -> anyhow::Result<App> {
         }
         None => crate::cluster::bus::Bus::local(),
     };
-    let principals = crate::principal::PrincipalCache::default();
+    let principals =
+        crate::principal::PrincipalCache::with_budget(config.auth.principal_cache_max_bytes);
     let flags = crate::flags::Flags::new(config, &auth_settings.accepted_clients());
     let view = Arc::new(crate::cluster::view::RevocationView::default());
     let sync = Arc::new(crate::cluster::ClusterSync::new(

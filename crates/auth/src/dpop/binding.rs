@@ -63,10 +63,29 @@ pub struct Dpop {
     clock: Arc<dyn Clock>,
 }
 
+/// Where a token keeps its confirmation claim: the parsed claims, and the compact ones the
+/// verified-token cache holds.
+pub trait Confirmation {
+    /// The `cnf` claim, if the token has one.
+    fn cnf(&self) -> Option<&Value>;
+}
+
+impl Confirmation for Claims {
+    fn cnf(&self) -> Option<&Value> {
+        self.raw.get("cnf")
+    }
+}
+
+impl Confirmation for crate::verified::VerifiedClaims {
+    fn cnf(&self) -> Option<&Value> {
+        self.raw.get("cnf")
+    }
+}
+
 /// The token's key binding (`cnf.jkt`, RFC 9449 section 6.1), if any. A `cnf` that is not an
 /// object, or a `jkt` that is not a non-empty string, makes the token invalid.
-pub fn confirmation(claims: &Claims) -> Result<Option<&str>, Rejection> {
-    match claims.raw.get("cnf") {
+pub fn confirmation(claims: &impl Confirmation) -> Result<Option<&str>, Rejection> {
+    match claims.cnf() {
         None => Ok(None),
         Some(Value::Object(cnf)) => match cnf.get("jkt") {
             None => Ok(None),
@@ -79,7 +98,7 @@ pub fn confirmation(claims: &Claims) -> Result<Option<&str>, Rejection> {
 
 /// The binding rules that hold with or without DPoP support: a bound token is never a bearer
 /// token, and the `DPoP` scheme needs DPoP turned on for the token's issuer.
-pub fn without_dpop(scheme: Scheme, claims: &Claims) -> Result<(), Rejection> {
+pub fn without_dpop(scheme: Scheme, claims: &impl Confirmation) -> Result<(), Rejection> {
     match (scheme, confirmation(claims)?) {
         (Scheme::Bearer, Some(_)) => Err(Rejection::DpopBoundAsBearer),
         (Scheme::Bearer, None) => Ok(()),
@@ -134,7 +153,7 @@ impl Dpop {
         mode: DpopMode,
         scheme: Scheme,
         token: &str,
-        claims: &Claims,
+        claims: &(impl Confirmation + Sync),
         request: &RequestProofs<'_>,
     ) -> Result<(), Rejection> {
         let jkt = confirmation(claims)?;

@@ -61,6 +61,8 @@ pub struct Introspector {
     config: IntrospectionConfig,
     client: reqwest::Client,
     cache: moka::future::Cache<TokenDigest, Cached>,
+    /// Shared strings of the answers' compact claims, as the verifier keeps for JWTs.
+    interners: crate::verified::Interners,
     observer: Option<Arc<dyn IntrospectionObserver>>,
 }
 
@@ -129,6 +131,7 @@ impl Introspector {
             config,
             client,
             cache,
+            interners: crate::verified::Interners::default(),
             observer: None,
         })
     }
@@ -184,7 +187,8 @@ impl Introspector {
         let verified = entry.result?;
         // Entries do not outlive `exp` by the cache's clock; the verifier's clock (injected,
         // for tests and skew) has the last word.
-        policy.check_times(&verified.claims, clock.now().timestamp())?;
+        let c = &verified.claims;
+        policy.check_time_values(c.exp, c.nbf, c.iat, clock.now().timestamp())?;
         Ok((verified, used))
     }
 
@@ -257,12 +261,10 @@ impl Introspector {
         policy.check_times(&claims, now)?;
         self.provider.check_token_type(&claims)?;
         let groups = self.provider.roles(&claims)?;
-        Ok(Verified {
-            platform_admin: self.provider.is_admin(&groups),
-            claims,
-            groups,
-            kid: String::new(),
-        })
+        let admin = self.provider.is_admin(&groups);
+        // No key verified an introspected token: its key id is empty.
+        let (verified, _weight) = Verified::compact(claims, groups, admin, "", &self.interners);
+        Ok(verified)
     }
 
     /// Drops every cached answer (after a revocation the caller cannot match to tokens).

@@ -129,7 +129,8 @@ async fn an_active_answer_is_verified_once_and_then_served_from_the_cache() {
         .expect("active");
     assert_eq!(used, CacheUse::Miss);
     assert_eq!(v.claims.sub, "alice");
-    assert_eq!(v.claims.scopes, ["read", "write"]);
+    let scopes: Vec<&str> = v.claims.scopes.iter().map(|s| s.as_str()).collect();
+    assert_eq!(scopes, ["read", "write"]);
     assert!(v.platform_admin, "roles are read as from a JWT");
     for _ in 0..5 {
         let (again, used) = s

@@ -20,3 +20,4 @@ mod profile_okta;
 mod profiles;
 mod properties;
 mod provider_rules;
+mod verified_cache;

@@ -11,7 +11,7 @@ use portcullis_auth::{Rejection, Verified};
 /// Only tokens of the issuers that name their client in `client_id` are concerned; the others
 /// are matched by audience.
 pub fn check_client(state: &AppState, token: &Verified) -> Result<(), Rejection> {
-    if !state.client_issuers.contains(&token.claims.iss)
+    if !state.client_issuers.iter().any(|i| *i == *token.claims.iss)
         || state
             .flags
             .client_accepted(token.claims.client_id.as_deref())

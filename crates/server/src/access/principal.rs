@@ -30,7 +30,7 @@ pub async fn resolve_principal(
     let claims = &token.claims;
     let trusted = freshness == Freshness::Cached && state.revocations.trusted();
     let cached = match trusted {
-        true => state.principals.cached(&claims.iss, &claims.sub).await,
+        true => state.principals.cached_for(&token).await,
         false => None,
     };
     let cached = match cached {

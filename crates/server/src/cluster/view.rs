@@ -10,19 +10,21 @@ use std::sync::RwLock;
 
 #[derive(Debug, Default)]
 pub struct RevocationView {
-    tokens: RwLock<HashMap<(RevocationKind, String), DateTime<Utc>>>,
+    /// By kind, then id: a lookup borrows the token's id rather than building a key.
+    tokens: RwLock<HashMap<RevocationKind, HashMap<String, DateTime<Utc>>>>,
     users: RwLock<HashMap<UserId, DateTime<Utc>>>,
 }
 
 impl RevocationView {
     /// Replaces the view with what the database holds now.
     pub async fn reload(&self, store: &dyn Store, now: DateTime<Utc>) -> StoreResult<()> {
-        let tokens: HashMap<_, _> = store
-            .active_revocations(now)
-            .await?
-            .into_iter()
-            .map(|r| ((r.kind, r.value), r.expires_at))
-            .collect();
+        let mut tokens: HashMap<RevocationKind, HashMap<String, DateTime<Utc>>> = HashMap::new();
+        for r in store.active_revocations(now).await? {
+            tokens
+                .entry(r.kind)
+                .or_default()
+                .insert(r.value, r.expires_at);
+        }
         let users: HashMap<_, _> = store.user_revocations().await?.into_iter().collect();
         *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens;
         *self.users.write().unwrap_or_else(|p| p.into_inner()) = users;
@@ -32,7 +34,9 @@ impl RevocationView {
     pub fn add_token(&self, token: &RevokedToken) {
         let mut map = self.tokens.write().unwrap_or_else(|p| p.into_inner());
         let entry = map
-            .entry((token.kind, token.value.clone()))
+            .entry(token.kind)
+            .or_default()
+            .entry(token.value.clone())
             .or_insert(token.expires_at);
         if token.expires_at > *entry {
             *entry = token.expires_at;
@@ -50,7 +54,8 @@ impl RevocationView {
     pub fn token_revoked(&self, ids: &[(RevocationKind, &str)], now: DateTime<Utc>) -> bool {
         let map = self.tokens.read().unwrap_or_else(|p| p.into_inner());
         ids.iter().any(|(kind, value)| {
-            map.get(&(*kind, (*value).to_owned()))
+            map.get(kind)
+                .and_then(|m| m.get(*value))
                 .is_some_and(|until| *until > now)
         })
     }
@@ -68,6 +73,7 @@ impl RevocationView {
         self.tokens
             .write()
             .unwrap_or_else(|p| p.into_inner())
-            .retain(|_, until| *until > now);
+            .values_mut()
+            .for_each(|m| m.retain(|_, until| *until > now));
     }
 }

@@ -104,6 +104,10 @@ pub struct AuthConfig {
     pub dpop_nonce: bool,
     /// How long a server nonce is good for (it is accepted for up to twice this).
     pub dpop_nonce_secs: u64,
+    /// Memory the verified-token cache may use, in bytes.
+    pub cache_max_bytes: u64,
+    /// Memory the principal cache (users and their memberships) may use, in bytes.
+    pub principal_cache_max_bytes: u64,
 }
 
 impl Default for AuthConfig {
@@ -127,6 +131,8 @@ impl Default for AuthConfig {
             dpop_max_age_secs: 60,
             dpop_nonce: false,
             dpop_nonce_secs: 60,
+            cache_max_bytes: portcullis_auth::policy::DEFAULT_CACHE_MAX_BYTES,
+            principal_cache_max_bytes: crate::principal::DEFAULT_MAX_BYTES,
         }
     }
 }

@@ -47,9 +47,10 @@ pub async fn userinfo(State(idp): State<Arc<Idp>>, headers: HeaderMap) -> Respon
     let persona = idp.persona(&claims.sub);
     let username = claims
         .username
-        .clone()
-        .or_else(|| persona.map(|p| p.username().to_owned()))
-        .unwrap_or_else(|| claims.sub.clone());
+        .as_deref()
+        .or_else(|| persona.map(|p| p.username()))
+        .unwrap_or(&claims.sub)
+        .to_owned();
     let email = persona.map_or_else(|| format!("{username}@example.com"), |p| p.email());
     let mut body = json!({
         "sub": claims.sub,

@@ -12,7 +12,7 @@
 //! nothing else of the URI (a query string may carry a cursor or, from a careless client, a
 //! token) nor any header is logged.
 
-use super::{HTTP_DURATION, HTTP_REQUESTS, auth_attempt};
+use super::auth_attempt;
 use crate::telemetry::request_id::RequestId;
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
@@ -85,10 +85,8 @@ fn method_label(m: &Method) -> &'static str {
 pub async fn track(mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let method = method_label(req.method());
-    let route: Arc<str> = match req.extensions().get::<MatchedPath>() {
-        Some(p) => Arc::from(p.as_str()),
-        None => Arc::from("unmatched"),
-    };
+    // axum keeps the template in an `Arc<str>`: cloning the extension shares it.
+    let matched = req.extensions().get::<MatchedPath>().cloned();
     let request_id = req.extensions().get::<RequestId>().copied();
     let notes = RequestNotes::default();
     req.extensions_mut().insert(notes.clone());
@@ -101,16 +99,9 @@ pub async fn track(mut req: Request, next: Next) -> Response {
     if let Some(outcome) = auth {
         auth_attempt(outcome);
     }
-    ::metrics::counter!(
-        HTTP_REQUESTS,
-        "method" => method,
-        "route" => route.to_string(),
-        "status" => status.to_string(),
-    )
-    .increment(1);
-    ::metrics::histogram!(HTTP_DURATION, "method" => method, "route" => route.to_string())
-        .record(elapsed.as_secs_f64());
-    super::recent::response(&route, status);
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
+    super::handles::http_request(method, route, status, elapsed.as_secs_f64());
+    super::recent::response(route, status);
 
     let reason = match auth {
         Some(Err(r)) => Some(r.code()),
@@ -124,7 +115,7 @@ pub async fn track(mut req: Request, next: Next) -> Response {
                 $level,
                 request_id = request_id.map(tracing::field::display),
                 method,
-                route = &*route,
+                route,
                 status,
                 latency_ms = elapsed.as_secs_f64() * 1000.0,
                 user_id = user_id.map(tracing::field::display),

@@ -28,6 +28,7 @@
 //! | `portcullis_rate_limited_total` | counter | `scope` = ip/user |
 
 pub mod endpoint;
+mod handles;
 pub mod http;
 mod introspection;
 pub mod recent;
@@ -182,22 +183,16 @@ fn describe_and_register() {
 
 /// One request's authentication outcome (counted once per request; see [`http::track`]).
 pub fn auth_attempt(outcome: Result<(), Rejection>) {
-    match outcome {
-        Ok(()) => counter!(AUTH_ATTEMPTS, "result" => "success", "reason" => "none").increment(1),
-        Err(r) => counter!(AUTH_ATTEMPTS, "result" => "failure", "reason" => r.code()).increment(1),
-    }
-    recent::auth(outcome.map_err(|r| r.code()));
+    let code = outcome.err().map(|r| r.code());
+    handles::auth_attempt(code);
+    recent::auth(code.map_or(Ok(()), Err));
 }
 
 /// Time spent verifying one presented token. A refused token is recorded as a miss: the
 /// verifier only says "hit" for a token it answered from its cache, and a refusal either never
 /// reached the cache or was dropped from it.
 pub fn token_validated(cache: Option<CacheUse>, elapsed: Duration) {
-    let label = match cache {
-        Some(CacheUse::Hit) => "hit",
-        _ => "miss",
-    };
-    ::metrics::histogram!(TOKEN_VALIDATION, "cache" => label).record(elapsed.as_secs_f64());
+    handles::token_validated(cache == Some(CacheUse::Hit), elapsed.as_secs_f64());
     recent::token_validated(elapsed.as_secs_f64());
 }
 

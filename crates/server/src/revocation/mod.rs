@@ -12,8 +12,8 @@ use crate::cluster::view::RevocationView;
 use crate::principal::Principal;
 use chrono::{DateTime, Duration, Utc};
 use portcullis_auth::Rejection;
+use portcullis_auth::VerifiedClaims as Claims;
 use portcullis_auth::clock::Clock;
-use portcullis_auth::jwt::Claims;
 use portcullis_store::{ChangeContext, RevocationKind, RevokedToken, Store, StoreError, User};
 use skew::IssuerLead;
 use std::sync::Arc;
@@ -92,24 +92,30 @@ impl Revocations {
     /// The token's own revocations (`jti`, `origin_jti`): needs no user, so it can run before
     /// anything is written for the request.
     pub async fn check_token(&self, claims: &Claims) -> Result<(), Refusal> {
-        let mut ids: Vec<(RevocationKind, &str)> = Vec::with_capacity(2);
-        if let Some(jti) = &claims.jti {
-            ids.push((RevocationKind::Jti, jti));
+        // On the stack: this runs on every checked request.
+        let mut both = [(RevocationKind::Jti, ""); 2];
+        let mut n = 0;
+        for (kind, id) in [
+            (RevocationKind::Jti, claims.jti.as_deref()),
+            (RevocationKind::OriginJti, claims.origin_jti.as_deref()),
+        ] {
+            if let Some(id) = id {
+                both[n] = (kind, id);
+                n += 1;
+            }
         }
-        if let Some(origin) = &claims.origin_jti {
-            ids.push((RevocationKind::OriginJti, origin));
-        }
+        let ids = &both[..n];
         if ids.is_empty() {
             return Ok(());
         }
         let now = self.inner.clock.now();
         let revoked = if self.trusted() {
-            self.inner.view.token_revoked(&ids, now)
+            self.inner.view.token_revoked(ids, now)
         } else {
             crate::metrics::revocation_backend_error();
             self.inner
                 .store
-                .is_revoked(&ids, now)
+                .is_revoked(ids, now)
                 .await
                 .map_err(Refusal::Unavailable)?
         };
@@ -159,7 +165,7 @@ impl Revocations {
             // Kept until the verifier stops accepting the token anyway.
             (None, Some(jti)) => RevokedToken {
                 kind: RevocationKind::Jti,
-                value: jti.clone(),
+                value: jti.to_string(),
                 expires_at: DateTime::from_timestamp(claims.exp, 0).unwrap_or(now)
                     + self.inner.leeway,
             },

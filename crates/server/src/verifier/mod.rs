@@ -39,6 +39,7 @@ pub fn policy(auth: &AuthConfig) -> Policy {
     Policy {
         leeway: Duration::from_secs(auth.leeway_secs),
         max_lifetime: Duration::from_secs(auth.max_token_lifetime_secs),
+        cache_max_bytes: auth.cache_max_bytes,
         ..Policy::default()
     }
 }

@@ -36,7 +36,7 @@ impl fmt::Debug for Authority {
 }
 
 impl Authority {
-    pub fn claims(&self) -> &portcullis_auth::jwt::Claims {
+    pub fn claims(&self) -> &portcullis_auth::VerifiedClaims {
         &self.principal.token.claims
     }
 

@@ -5,6 +5,8 @@ use crate::http::openapi as doc;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
 use serde_json::{Value, json};
 use std::time::Duration;
 
@@ -22,8 +24,16 @@ pub struct ProbeStatus {
 /// outage never gets the process restarted (it recovers on its own).
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, description = "Alive.", body = ProbeStatus)))]
-pub async fn healthz() -> Json<Value> {
-    Json(json!({ "status": "ok" }))
+pub async fn healthz() -> impl IntoResponse {
+    // What `Json(json!({"status": "ok"}))` sends, without building and serializing a map on
+    // every probe.
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        r#"{"status":"ok"}"#,
+    )
 }
 
 /// Ready to serve traffic: migrations have run, the database answers, every issuer's keys are

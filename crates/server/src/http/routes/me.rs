@@ -3,6 +3,7 @@
 use crate::http::error::ApiError;
 use crate::http::extract::CallerPrincipal;
 use axum::Json;
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use portcullis_store::{MembershipSummary, UserId};
 use serde::Serialize;
@@ -21,17 +22,31 @@ pub struct Me {
 
 #[utoipa::path(get, path = "/v1/me", tag = "me",
     responses((status = 200, description = "The caller, with their org memberships.", body = Me)))]
-pub async fn me(CallerPrincipal(me): CallerPrincipal) -> Result<Json<Me>, ApiError> {
+pub async fn me(CallerPrincipal(me): CallerPrincipal) -> Result<Response, ApiError> {
     let i = &me.identity;
-    Ok(Json(Me {
+    // Serialized from borrowed fields: [`Me`] is the documented shape, this the same fields in
+    // the same order without copying the caller's strings and memberships first.
+    let body = MeRef {
         id: i.user.id,
         // The identity the caller signed in with, which is the user's only identity unless
         // others were linked to it.
-        issuer: me.token.claims.iss.clone(),
-        sub: me.token.claims.sub.clone(),
-        username: i.user.username.clone(),
-        email: i.user.email.clone(),
+        issuer: &me.token.claims.iss,
+        sub: &me.token.claims.sub,
+        username: i.user.username.as_deref(),
+        email: i.user.email.as_deref(),
         created_at: i.user.created_at,
-        memberships: i.memberships.clone(),
-    }))
+        memberships: &i.memberships,
+    };
+    Ok(Json(body).into_response())
+}
+
+#[derive(Serialize)]
+struct MeRef<'a> {
+    id: UserId,
+    issuer: &'a str,
+    sub: &'a str,
+    username: Option<&'a str>,
+    email: Option<&'a str>,
+    created_at: DateTime<Utc>,
+    memberships: &'a [MembershipSummary],
 }

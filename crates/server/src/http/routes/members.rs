@@ -137,7 +137,7 @@ pub async fn add(
             let issuer = &access.principal.token.claims.iss;
             if state.flags.jit_provisioning() || access.principal.platform_admin {
                 let new = NewUser {
-                    issuer: issuer.clone(),
+                    issuer: issuer.to_string(),
                     sub,
                     username: None,
                     email: None,
