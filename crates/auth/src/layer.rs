@@ -12,7 +12,7 @@
 //! use std::sync::Arc;
 //!
 //! async fn me(Extension(v): Extension<Arc<Verified>>) -> String {
-//!     v.claims.sub.clone()
+//!     v.claims.sub.to_string()
 //! }
 //! let app: Router = Router::new()
 //!     .route("/me", get(me))

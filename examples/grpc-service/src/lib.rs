@@ -119,7 +119,7 @@ impl UnaryService<HelloRequest> for Hello {
             let name = request.into_inner().name;
             Ok(Response::new(HelloReply {
                 message: format!("hello, {name}"),
-                subject: verified.claims.sub.clone(),
+                subject: verified.claims.sub.to_string(),
             }))
         })
     }
