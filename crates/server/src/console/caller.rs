@@ -40,17 +40,7 @@ impl Signed {
     }
 }
 
-/// The value of cookie `name`, if the request has exactly that cookie.
-pub fn cookie(headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-}
+pub use crate::http::cookie::value as cookie;
 
 /// The console is off: say why (no settings to show, nothing to sign in to).
 pub fn off_page(why: &str) -> Response {

@@ -1,7 +1,7 @@
 //! The provider's two cookies: the binding of a pending authorization request to the browser
 //! that loaded the sign-in page, and the browser session `/logout` ends.
 
-use axum::http::{HeaderMap, header};
+use axum::http::HeaderMap;
 
 /// Sent only with the provider's own form posts (`SameSite=Strict`, authorize path only).
 pub const BINDING: &str = "pcdev_authz";
@@ -10,19 +10,11 @@ pub const SESSION: &str = "pcdev_session";
 
 /// The value of cookie `name`, if it looks like one of ours (a base64url token).
 pub fn read(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v.to_owned())
-        .filter(|v| {
-            v.len() == 43
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        })
+    crate::http::cookie::value(headers, name).filter(|v| {
+        v.len() == 43
+            && v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    })
 }
 
 pub fn set(name: &str, value: &str, path: &str, same_site: &str) -> String {

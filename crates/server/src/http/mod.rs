@@ -2,11 +2,13 @@
 
 pub mod challenge;
 pub mod change;
+pub mod cookie;
 pub mod cursor;
 pub mod dev;
 pub mod error;
 pub mod extract;
 pub mod guard;
+pub mod html;
 pub mod input;
 pub mod openapi;
 pub mod page;

@@ -5,20 +5,7 @@ use super::request::{MAX_COUNT, MAX_SECONDS};
 use super::{PATH, STYLE_PATH};
 use std::fmt::Write as _;
 
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::http::html::escape;
 
 fn form(csrf: &str, fault: &str, fields: &str, button: &str) -> String {
     format!(
