@@ -13,13 +13,18 @@
 #
 # Creates a throw-away database, starts `portcullis dev` on it (migrations, personas), seeds
 # seed.sql, signs in to the console as dev-admin through the dev issuer with curl, follows the
-# filtered list's cursors to its last page, then measures:
-#   console  GET /console/audit?actor=bench-alice&action=resource.update&cursor=<last page>,
-#            wall time per request seen by curl on loopback (session lookup, the API's token
-#            checks, the actor lookup, the page query, actor names, HTML)
-#   bare     the page query itself (the SQL of `list_audit` with the same filter and keyset
-#            position, LIMIT 51) with pgbench, one client, prepared, per-call latency
-# and prints EXPLAIN (ANALYZE, BUFFERS) of the query. The database is dropped on exit.
+# filtered list's cursors to its last page, then measures, each as wall time seen by curl on
+# loopback and as server time (the access log's `latency_ms` of each request):
+#   healthz  GET /healthz: the floor of any request on this server
+#   console  GET /console/audit?actor=bench-alice&action=resource.update&cursor=<last page>
+#            (session lookup, the API's token checks, the actor lookup, the page query, HTML)
+#   api      the same page from GET /v1/admin/audit (actor by id, bearer token)
+# and the bare SQL with pgbench (one client, prepared, per-call latency):
+#   bare-query     the page query itself (the SQL of `list_audit` with the same filter and
+#                  keyset position, LIMIT 51)
+#   bare-page-sql  the statements the console sends for this page: the actor by name, then
+#                  the page query
+# It prints EXPLAIN (ANALYZE, BUFFERS) of the query. The database is dropped on exit.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -61,7 +66,7 @@ env -i PATH="$PATH" HOME="$work" \
     PORTCULLIS_DATABASE_URL="postgres://$PGUSER@$PGHOST:$PGPORT/$db" \
     PORTCULLIS_LISTEN="127.0.0.1:$port" PORTCULLIS_METRICS_LISTEN="127.0.0.1:$(free_port)" \
     PORTCULLIS_DATA_DIR="$work/data" PORTCULLIS_RATE_LIMIT__PER_IP=0 PORTCULLIS_RATE_LIMIT__PER_USER=0 \
-    PORTCULLIS_LOG=warn \
+    PORTCULLIS_LOG=info \
     "$PORTCULLIS_BIN" dev >"$work/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 100); do
@@ -121,35 +126,74 @@ stats() { # stdin: microseconds, one per line -> "n mean p50 p95 min"
         END { printf "%d %.1f %.1f %.1f %.1f\n", NR, s / NR, v[int(NR * 0.50) + 1], v[int(NR * 0.95) + 1], v[1] }'
 }
 
+# Server time: the `latency_ms` of the access-log line of each request (from the request
+# entering the routed service to the response leaving it: the session, the token checks, the
+# SQL, the HTML), so that curl's own process start, connect and loopback are not counted.
+server_times() { # $1 route -> the last ITERATIONS latencies of that route, in microseconds
+    grep -F "\"route\":\"$1\"" "$work/server.log" | tail -n "$ITERATIONS" |
+        sed -n 's/.*"latency_ms":\([0-9.e+-]*\).*/\1/p' | awk '{ printf "%.1f\n", $1 * 1000 }'
+}
+timed() { # $1 label, $2 route, then curl arguments -> sets p50 (server time), prints both
+    local label="$1" route="$2"
+    shift 2
+    for _ in $(seq 1 "$WARMUP"); do curl -fsS -o /dev/null "$@"; done
+    for _ in $(seq 1 "$ITERATIONS"); do curl -fsS -o /dev/null -w '%{time_total}\n' "$@"; done |
+        awk '{ printf "%.1f\n", $1 * 1000000 }' >"$work/$label.wall"
+    sleep 0.5 # the last access-log lines are written after the response
+    server_times "$route" >"$work/$label.server"
+    read -r n mean p50 p95 min < <(stats <"$work/$label.wall")
+    echo "$label wall (curl) n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
+    read -r n mean p50 p95 min < <(stats <"$work/$label.server")
+    echo "$label server n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
+}
+
+echo "== /healthz: the floor of any request ($ITERATIONS after $WARMUP)"
+timed healthz /healthz "$base/healthz"
+healthz_p50="$p50"
+
 echo "== console: $ITERATIONS requests after $WARMUP"
-for _ in $(seq 1 "$WARMUP"); do curl -fsS -o /dev/null -b "$jar" "$deep_url"; done
-for _ in $(seq 1 "$ITERATIONS"); do
-    curl -fsS -o /dev/null -b "$jar" -w '%{time_total}\n' "$deep_url"
-done | awk '{ printf "%.1f\n", $1 * 1000000 }' >"$work/console.us"
-read -r n mean p50 p95 min < <(stats <"$work/console.us")
-echo "console deep n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
+timed console /console/audit -b "$jar" "$deep_url"
 console_p50="$p50"
 
 # The same page from the JSON API (same filter by user id, same cursor: the scope is the
 # filter's), to tell the console's own cost (session, actor lookup, names, HTML) from the API's.
 admin_token="$(sed -n 's/.*ADMIN_TOKEN=\([A-Za-z0-9._-]*\).*/\1/p' "$work/server.log" | head -1)"
 if [ -n "$admin_token" ]; then
+    echo "== api: the same page as JSON, $ITERATIONS requests after $WARMUP"
     api_url="$base/v1/admin/audit?actor=$alice&action=resource.update&page_size=50&cursor=$cursor"
-    curl -fsS -o /dev/null -H "Authorization: Bearer $admin_token" "$api_url"
-    for _ in $(seq 1 "$WARMUP"); do curl -fsS -o /dev/null -H "Authorization: Bearer $admin_token" "$api_url"; done
-    for _ in $(seq 1 "$ITERATIONS"); do
-        curl -fsS -o /dev/null -H "Authorization: Bearer $admin_token" -w '%{time_total}\n' "$api_url"
-    done | awk '{ printf "%.1f\n", $1 * 1000000 }' >"$work/api.us"
-    read -r n mean p50 p95 min < <(stats <"$work/api.us")
-    echo "api deep n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
+    timed api /v1/admin/audit -H "Authorization: Bearer $admin_token" "$api_url"
 fi
 
+# The bare SQL, with pgbench (one client, prepared statements; per-call latency from the
+# timestamps of its log): the page query alone, and the page's SQL as the console sends it for
+# this filter: the actor looked up by name (`search_users`, exact), then the page query. (The
+# actor's name on each row is the looked-up user's: no third statement.)
+bare() { # $1 label, $2 script -> sets p50
+    local label="$1" script="$2"
+    local pgb=(pgbench -n -M prepared -c 1 -D action=resource.update -D actor="$alice"
+        -D name=bench-alice -D after="$after_seq" -f "$script")
+    "${pgb[@]}" -t "$WARMUP" "$db" >/dev/null 2>&1
+    "${pgb[@]}" -t "$ITERATIONS" --log --log-prefix="$work/log_$label" "$db" >/dev/null 2>"$work/pgbench.err" \
+        || { cat "$work/pgbench.err"; exit 1; }
+    awk '{ t = $5 * 1000000 + $6; if (NR > 1) print t - p; p = t }' "$work"/log_"$label".* >"$work/$label.us"
+    read -r n mean p50 p95 min < <(stats <"$work/$label.us")
+    echo "$label n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
+}
+user_cols="users.id, users.issuer, users.sub, users.username, users.email, users.disabled_at, users.created_at, users.last_seen_at"
+{
+    echo "SELECT $user_cols FROM users WHERE users.username = :name OR users.email = :name OR users.sub = :name ORDER BY users.created_at DESC, users.id DESC LIMIT 10;"
+    cat "$work/deep.sql"
+} >"$work/page.sql"
 echo "== bare SQL: pgbench, one client, prepared"
-pgb=(pgbench -n -M prepared -c 1 -D action=resource.update -D actor="$alice" -D after="$after_seq" -f "$work/deep.sql")
-"${pgb[@]}" -t "$WARMUP" "$db" >/dev/null 2>&1
-"${pgb[@]}" -t "$ITERATIONS" --log --log-prefix="$work/log" "$db" >/dev/null 2>"$work/pgbench.err" \
-    || { cat "$work/pgbench.err"; exit 1; }
-awk '{ t = $5 * 1000000 + $6; if (NR > 1) print t - p; p = t }' "$work"/log.* >"$work/bare.us"
-read -r n mean p50 p95 min < <(stats <"$work/bare.us")
-echo "bare deep n=$n mean_us=$mean p50_us=$p50 p95_us=$p95 min_us=$min"
-awk -v c="$console_p50" -v b="$p50" 'BEGIN { printf "== console / bare (p50): %.2fx; console p50 %.2f ms\n", c / b, c / 1000 }'
+bare bare-query "$work/deep.sql"
+query_p50="$p50"
+bare bare-page-sql "$work/page.sql"
+page_sql_p50="$p50"
+
+echo "== summary (p50, server time from the access log)"
+awk -v c="$console_p50" -v h="$healthz_p50" -v q="$query_p50" -v s="$page_sql_p50" 'BEGIN {
+    printf "console %.0f us; /healthz %.0f us; bare page SQL (lookup + query) %.0f us; bare query alone %.0f us\n", c, h, s, q
+    printf "console / bare page SQL: %.2fx\n", c / s
+    printf "console / bare query alone: %.2fx\n", c / q
+    printf "console: %.2f ms (target: under 100 ms)\n", c / 1000
+}'

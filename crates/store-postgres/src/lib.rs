@@ -24,6 +24,7 @@ const MIGRATIONS: &[portable::Migration] = &[
 #[derive(Clone)]
 pub struct PgStore {
     pool: PgPool,
+    lane: std::sync::Arc<portable::Lane>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -55,7 +56,13 @@ impl PgStore {
             // the pool replaces it.
             .test_before_acquire(false)
             .connect_lazy_with(options);
-        Ok(Self { pool })
+        // Reads and writes share this pool: the lane keeps at most half of it, so that
+        // transactions always find connections.
+        let lane = portable::Lane::new(opts.max_connections as usize / 2);
+        Ok(Self {
+            pool,
+            lane: std::sync::Arc::new(lane),
+        })
     }
 
     /// Brings the schema up to date; safe to run at every start, from several instances at once.
@@ -77,6 +84,15 @@ impl PgStore {
         &self.pool
     }
 
+    fn lane(&self) -> &portable::Lane {
+        &self.lane
+    }
+
+    /// How many connections the read lane holds right now (for tests and diagnostics).
+    pub fn lane_held(&self) -> usize {
+        self.lane.held()
+    }
+
     fn write_pool(&self) -> &PgPool {
         &self.pool
     }
@@ -93,6 +109,7 @@ mod portable {
 
     include!("../../store/sql/errors.rs");
     include!("../../store/sql/rows.rs");
+    include!("../../store/sql/lane.rs");
     include!("../../store/sql/audit.rs");
     include!("../../store/sql/migrate.rs");
     include!("../../store/sql/users.rs");

@@ -34,3 +34,130 @@ async fn harness() -> Option<Harness<PgStore>> {
 }
 
 portcullis_store::conformance_suite!(harness);
+
+/// The read lane (`crates/store/sql/lane.rs`): connections kept between reads, and only those
+/// whose statement ran to its end.
+mod read_lane {
+    use super::*;
+    use portcullis_store::{NewUser, UserId, UserStore};
+    use sqlx::{Connection, Executor, PgConnection};
+    use std::time::Duration;
+
+    async fn store() -> Option<(PgStore, TestDatabase)> {
+        let Ok(admin_url) = std::env::var("PORTCULLIS_TEST_DATABASE_URL") else {
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "CI=true but PORTCULLIS_TEST_DATABASE_URL is not set"
+            );
+            return None;
+        };
+        let db = TestDatabase::create(&admin_url).await.expect("database");
+        let store = PgStore::connect(db.url(), &ConnectOptions::default()).expect("pool");
+        store.migrate().await.expect("migrate");
+        Some((store, db))
+    }
+
+    fn someone(sub: &str) -> NewUser {
+        NewUser {
+            issuer: "https://issuer.test".into(),
+            sub: sub.into(),
+            username: Some(sub.into()),
+            email: None,
+            seen: true,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_finished_read_keeps_its_connection_for_the_next() {
+        let Some((store, _db)) = store().await else {
+            return;
+        };
+        let user = store
+            .upsert_user(&someone("lane-a"), chrono::Utc::now())
+            .await
+            .expect("user")
+            .user;
+        assert_eq!(store.lane_held(), 0, "writes do not go through the lane");
+        for _ in 0..5 {
+            let got = store.get_user(user.id).await.expect("read");
+            assert_eq!(got.map(|u| u.id), Some(user.id));
+            assert_eq!(store.lane_held(), 1, "one connection serves sequential reads");
+        }
+    }
+
+    #[tokio::test]
+    async fn the_lane_keeps_at_most_half_the_pool() {
+        let Some((store, _db)) = store().await else {
+            return;
+        };
+        // Ten reads at once take ten connections; half of them stay.
+        let reads = (0..10).map(|_| {
+            let s = store.clone();
+            async move { s.get_user(UserId::new()).await }
+        });
+        for r in futures_util::future::join_all(reads).await {
+            assert!(r.expect("read").is_none());
+        }
+        let held = store.lane_held();
+        assert!((1..=5).contains(&held), "held {held}");
+    }
+
+    #[tokio::test]
+    async fn a_read_cut_short_does_not_come_back_to_the_lane() {
+        let Some((store, db)) = store().await else {
+            return;
+        };
+        // Another session locks the table, so the read waits inside its statement.
+        let mut locker = PgConnection::connect(db.url()).await.expect("connect");
+        locker.execute("BEGIN").await.expect("begin");
+        locker
+            .execute("LOCK TABLE users IN ACCESS EXCLUSIVE MODE")
+            .await
+            .expect("lock");
+        let cut = tokio::time::timeout(Duration::from_millis(300), store.get_user(UserId::new()));
+        assert!(cut.await.is_err(), "the read waited for the lock");
+        assert_eq!(store.lane_held(), 0, "the interrupted connection is not kept");
+        locker.execute("ROLLBACK").await.expect("unlock");
+        // Reads go on, and the next finished one is kept.
+        let user = store
+            .upsert_user(&someone("lane-c"), chrono::Utc::now())
+            .await
+            .expect("user")
+            .user;
+        let got = store.get_user(user.id).await.expect("read after the cut");
+        assert_eq!(got.map(|u| u.id), Some(user.id));
+        assert_eq!(store.lane_held(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_connection_that_died_in_the_lane_fails_once_and_is_dropped() {
+        let Some((store, db)) = store().await else {
+            return;
+        };
+        store.get_user(UserId::new()).await.expect("read");
+        assert_eq!(store.lane_held(), 1);
+        // The server ends every connection of this database but the caller's own.
+        let mut admin = PgConnection::connect(db.url()).await.expect("connect");
+        let sql = format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+             WHERE datname = '{}' AND pid <> pg_backend_pid()",
+            db.name()
+        );
+        admin.execute(sqlx::AssertSqlSafe(sql)).await.expect("terminate");
+        // The dead connection fails its read and leaves the lane; a later read gets a fresh one.
+        let mut failures = 0;
+        let mut ok = false;
+        for _ in 0..12 {
+            match store.get_user(UserId::new()).await {
+                Ok(_) => {
+                    ok = true;
+                    break;
+                }
+                Err(_) => failures += 1,
+            }
+        }
+        assert!(ok, "reads recover after the server ended the connections");
+        assert!(failures >= 1, "the dead connection was used once");
+        assert_eq!(store.lane_held(), 1);
+    }
+}

@@ -32,6 +32,7 @@ const MIGRATIONS: &[portable::Migration] = &[
 pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
+    lane: std::sync::Arc<portable::Lane>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -79,7 +80,13 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await
             .map_err(portable::db_err)?;
-        Ok(Self { writer, reader })
+        // Only reads use the reader pool: the lane may keep all of it.
+        let lane = portable::Lane::new(opts.max_connections.max(1) as usize);
+        Ok(Self {
+            writer,
+            reader,
+            lane: std::sync::Arc::new(lane),
+        })
     }
 
     /// Brings the schema up to date; safe to run at every start.
@@ -101,6 +108,15 @@ impl SqliteStore {
         &self.reader
     }
 
+    fn lane(&self) -> &portable::Lane {
+        &self.lane
+    }
+
+    /// How many connections the read lane holds right now (for tests and diagnostics).
+    pub fn lane_held(&self) -> usize {
+        self.lane.held()
+    }
+
     fn write_pool(&self) -> &SqlitePool {
         &self.writer
     }
@@ -117,6 +133,7 @@ mod portable {
 
     include!("../../store/sql/errors.rs");
     include!("../../store/sql/rows.rs");
+    include!("../../store/sql/lane.rs");
     include!("../../store/sql/audit.rs");
     include!("../../store/sql/migrate.rs");
     include!("../../store/sql/users.rs");

@@ -22,3 +22,35 @@ async fn harness() -> Option<Harness<SqliteStore>> {
 }
 
 portcullis_store::conformance_suite!(harness);
+
+/// The read lane (`crates/store/sql/lane.rs`) on SQLite: finished reads keep their connection.
+#[tokio::test]
+async fn a_finished_read_keeps_its_connection_for_the_next() {
+    use portcullis_store::{NewUser, UserStore};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("lane.db").display());
+    let store = SqliteStore::connect(&url, &ConnectOptions::default())
+        .await
+        .expect("open sqlite");
+    store.migrate().await.expect("migrate");
+    let user = store
+        .upsert_user(
+            &NewUser {
+                issuer: "https://issuer.test".into(),
+                sub: "lane".into(),
+                username: None,
+                email: None,
+                seen: true,
+            },
+            chrono::Utc::now(),
+        )
+        .await
+        .expect("user")
+        .user;
+    assert_eq!(store.lane_held(), 0, "writes do not go through the lane");
+    for _ in 0..3 {
+        let got = store.get_user(user.id).await.expect("read");
+        assert_eq!(got.map(|u| u.id), Some(user.id));
+        assert_eq!(store.lane_held(), 1);
+    }
+}

@@ -115,7 +115,7 @@ impl AuditStore for Backend {
         }
         q.push(" ORDER BY seq DESC LIMIT ")
             .push_bind(page.fetch_limit());
-        fill_page(q.build().fetch(self.read()), page, audit_from, |e| e.seq).await
+        fill_page(self, q.build(), page, audit_from, |e| e.seq).await
     }
 
     async fn audit_after(&self, after_seq: i64, limit: u32) -> StoreResult<Vec<AuditEntry>> {
@@ -126,7 +126,7 @@ impl AuditStore for Backend {
         ))
         .bind(after_seq)
         .bind(i64::from(limit))
-        .fetch_all(self.read())
+        .read_all(self)
         .await
         .map_err(db_err)?;
         all(&rows, audit_from)

@@ -4,7 +4,7 @@
 impl ChangeFeed for Backend {
     async fn audit_head(&self) -> StoreResult<i64> {
         let row = sqlx::query("SELECT COALESCE(MAX(seq), 0) AS head FROM audit_log")
-            .fetch_one(self.read())
+            .read_one(self)
             .await
             .map_err(db_err)?;
         get::<i64>(&row, "head")
@@ -28,7 +28,7 @@ impl ChangeFeed for Backend {
         .bind(after)
         .bind(up_to)
         .bind(i64::from(limit))
-        .fetch_all(self.read())
+        .read_all(self)
         .await
         .map_err(db_err)?;
         all(&rows, audit_from)

@@ -84,7 +84,7 @@ impl FlagStore for Backend {
             flag_cols!(),
             " FROM feature_flags ORDER BY name, CASE WHEN org_id IS NULL THEN 0 ELSE 1 END, org_id"
         ))
-        .fetch_all(self.read())
+        .read_all(self)
         .await
         .map_err(db_err)?;
         all(&rows, flag_from)

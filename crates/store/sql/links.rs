@@ -78,7 +78,7 @@ impl IdentityStore for Backend {
              ORDER BY issuer, sub",
         )
         .bind(user.0)
-        .fetch_all(self.read())
+        .read_all(self)
         .await
         .map_err(db_err)?;
         all(&rows, identity_from)
@@ -255,7 +255,7 @@ impl LinkStore for Backend {
         let rows =
             sqlx::query("SELECT DISTINCT claim FROM org_links WHERE issuer = $1 ORDER BY claim")
                 .bind(issuer)
-                .fetch_all(self.read())
+                .read_all(self)
                 .await
                 .map_err(db_err)?;
         rows.iter().map(|r| get::<String>(r, "claim")).collect()
@@ -267,7 +267,7 @@ impl LinkStore for Backend {
              WHERE org_id = $1 ORDER BY issuer, claim, value",
         )
         .bind(org.0)
-        .fetch_all(self.read())
+        .read_all(self)
         .await
         .map_err(db_err)?;
         all(&rows, org_link_from)

@@ -224,7 +224,7 @@ impl MembershipStore for Backend {
         )
         .bind(org.0)
         .bind(user.0)
-        .fetch_optional(self.read())
+        .read_optional(self)
         .await
         .map_err(db_err)?;
         row.as_ref().map(membership_from).transpose()
@@ -241,7 +241,7 @@ impl MembershipStore for Backend {
         .bind(org.0)
         .bind(page.after)
         .bind(page.fetch_limit())
-        .fetch_all(self.read())
+        .read_all(self)
         .await
         .map_err(db_err)?;
         Ok(Page::from_rows(all(&rows, member_from)?, page, |m| {
@@ -257,7 +257,7 @@ impl MembershipStore for Backend {
              ORDER BY memberships.org_id",
         )
         .bind(user.0)
-        .fetch_all(self.read())
+        .read_all(self)
         .await
         .map_err(db_err)?;
         all(&rows, summary_from)

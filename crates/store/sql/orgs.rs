@@ -113,7 +113,7 @@ impl OrgStore for Backend {
         ))
         .bind(id.0)
         .bind(include_deleted)
-        .fetch_optional(self.read())
+        .read_optional(self)
         .await
         .map_err(db_err)?;
         row.as_ref().map(org_from).transpose()
@@ -136,7 +136,7 @@ impl OrgStore for Backend {
         .bind(user.0)
         .bind(page.after)
         .bind(page.fetch_limit())
-        .fetch_all(self.read())
+        .read_all(self)
         .await
         .map_err(db_err)?;
         Ok(Page::from_rows(
@@ -156,7 +156,7 @@ impl OrgStore for Backend {
         ))
         .bind(page.after)
         .bind(page.fetch_limit())
-        .fetch_all(self.read())
+        .read_all(self)
         .await
         .map_err(db_err)?;
         Ok(Page::from_rows(all(&rows, org_from)?, page, |o| o.id.0))

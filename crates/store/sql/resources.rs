@@ -162,7 +162,7 @@ impl ResourceStore for Backend {
         .bind(id.0)
         .bind(org.0)
         .bind(include_deleted)
-        .fetch_optional(self.read())
+        .read_optional(self)
         .await
         .map_err(db_err)?;
         row.as_ref().map(resource_from).transpose()
@@ -195,10 +195,7 @@ impl ResourceStore for Backend {
             q.push(" AND id > ").push_bind(after);
         }
         q.push(" ORDER BY id LIMIT ").push_bind(page.fetch_limit());
-        fill_page(q.build().fetch(self.read()), page, resource_from, |r| {
-            r.id.0
-        })
-        .await
+        fill_page(self, q.build(), page, resource_from, |r| r.id.0).await
     }
 
     async fn update_resource(

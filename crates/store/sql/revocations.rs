@@ -56,7 +56,7 @@ impl RevocationStore for Backend {
                 .push(")");
         }
         q.push(")");
-        let row = q.build().fetch_one(self.read()).await.map_err(db_err)?;
+        let row = q.build().read_one(self).await.map_err(db_err)?;
         Ok(get::<i64>(&row, "n")? > 0)
     }
 
@@ -98,7 +98,7 @@ impl RevocationStore for Backend {
     async fn user_revoked_before(&self, user: UserId) -> StoreResult<Option<DateTime<Utc>>> {
         let row = sqlx::query("SELECT revoked_before FROM user_revocations WHERE user_id = $1")
             .bind(user.0)
-            .fetch_optional(self.read())
+            .read_optional(self)
             .await
             .map_err(db_err)?;
         row.as_ref().map(|r| get(r, "revoked_before")).transpose()
@@ -119,7 +119,7 @@ impl RevocationStore for Backend {
              ORDER BY kind, value",
         )
         .bind(now)
-        .fetch_all(self.read())
+        .read_all(self)
         .await
         .map_err(db_err)?;
         rows.iter()
@@ -138,7 +138,7 @@ impl RevocationStore for Backend {
     async fn user_revocations(&self) -> StoreResult<Vec<(UserId, DateTime<Utc>)>> {
         let rows =
             sqlx::query("SELECT user_id, revoked_before FROM user_revocations ORDER BY user_id")
-                .fetch_all(self.read())
+                .read_all(self)
                 .await
                 .map_err(db_err)?;
         rows.iter()

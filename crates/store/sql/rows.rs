@@ -36,24 +36,35 @@ macro_rules! flag_cols {
     };
 }
 
-/// Reads rows as they arrive and stops once the page is complete (by count, or by the
-/// request's byte budget), so a page of large rows is never held whole beyond its budget.
-async fn fill_page<'s, T, K, R>(
-    mut rows: futures_util::stream::BoxStream<'s, Result<DbRow, sqlx::Error>>,
+/// Reads a page's rows through the read lane as they arrive, keeping rows only until the page
+/// is complete (by count, or by the request's byte budget), so that a page of large rows is
+/// never held whole beyond its budget. The rest of the statement's rows (at most the page's
+/// fetch limit) are read and dropped, so that the connection ends the statement cleanly and
+/// stays in the lane.
+async fn fill_page<'q, A, T, K, R>(
+    b: &Backend,
+    q: sqlx::query::Query<'q, Db, A>,
     req: &PageRequest<R>,
     from: impl Fn(&DbRow) -> StoreResult<T>,
     key: impl Fn(&T) -> K,
 ) -> StoreResult<Page<T, K>>
 where
+    A: 'q + sqlx::IntoArguments<Db> + Send,
     T: serde::Serialize,
 {
     use futures_util::TryStreamExt as _;
+    let mut ticket = b.lane().take(b.read()).await.map_err(db_err)?;
     let mut page = portcullis_store::page::PageBuilder::new(req);
-    while let Some(row) = rows.try_next().await.map_err(db_err)? {
-        if !page.push(from(&row)?) {
-            break;
+    {
+        let mut rows = q.fetch(ticket.conn());
+        let mut complete = false;
+        while let Some(row) = rows.try_next().await.map_err(db_err)? {
+            if !complete && !page.push(from(&row)?) {
+                complete = true;
+            }
         }
     }
+    ticket.keep();
     Ok(page.finish(key))
 }
 

@@ -106,10 +106,31 @@ impl UserStore for Backend {
             " FROM users WHERE id = $1"
         ))
         .bind(id.0)
-        .fetch_optional(self.read())
+        .read_optional(self)
         .await
         .map_err(db_err)?;
         row.as_ref().map(user_from).transpose()
+    }
+
+    async fn get_users(&self, ids: &[UserId]) -> StoreResult<Vec<User>> {
+        if ids.len() > portcullis_store::MAX_USERS_PER_LOOKUP {
+            return Err(StoreError::Invalid("too many user ids in one lookup"));
+        }
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut q = sqlx::QueryBuilder::<Db>::new(concat!(
+            "SELECT ",
+            user_cols!(),
+            " FROM users WHERE id IN ("
+        ));
+        let mut list = q.separated(", ");
+        for id in ids {
+            list.push_bind(id.0);
+        }
+        q.push(")");
+        let rows = q.build().read_all(self).await.map_err(db_err)?;
+        rows.iter().map(user_from).collect()
     }
 
     async fn search_users(&self, text: &str, exact: bool, limit: u32) -> StoreResult<Vec<User>> {
@@ -122,7 +143,7 @@ impl UserStore for Backend {
                 " FROM users ORDER BY users.created_at DESC, users.id DESC LIMIT $1"
             ))
             .bind(limit)
-            .fetch_all(self.read())
+            .read_all(self)
             .await
         } else if exact {
             sqlx::query(concat!(
@@ -133,7 +154,7 @@ impl UserStore for Backend {
             ))
             .bind(text)
             .bind(limit)
-            .fetch_all(self.read())
+            .read_all(self)
             .await
         } else {
             // LIKE's own wildcards in the text are matched literally.
@@ -155,7 +176,7 @@ impl UserStore for Backend {
             .bind(pattern)
             .bind(text)
             .bind(limit)
-            .fetch_all(self.read())
+            .read_all(self)
             .await
         }
         .map_err(db_err)?;
@@ -171,7 +192,7 @@ impl UserStore for Backend {
         ))
         .bind(issuer)
         .bind(sub)
-        .fetch_optional(self.read())
+        .read_optional(self)
         .await
         .map_err(db_err)?;
         row.as_ref().map(user_from).transpose()

@@ -12,6 +12,10 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
+/// The most ids one [`UserStore::get_users`] call takes: a page's worth, and far below what
+/// either backend allows as parameters of one statement.
+pub const MAX_USERS_PER_LOOKUP: usize = 500;
+
 #[async_trait]
 pub trait UserStore: Send + Sync {
     /// The user holding the identity (issuer, sub), provisioned on first sight with one
@@ -19,6 +23,9 @@ pub trait UserStore: Send + Sync {
     /// of them reports `created`. A linked identity resolves to the user it was linked to.
     async fn upsert_user(&self, user: &NewUser, at: DateTime<Utc>) -> StoreResult<Upserted>;
     async fn get_user(&self, id: UserId) -> StoreResult<Option<User>>;
+    /// The users among `ids` that exist, in no particular order, in one statement: for pages
+    /// that name the actors of many rows. At most [`MAX_USERS_PER_LOOKUP`] ids; more is `Invalid`.
+    async fn get_users(&self, ids: &[UserId]) -> StoreResult<Vec<User>>;
     /// The user holding the identity (issuer, sub), whichever one they were created with.
     async fn find_user(&self, issuer: &str, sub: &str) -> StoreResult<Option<User>>;
     /// Disables (`true`) or re-enables (`false`) a user; audited as `user.disable`/`user.enable`.

@@ -36,6 +36,7 @@ macro_rules! conformance_suite {
         $crate::conformance_suite!(@cases $harness;
             upsert_creates_once_then_updates,
             operators_find_users_by_name_email_or_sub,
+            users_are_looked_up_many_at_once,
             every_live_org_is_listed_by_id,
             concurrent_first_upserts_share_one_row,
             preprovisioned_user_has_no_last_seen,

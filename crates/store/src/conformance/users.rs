@@ -249,3 +249,32 @@ pub async fn operators_find_users_by_name_email_or_sub<S: Store + 'static>(h: &H
     );
     assert_eq!(s.search_users("", false, 1).await.expect("newest").len(), 1);
 }
+
+pub async fn users_are_looked_up_many_at_once<S: Store + 'static>(h: &Harness<S>) {
+    let s = &*h.store;
+    let mut made = Vec::new();
+    for i in 0..3 {
+        let sub = format!("s-many-{i}");
+        let user = s
+            .upsert_user(&new_user(&sub, None, None, true), at(i))
+            .await
+            .expect("upsert")
+            .user;
+        made.push(user);
+    }
+    let unknown = crate::UserId::new();
+    // Known ids come back once each, whatever the repeats and the unknown ids among them.
+    let asked = [made[2].id, unknown, made[0].id, made[2].id];
+    let mut found = s.get_users(&asked).await.expect("lookup");
+    found.sort_by_key(|u| u.id);
+    let mut want = vec![made[0].clone(), made[2].clone()];
+    want.sort_by_key(|u| u.id);
+    assert_eq!(found, want);
+    assert!(s.get_users(&[]).await.expect("empty").is_empty());
+    assert!(s.get_users(&[unknown]).await.expect("unknown").is_empty());
+    let too_many = vec![unknown; crate::MAX_USERS_PER_LOOKUP + 1];
+    assert!(matches!(
+        s.get_users(&too_many).await,
+        Err(crate::StoreError::Invalid(_))
+    ));
+}

@@ -86,7 +86,9 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 
 /// What the filters mean, or what is wrong with them (said on the page).
 enum Resolved {
-    Query(Box<AuditQuery>),
+    /// The query, and the actor's user when the filter named one by text (so the page need not
+    /// look them up again to show their name).
+    Query(Box<AuditQuery>, Option<User>),
     /// The actor text names several users: the page lists them to pick one.
     Ambiguous(Vec<User>),
     /// No user has that name: no row can match.
@@ -96,14 +98,17 @@ enum Resolved {
 
 async fn resolve(app: &AppState, f: &Filters, global: bool, page_size: u32) -> Resolved {
     let actor = f.actor.trim();
-    let actor_id = if actor.is_empty() {
-        None
+    let (actor_id, actor_user) = if actor.is_empty() {
+        (None, None)
     } else if let Ok(id) = actor.parse::<UserId>() {
-        Some(id)
+        (Some(id), None)
     } else {
         match app.store.search_users(actor, true, 10).await {
+            Ok(mut users) if users.len() == 1 => {
+                let user = users.pop();
+                (user.as_ref().map(|u| u.id), user)
+            }
             Ok(users) if users.is_empty() => return Resolved::NoActor,
-            Ok(users) if users.len() == 1 => Some(users[0].id),
             Ok(users) => return Resolved::Ambiguous(users),
             Err(_) => return Resolved::Invalid("The actor could not be looked up."),
         }
@@ -133,7 +138,8 @@ async fn resolve(app: &AppState, f: &Filters, global: bool, page_size: u32) -> R
         let s = s.trim();
         (!s.is_empty()).then(|| s.to_owned())
     };
-    Resolved::Query(Box::new(AuditQuery {
+    Resolved::Query(
+        Box::new(AuditQuery {
         action: text(&f.action),
         resource_id: text(&f.resource),
         actor: actor_id,
@@ -142,7 +148,9 @@ async fn resolve(app: &AppState, f: &Filters, global: bool, page_size: u32) -> R
         page_size: Some(page_size),
         cursor: text(&f.cursor),
         org_id,
-    }))
+    }),
+        actor_user,
+    )
 }
 
 /// Whose log: the whole (platform admins) or one org's (its admins and owners).
@@ -197,18 +205,33 @@ pub async fn org_page(
     render(&cs.app, &page.signed, Scope::Org(page.access), f).await
 }
 
-/// Display names of the actors of a page, one lookup per distinct actor.
-async fn actor_names(app: &AppState, rows: &[AuditEntry]) -> HashMap<UserId, String> {
+/// Display names of the actors of a page: the filter's own actor is already known, the others
+/// come from one lookup for the page (not one per row).
+async fn actor_names(
+    app: &AppState,
+    rows: &[AuditEntry],
+    known: Option<User>,
+) -> HashMap<UserId, String> {
+    let name = |u: User| u.username.or(u.email).unwrap_or(u.sub);
     let mut names = HashMap::new();
-    for id in rows.iter().filter_map(|r| r.actor_id) {
-        if names.contains_key(&id) {
-            continue;
+    if let Some(u) = known {
+        names.insert(u.id, name(u));
+    }
+    let mut missing: Vec<UserId> = rows
+        .iter()
+        .filter_map(|r| r.actor_id)
+        .filter(|id| !names.contains_key(id))
+        .collect();
+    missing.sort_unstable();
+    missing.dedup();
+    if missing.is_empty() {
+        return names;
+    }
+    // A failed lookup shows ids instead of names: the rows themselves are still right.
+    if let Ok(users) = app.store.get_users(&missing).await {
+        for u in users {
+            names.insert(u.id, name(u));
         }
-        let name = match app.store.get_user(id).await {
-            Ok(Some(u)) => u.username.or(u.email).unwrap_or(u.sub),
-            _ => id.to_string(),
-        };
-        names.insert(id, name);
     }
     names
 }
@@ -284,8 +307,8 @@ async fn render(app: &AppState, signed: &Signed, scope: Scope, f: Filters) -> Re
         b.push_str(" · <a href=\"/console/audit/chain\">Verify the hash chain</a>");
     }
     b.push_str("</p>");
-    let aq = match resolve(app, &f, matches!(scope, Scope::Global(_)), PAGE_SIZE).await {
-        Resolved::Query(aq) => *aq,
+    let (aq, actor_user) = match resolve(app, &f, matches!(scope, Scope::Global(_)), PAGE_SIZE).await {
+        Resolved::Query(aq, actor_user) => (*aq, actor_user),
         Resolved::Ambiguous(users) => {
             b.push_str(&html::notice(
                 "warn",
@@ -326,7 +349,7 @@ async fn render(app: &AppState, signed: &Signed, scope: Scope, f: Filters) -> Re
     if let Ok(seq) = f.detail.parse::<i64>() {
         detail_panel(app, &mut b, &scope, seq).await;
     }
-    let names = actor_names(app, &list.items).await;
+    let names = actor_names(app, &list.items, actor_user).await;
     if list.items.is_empty() {
         b.push_str(&html::notice("", "No audit rows match these filters."));
     } else {
@@ -335,16 +358,17 @@ async fn render(app: &AppState, signed: &Signed, scope: Scope, f: Filters) -> Re
              <th scope=\"col\">Actor</th><th scope=\"col\">Action</th><th scope=\"col\">Object</th><th scope=\"col\">Org</th>\
              <th scope=\"col\">Request</th><th scope=\"col\"><span class=\"muted\">Details</span></th></tr></thead><tbody>",
         );
+        // The link back to this very page, for each row's details.
+        let mut qs = filters.clone();
+        if !f.cursor.is_empty() {
+            qs.push_str("&cursor=");
+            qs.push_str(&q(&f.cursor));
+        }
         for r in &list.items {
             let actor = r
                 .actor_id
                 .map(|id| names.get(&id).cloned().unwrap_or_else(|| id.to_string()))
                 .unwrap_or_else(|| "system".to_owned());
-            let mut qs = f.query();
-            if !f.cursor.is_empty() {
-                qs.push_str("&cursor=");
-                qs.push_str(&q(&f.cursor));
-            }
             let _ = write!(
                 b,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"mono\">{}</td><td>{} <span class=\"mono\">{}</span></td>\
@@ -517,7 +541,7 @@ async fn export(app: AppState, frame: Frame, scope: Scope, f: Filters) -> Respon
     let mut f = f;
     f.cursor.clear();
     let aq = match resolve(&app, &f, matches!(scope, Scope::Global(_)), 100).await {
-        Resolved::Query(aq) => *aq,
+        Resolved::Query(aq, _) => *aq,
         // No user has that name: no row matches; the file has its header only.
         Resolved::NoActor => {
             let body = if csv { CSV_HEADER } else { "" };

@@ -11,11 +11,18 @@ async fn every_page_renders_for_a_platform_admin() {
     let alice = app.caller("alice-audit");
     let org = alice.create_org("Alice's").await;
     alice.create_resource(&org, "findme").await;
+    let bob = app.caller("bob-audit");
+    let bobs = bob.create_org("Bob's").await;
+    bob.create_resource(&bobs, "mine").await;
     let b = signed_in(&app, "dev-admin").await;
 
     let checks: Vec<(String, &str)> = vec![
         ("/console".into(), "platform admin"),
         ("/console/audit".into(), "resource.create"),
+        // Each row names its actor, whoever they are, not only the filter's.
+        ("/console/audit".into(), "<td>alice-audit</td>"),
+        ("/console/audit".into(), "<td>bob-audit</td>"),
+        ("/console/audit?actor=alice-audit".into(), "<td>alice-audit</td>"),
         ("/console/audit?actor=alice-audit".into(), "resource.create"),
         (
             "/console/audit?actor=alice-audit&action=resource.create".into(),
