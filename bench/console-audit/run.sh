@@ -129,9 +129,11 @@ stats() { # stdin: microseconds, one per line -> "n mean p50 p95 min"
 # Server time: the `latency_ms` of the access-log line of each request (from the request
 # entering the routed service to the response leaving it: the session, the token checks, the
 # SQL, the HTML), so that curl's own process start, connect and loopback are not counted.
+# `portcullis dev` writes text lines (`route="/healthz" ... latency_ms=0.09`), `serve` JSON
+# (`"route":"/healthz",...,"latency_ms":0.09`): both are read.
 server_times() { # $1 route -> the last ITERATIONS latencies of that route, in microseconds
-    grep -F "\"route\":\"$1\"" "$work/server.log" | tail -n "$ITERATIONS" |
-        sed -n 's/.*"latency_ms":\([0-9.e+-]*\).*/\1/p' | awk '{ printf "%.1f\n", $1 * 1000 }'
+    grep -E "route(=|\":)\"$1\"" "$work/server.log" | tail -n "$ITERATIONS" |
+        sed -n -E 's/.*latency_ms"?[=:]([0-9.e+-]+).*/\1/p' | awk '{ printf "%.1f\n", $1 * 1000 }'
 }
 timed() { # $1 label, $2 route, then curl arguments -> sets p50 (server time), prints both
     local label="$1" route="$2"

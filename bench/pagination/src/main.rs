@@ -9,7 +9,7 @@
 //!   the code path the HTTP handlers use (pool acquire, prepared statement, row decoding into
 //!   `Resource`, `Page::from_rows`).
 //! - `pool`: the same SQL text through a `PgPool` built with the same options as `PgStore`
-//!   (max 10 connections, `test_before_acquire(true)`), rows fetched but not decoded.
+//!   (max 10 connections, `test_before_acquire(false)`), rows fetched but not decoded.
 //! - `conn`: the same SQL text on one `PgConnection`, no pool; rows fetched but not decoded.
 //!
 //! `pool` and `conn` exist only to say where the app path's time goes; the SQL they send is
@@ -167,7 +167,7 @@ async fn run() -> Res<()> {
     let pool = PgPoolOptions::new()
         .max_connections(defaults.max_connections.max(1))
         .acquire_timeout(defaults.acquire_timeout)
-        .test_before_acquire(true)
+        .test_before_acquire(false)
         .connect_lazy_with(PgConnectOptions::from_str(url)?.application_name("portcullis"));
 
     let one = |after: Option<Uuid>| {
