@@ -59,7 +59,14 @@ where
         let mut rows = q.fetch(ticket.conn());
         let mut complete = false;
         while let Some(row) = rows.try_next().await.map_err(db_err)? {
-            if !complete && !page.push(from(&row)?) {
+            if complete {
+                continue;
+            }
+            if page.is_full() {
+                // The look-ahead row: it says there is a next page, and is not decoded.
+                page.more();
+                complete = true;
+            } else if !page.push(from(&row)?) {
                 complete = true;
             }
         }
@@ -75,6 +82,21 @@ where
     row.try_get(col).map_err(db_err)
 }
 
+/// Column `i` of a row whose query selected one of the `*_cols!()` lists first: read by
+/// position, since a lookup by name hashes the name, for every column of every row of a page.
+/// The name is checked in debug builds, where every test runs.
+fn col<'r, T>(row: &'r DbRow, i: usize, name: &str) -> StoreResult<T>
+where
+    T: sqlx::Decode<'r, Db> + sqlx::Type<Db>,
+{
+    debug_assert_eq!(
+        row.columns().get(i).map(sqlx::Column::name),
+        Some(name),
+        "column {i} of the row"
+    );
+    row.try_get(i).map_err(db_err)
+}
+
 fn role(row: &DbRow) -> StoreResult<Role> {
     let s: String = get(row, "role")?;
     s.parse()
@@ -83,14 +105,14 @@ fn role(row: &DbRow) -> StoreResult<Role> {
 
 fn user_from(row: &DbRow) -> StoreResult<User> {
     Ok(User {
-        id: get::<Uuid>(row, "id")?.into(),
-        issuer: get(row, "issuer")?,
-        sub: get(row, "sub")?,
-        username: get(row, "username")?,
-        email: get(row, "email")?,
-        disabled_at: get(row, "disabled_at")?,
-        created_at: get(row, "created_at")?,
-        last_seen_at: get(row, "last_seen_at")?,
+        id: col::<Uuid>(row, 0, "id")?.into(),
+        issuer: col(row, 1, "issuer")?,
+        sub: col(row, 2, "sub")?,
+        username: col(row, 3, "username")?,
+        email: col(row, 4, "email")?,
+        disabled_at: col(row, 5, "disabled_at")?,
+        created_at: col(row, 6, "created_at")?,
+        last_seen_at: col(row, 7, "last_seen_at")?,
     })
 }
 
@@ -142,34 +164,34 @@ fn summary_from(row: &DbRow) -> StoreResult<MembershipSummary> {
 
 fn resource_from(row: &DbRow) -> StoreResult<Resource> {
     Ok(Resource {
-        id: get::<Uuid>(row, "id")?.into(),
-        org_id: get::<Uuid>(row, "org_id")?.into(),
-        owner_id: get::<Uuid>(row, "owner_id")?.into(),
-        kind: get(row, "kind")?,
-        name: get(row, "name")?,
-        data: get(row, "data")?,
-        version: get(row, "version")?,
-        created_at: get(row, "created_at")?,
-        updated_at: get(row, "updated_at")?,
-        deleted_at: get(row, "deleted_at")?,
-        deleted_by: get::<Option<Uuid>>(row, "deleted_by")?.map(Into::into),
+        id: col::<Uuid>(row, 0, "id")?.into(),
+        org_id: col::<Uuid>(row, 1, "org_id")?.into(),
+        owner_id: col::<Uuid>(row, 2, "owner_id")?.into(),
+        kind: col(row, 3, "kind")?,
+        name: col(row, 4, "name")?,
+        data: col(row, 5, "data")?,
+        version: col(row, 6, "version")?,
+        created_at: col(row, 7, "created_at")?,
+        updated_at: col(row, 8, "updated_at")?,
+        deleted_at: col(row, 9, "deleted_at")?,
+        deleted_by: col::<Option<Uuid>>(row, 10, "deleted_by")?.map(Into::into),
     })
 }
 
 fn audit_from(row: &DbRow) -> StoreResult<AuditEntry> {
     Ok(AuditEntry {
-        seq: get(row, "seq")?,
-        id: get::<Uuid>(row, "id")?.into(),
-        occurred_at: get(row, "occurred_at")?,
-        actor_id: get::<Option<Uuid>>(row, "actor_id")?.map(Into::into),
-        org_id: get::<Option<Uuid>>(row, "org_id")?.map(Into::into),
-        action: get(row, "action")?,
-        resource_type: get(row, "resource_type")?,
-        resource_id: get(row, "resource_id")?,
-        changes: get(row, "changes")?,
-        request_id: get(row, "request_id")?,
-        prev_hash: get(row, "prev_hash")?,
-        hash: get(row, "hash")?,
+        seq: col(row, 0, "seq")?,
+        id: col::<Uuid>(row, 1, "id")?.into(),
+        occurred_at: col(row, 2, "occurred_at")?,
+        actor_id: col::<Option<Uuid>>(row, 3, "actor_id")?.map(Into::into),
+        org_id: col::<Option<Uuid>>(row, 4, "org_id")?.map(Into::into),
+        action: col(row, 5, "action")?,
+        resource_type: col(row, 6, "resource_type")?,
+        resource_id: col(row, 7, "resource_id")?,
+        changes: col(row, 8, "changes")?,
+        request_id: col(row, 9, "request_id")?,
+        prev_hash: col(row, 10, "prev_hash")?,
+        hash: col(row, 11, "hash")?,
     })
 }
 

@@ -103,10 +103,21 @@ impl<T: serde::Serialize> PageBuilder<T> {
         Self {
             limit: req.limit as usize,
             max_bytes: req.max_bytes,
-            items: Vec::new(),
+            items: Vec::with_capacity(req.limit as usize),
             bytes: 0,
             more: false,
         }
+    }
+
+    /// Whether the page already holds its `limit` items: a further row only says that there is
+    /// more, and need not be decoded (it is counted as that by [`PageBuilder::more`]).
+    pub fn is_full(&self) -> bool {
+        self.items.len() >= self.limit
+    }
+
+    /// There is a row after the page's last.
+    pub fn more(&mut self) {
+        self.more = true;
     }
 
     /// Offers the next row. `false`: the page is complete, this row was not taken and starts
