@@ -27,12 +27,8 @@ portcullis_store::conformance_suite!(harness);
 #[tokio::test]
 async fn a_finished_read_keeps_its_connection_for_the_next() {
     use portcullis_store::{NewUser, UserStore};
-    let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}", dir.path().join("lane.db").display());
-    let store = SqliteStore::connect(&url, &ConnectOptions::default())
-        .await
-        .expect("open sqlite");
-    store.migrate().await.expect("migrate");
+    let h = harness().await.expect("sqlite");
+    let store = &*h.store;
     let user = store
         .upsert_user(
             &NewUser {
