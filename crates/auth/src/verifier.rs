@@ -11,6 +11,7 @@ use crate::provider::Provider;
 use crate::rejection::Rejection;
 use crate::verified::Interners;
 use crate::verified::cache::{TokenCache, entry_overhead};
+use crate::verified::stored::Stored;
 pub use crate::verified::{Verified, VerifiedClaims};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -45,7 +46,7 @@ pub struct Verifier {
     all: Vec<Arc<dyn Provider>>,
     clock: Arc<dyn Clock>,
     policy: Policy,
-    cache: TokenCache<Arc<Verified>>,
+    cache: TokenCache<Stored>,
     interners: Interners,
     /// The one issuer that opaque (non-JWT) tokens are introspected at, if any.
     introspector: Option<Arc<Introspector>>,
@@ -197,17 +198,19 @@ impl Verifier {
         let (verified, used) = match self.cached(&digest)? {
             Some(v) => (v, CacheUse::Hit),
             None => {
-                let (v, weight) = self.verify_uncached(token).await?;
+                let (v, shared_bytes) = self.verify_uncached(token).await?;
                 let v = Arc::new(v);
                 if self.cache.enabled() {
+                    let stored = Stored::new(&v);
                     let now = self.clock.now().timestamp();
                     let until = now.saturating_add(
                         i64::try_from(self.policy.cache_ttl.as_secs()).unwrap_or(i64::MAX),
                     );
-                    let weight = weight.saturating_add(entry_overhead::<Arc<Verified>>());
+                    // The slot (the stored form is kept in it), what the stored form owns, and
+                    // the shared part when this token made it.
+                    let weight = entry_overhead::<Stored>() + stored.heap_bytes() + shared_bytes;
                     let weight = u32::try_from(weight).unwrap_or(u32::MAX);
-                    self.cache
-                        .insert(digest, Arc::clone(&v), weight, until, now);
+                    self.cache.insert(digest, stored, weight, until, now);
                 }
                 (v, CacheUse::Miss)
             }
@@ -226,28 +229,29 @@ impl Verifier {
         let Some(hit) = self.cache.get(digest, now) else {
             return Ok(None);
         };
-        let c = &hit.claims;
-        if let Err(r) = self.policy.check_time_values(c.exp, c.nbf, c.iat, now) {
+        let (exp, nbf, iat) = hit.times();
+        if let Err(r) = self.policy.check_time_values(exp, nbf, iat, now) {
             self.cache.remove(digest);
             return Err(r);
         }
+        let shared = hit.shared();
         let key_present = self
             .providers
-            .get(hit.claims.iss.as_str())
-            .is_some_and(|p| p.keys().contains(&hit.kid));
+            .get(shared.iss.as_str())
+            .is_some_and(|p| p.keys().contains(&shared.kid));
         if !key_present {
             self.cache.remove(digest);
             return Ok(None);
         }
-        Ok(Some(hit))
+        Ok(Some(Arc::new(hit.verified())))
     }
 
     /// Drops every cached verification matching `pred` (all tokens of a user, say).
     pub fn forget_where(&self, pred: impl Fn(&Verified) -> bool) {
-        self.cache.retain(|v| !pred(v));
+        self.cache.retain(|s| !pred(&s.verified()));
     }
 
-    /// The verification and its cache weight in bytes.
+    /// The verification, and the bytes of its shared part when it made it.
     async fn verify_uncached(&self, token: &str) -> Result<(Verified, usize), Rejection> {
         let parts = jwt::split(token)?;
         let header = jwt::parse_header(&parts.header)?;

@@ -7,6 +7,7 @@ pub mod cache;
 pub mod interned;
 pub mod other;
 pub mod shared;
+pub mod stored;
 pub mod token_id;
 
 pub use interned::{Interned, Interner};
@@ -133,9 +134,10 @@ pub(crate) fn allocation(n: usize) -> usize {
 
 impl Verified {
     /// The compact form of a verified token's claims, sharing strings through `interners` and
-    /// the part its user's tokens have in common through `interners.shapes`, and what it costs
-    /// in bytes: its own allocation, plus the shared part's when this token made it (a value
-    /// shared through an interner is counted once, in the interner's bound, not per token).
+    /// the part its user's tokens have in common through `interners.shapes`; and the heap
+    /// bytes of that shared part when this token made it, 0 when it was already in use (a
+    /// string shared through an interner is counted once, in the interner's bound, not per
+    /// token).
     pub fn compact(
         claims: Claims,
         groups: Vec<String>,
@@ -180,11 +182,6 @@ impl Verified {
                 shared,
             },
         };
-        let id_bytes = |id: &Option<TokenId>| id.as_ref().map_or(0, |i| allocation(i.heap_bytes()));
-        let weight = allocation(16 + std::mem::size_of::<Self>())
-            + id_bytes(&verified.claims.jti)
-            + id_bytes(&verified.claims.origin_jti)
-            + if new { shape_bytes } else { 0 };
-        (verified, weight)
+        (verified, if new { shape_bytes } else { 0 })
     }
 }
