@@ -185,3 +185,72 @@ impl Verified {
         (verified, if new { shape_bytes } else { 0 })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{DEFAULT_CACHE_MAX_BYTES, Policy};
+    use serde_json::json;
+
+    /// A Cognito access token's claims, `n` making its ids and times its own.
+    fn cognito_access(n: i64) -> Claims {
+        let uuid = |k: i64| format!("0192f3a4-5b6c-7d8e-9f01-{:012x}", k);
+        let serde_json::Value::Object(raw) =
+            json!({"event_id": uuid(-1), "version": 2, "cognito:groups": ["staff"]})
+        else {
+            panic!("an object")
+        };
+        Claims {
+            iss: "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI".into(),
+            sub: "5f3c2a1e-8b7d-4c6e-9a0f-1b2c3d4e5f60".into(),
+            exp: 1_800_003_600 + n,
+            nbf: None,
+            iat: Some(1_800_000_000 + n),
+            auth_time: Some(1_800_000_000 + n),
+            token_use: Some("access".into()),
+            client_id: Some("1example23456789abcdefghij".into()),
+            aud: vec![],
+            scopes: vec!["openid".into(), "email".into()],
+            jti: Some(uuid(n)),
+            origin_jti: Some(uuid(n + 1_000_000)),
+            username: Some("5f3c2a1e-8b7d-4c6e-9a0f-1b2c3d4e5f60".into()),
+            email: None,
+            amr: vec![],
+            raw,
+        }
+    }
+
+    #[test]
+    fn the_default_budget_holds_the_default_count_of_tokens_of_1000_users() {
+        let interners = Interners::default();
+        let verify = |n| {
+            Verified::compact(
+                cognito_access(n),
+                vec!["staff".into()],
+                false,
+                "k1",
+                &interners,
+            )
+        };
+        let (first, shared_bytes) = verify(1);
+        let (second, again) = verify(2);
+        assert!(Arc::ptr_eq(first.claims.shared(), second.claims.shared()));
+        assert_eq!(
+            again, 0,
+            "a shared part weighs on the token that brought it"
+        );
+        assert_ne!(first.claims.jti, second.claims.jti);
+        let stored = stored::Stored::new(&first);
+        assert_eq!(stored.heap_bytes(), 0, "UUID ids are kept in the slot");
+        let slot = cache::entry_overhead::<stored::Stored>();
+        let users = 1000;
+        let tokens = usize::try_from(Policy::default().cache_capacity).expect("fits");
+        let total = users * (slot + shared_bytes) + (tokens - users) * slot;
+        assert!(
+            u64::try_from(total).expect("fits") <= DEFAULT_CACHE_MAX_BYTES,
+            "slot {slot} B, shared part {shared_bytes} B: {total} B in all"
+        );
+        // What docs/configuration.md states a Cognito access token's shared part weighs.
+        assert!((450..=650).contains(&shared_bytes), "{shared_bytes} B");
+    }
+}
