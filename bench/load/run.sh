@@ -26,6 +26,15 @@
 #   DURATION=5 CONNECTIONS=64 bench/load/run.sh
 #   BASELINE=main~3 ROUNDS=5 bench/load/run.sh
 #   BASELINE=a4f8c18 BASELINE_BIN=path/to/portcullis-built-from-a4f8c18 bench/load/run.sh
+#
+# TOKENS_DIR=<dir> keeps the minted tokens (and the dev-issuer key and port they were minted
+# for) in <dir> and reuses them on the next run when it holds at least FRESH_TOKENS: minting
+# 100 000 takes minutes. They expire an hour after minting (mint.py), so reuse within that.
+# SERVER_BIN=<binary> measures that binary (built beforehand) instead of building this tree.
+# RSS_ONLY=1 runs only the RSS pass (no criterion benchmark, no wrk runs): the quick check of
+# the memory a change saves.
+#
+#   TOKENS_DIR=/tmp/tokens RSS_ONLY=1 bench/load/run.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
@@ -39,7 +48,12 @@ RSS_USERS=${RSS_USERS:-1000}
 # Enough for DURATION seconds of the signature path at up to 32k req/s, and for the RSS pass; a
 # shortfall (tokens used twice, i.e. cache hits in the "every token new" run) is reported in the
 # summary. Minting is the slow part of a run (one RSA signature each, on both cores).
-FRESH_TOKENS=${FRESH_TOKENS:-$((DURATION * 32000 > RSS_TOKENS ? DURATION * 32000 : RSS_TOKENS))}
+RSS_ONLY=${RSS_ONLY:-}
+if [ -n "$RSS_ONLY" ]; then
+    FRESH_TOKENS=${FRESH_TOKENS:-$RSS_TOKENS}
+else
+    FRESH_TOKENS=${FRESH_TOKENS:-$((DURATION * 32000 > RSS_TOKENS ? DURATION * 32000 : RSS_TOKENS))}
+fi
 LOG_LEVEL=${PORTCULLIS_LOG:-info}
 BASELINE=${BASELINE:-}
 ROUNDS=${ROUNDS:-3}
@@ -49,7 +63,7 @@ command -v wrk >/dev/null || apt_install wrk
 python3 -c 'import cryptography' 2>/dev/null || apt_install python3-cryptography
 
 TARGET="${CARGO_TARGET_DIR:-$ROOT/target}"
-BIN="$TARGET/release/portcullis"
+BIN="${SERVER_BIN:-$TARGET/release/portcullis}"
 
 WORK=$(mktemp -d)
 SERVER=
@@ -77,8 +91,8 @@ if [ -n "$BASELINE" ]; then
         cp "$TARGET/baseline/release/portcullis" "$BASE_BIN"
     fi
 fi
-cargo build --release --locked -p portcullis
-if [ -z "$BASELINE" ]; then
+[ -n "${SERVER_BIN:-}" ] || cargo build --release --locked -p portcullis
+if [ -z "$BASELINE" ] && [ -z "$RSS_ONLY" ]; then
     log "bare RS256 signature check (cargo bench -p portcullis-auth --bench verify)"
     cargo bench --locked -p portcullis-auth --bench verify -- --warm-up-time 2 --measurement-time 5 \
         bare_rs256_signature_verify > /dev/null
@@ -91,13 +105,23 @@ export PORTCULLIS_METRICS_LISTEN=127.0.0.1:0 \
     PORTCULLIS_AUTH__PROVIDER=dev PORTCULLIS_RATE_LIMIT__PER_IP=0 PORTCULLIS_RATE_LIMIT__PER_USER=0 \
     PORTCULLIS_LOG=$LOG_LEVEL
 
-# The tokens of the whole run, in $WORK/tokens, signed by one dev-issuer key for one port.
-# The issuer URL follows the listen address, so the port is chosen before minting.
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-export PORTCULLIS_LISTEN=127.0.0.1:$PORT
-TOKENS_DIR=$WORK/tokens
+# The tokens of the whole run, in TOKENS_DIR (default $WORK/tokens), signed by one dev-issuer
+# key for one port. The issuer URL follows the listen address, so the port is chosen before
+# minting, and kept with the tokens.
+TOKENS_DIR=${TOKENS_DIR:-$WORK/tokens}
 mkdir -p "$TOKENS_DIR"
-(
+TOKENS_DIR=$(cd "$TOKENS_DIR" && pwd)
+if [ -s "$TOKENS_DIR/port" ] && [ -s "$TOKENS_DIR/reuse.txt" ] && [ -s "$TOKENS_DIR/provision.txt" ] &&
+    [ "$(wc -l < "$TOKENS_DIR/fresh.txt" 2>/dev/null || echo 0)" -ge "$FRESH_TOKENS" ]; then
+    PORT=$(cat "$TOKENS_DIR/port")
+    log "reusing the tokens of $TOKENS_DIR (port $PORT)"
+    MINT=
+else
+    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    MINT=1
+fi
+export PORTCULLIS_LISTEN=127.0.0.1:$PORT
+[ -z "$MINT" ] || (
     cd "$TOKENS_DIR"
     log "minting $REUSE_TOKENS tokens with portcullis token"
     for i in $(seq 1 "$REUSE_TOKENS"); do "$BIN" token --sub "user-$i"; done > reuse.txt
@@ -107,6 +131,7 @@ mkdir -p "$TOKENS_DIR"
         "$RSS_USERS" "$RSS_USERS" > provision.txt
     python3 "$ROOT/bench/load/mint.py" .portcullis/dev-issuer-keys.json "$template" \
         "$RSS_USERS" "$FRESH_TOKENS" > fresh.txt
+    echo "$PORT" > port
 )
 
 # Starts BIN serving from DIR (its data directory is DIR/.portcullis, given the run's dev-issuer
@@ -267,6 +292,15 @@ PY
 fi
 
 start_server "$BIN" "$WORK"
+if [ -n "$RSS_ONLY" ]; then
+    rss_run "$BIN"
+    echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
+    python3 -c 'import sys
+rss = float(open(sys.argv[1]).read())
+print(f"RSS after {sys.argv[2]} distinct tokens: {rss / 1024:.1f} MiB = {rss * 1024 / 1e6:.1f} MB (target <= 48 MB)")' \
+        rss.kib "$RSS_TOKENS"
+    exit 0
+fi
 run_all
 rss_run "$BIN"
 

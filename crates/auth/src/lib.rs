@@ -36,7 +36,7 @@ pub mod verified;
 pub mod verifier;
 
 pub use rejection::Rejection;
-pub use verified::{Interned, VerifiedClaims};
+pub use verified::{Interned, SharedClaims, TokenId, VerifiedClaims};
 pub use verifier::{CacheUse, Verified, Verifier, VerifierError};
 
 /// The examples of the crate's README, compiled as doctests.

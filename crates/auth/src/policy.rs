@@ -16,9 +16,10 @@ pub struct Policy {
     pub cache_ttl: Duration,
     /// Entries in the verified-token cache at most; 0 turns the cache off.
     pub cache_capacity: u64,
-    /// Memory the verified-token cache may hold, in bytes (each entry weighs what it keeps and
-    /// the cache's bookkeeping: about 850 bytes for a Cognito access token); 0 turns the cache
-    /// off.
+    /// Memory the verified-token cache may hold, in bytes; 0 turns the cache off. Each entry
+    /// weighs its slot (144 bytes: the token's times and ids, the cache's bookkeeping) and,
+    /// for the token that first brings it, the part its user's tokens share (about 550 bytes
+    /// for a Cognito access token).
     pub cache_max_bytes: u64,
 }
 

@@ -10,6 +10,8 @@ use crate::policy::Policy;
 use crate::provider::Provider;
 use crate::rejection::Rejection;
 use crate::verified::Interners;
+use crate::verified::cache::{TokenCache, entry_overhead};
+use crate::verified::stored::Stored;
 pub use crate::verified::{Verified, VerifiedClaims};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,21 +46,11 @@ pub struct Verifier {
     all: Vec<Arc<dyn Provider>>,
     clock: Arc<dyn Clock>,
     policy: Policy,
-    cache: moka::sync::Cache<TokenDigest, Entry>,
+    cache: TokenCache<Stored>,
     interners: Interners,
     /// The one issuer that opaque (non-JWT) tokens are introspected at, if any.
     introspector: Option<Arc<Introspector>>,
     dpop: Option<Arc<Dpop>>,
-}
-
-/// A verified-token cache entry: the verification, the second after which it is no longer
-/// reused (`cache_ttl` after it was made: the cap on how long a signature check is trusted),
-/// and its weight in bytes for the cache's budget.
-#[derive(Debug, Clone)]
-struct Entry {
-    verified: Arc<Verified>,
-    until: i64,
-    weight: u32,
 }
 
 impl std::fmt::Debug for Verifier {
@@ -97,20 +89,10 @@ impl Verifier {
                 }
             }
         }
-        // Bounded by bytes: each entry weighs what it holds, and at least the budget's share of
-        // one of `cache_capacity` entries, so that both bounds hold. Least recently used entries
-        // go first. The cap on reuse (`cache_ttl`) is checked on every hit rather than kept by
-        // moka, which would cost every entry another queue node; an entry past it is dropped
-        // when met, or evicted as the least recently used.
-        let budget = match (policy.cache_capacity, policy.cache_max_bytes) {
-            (0, _) | (_, 0) => 0,
-            (n, bytes) => bytes.max(n),
-        };
-        let cache = moka::sync::Cache::builder()
-            .max_capacity(budget)
-            .eviction_policy(moka::policy::EvictionPolicy::lru())
-            .weigher(|_: &TokenDigest, e: &Entry| e.weight)
-            .build();
+        // Bounded by entries and by bytes: each entry weighs what it holds and the cache's own
+        // bookkeeping for it. An entry is reused until `cache_ttl` after it was made (the cap
+        // on how long a signature check is trusted), dropped when met past that.
+        let cache = TokenCache::new(policy.cache_capacity, policy.cache_max_bytes);
         Ok(Self {
             providers: by_issuer,
             all: providers,
@@ -216,20 +198,19 @@ impl Verifier {
         let (verified, used) = match self.cached(&digest)? {
             Some(v) => (v, CacheUse::Hit),
             None => {
-                let (v, weight) = self.verify_uncached(token).await?;
+                let (v, shared_bytes) = self.verify_uncached(token).await?;
                 let v = Arc::new(v);
-                if self.policy.cache_capacity > 0 && self.policy.cache_max_bytes > 0 {
-                    let until = self.clock.now().timestamp().saturating_add(
+                if self.cache.enabled() {
+                    let stored = Stored::new(&v);
+                    let now = self.clock.now().timestamp();
+                    let until = now.saturating_add(
                         i64::try_from(self.policy.cache_ttl.as_secs()).unwrap_or(i64::MAX),
                     );
-                    let share = self.policy.cache_max_bytes / self.policy.cache_capacity;
-                    let weight = u64::try_from(weight).unwrap_or(u64::MAX).max(share);
-                    let entry = Entry {
-                        verified: Arc::clone(&v),
-                        until,
-                        weight: u32::try_from(weight).unwrap_or(u32::MAX),
-                    };
-                    self.cache.insert(digest, entry);
+                    // The slot (the stored form is kept in it), what the stored form owns, and
+                    // the shared part when this token made it.
+                    let weight = entry_overhead::<Stored>() + stored.heap_bytes() + shared_bytes;
+                    let weight = u32::try_from(weight).unwrap_or(u32::MAX);
+                    self.cache.insert(digest, stored, weight, until, now);
                 }
                 (v, CacheUse::Miss)
             }
@@ -240,41 +221,37 @@ impl Verifier {
     /// A cached verification is reused only while its `exp` holds and its key is still in the
     /// issuer's JWKS; otherwise it is dropped and the token verified afresh.
     fn cached(&self, digest: &TokenDigest) -> Result<Option<Arc<Verified>>, Rejection> {
-        let Some(entry) = self.cache.get(digest) else {
+        if !self.cache.enabled() {
+            return Ok(None);
+        }
+        let now = self.clock.now().timestamp();
+        // Past `cache_ttl`, the cache drops the entry and answers nothing.
+        let Some(hit) = self.cache.get(digest, now) else {
             return Ok(None);
         };
-        let now = self.clock.now().timestamp();
-        if now >= entry.until {
-            self.cache.invalidate(digest);
-            return Ok(None);
-        }
-        let hit = entry.verified;
-        let c = &hit.claims;
-        if let Err(r) = self.policy.check_time_values(c.exp, c.nbf, c.iat, now) {
-            self.cache.invalidate(digest);
+        let (exp, nbf, iat) = hit.times();
+        if let Err(r) = self.policy.check_time_values(exp, nbf, iat, now) {
+            self.cache.remove(digest);
             return Err(r);
         }
+        let shared = hit.shared();
         let key_present = self
             .providers
-            .get(hit.claims.iss.as_str())
-            .is_some_and(|p| p.keys().contains(&hit.kid));
+            .get(shared.iss.as_str())
+            .is_some_and(|p| p.keys().contains(&shared.kid));
         if !key_present {
-            self.cache.invalidate(digest);
+            self.cache.remove(digest);
             return Ok(None);
         }
-        Ok(Some(hit))
+        Ok(Some(Arc::new(hit.verified())))
     }
 
     /// Drops every cached verification matching `pred` (all tokens of a user, say).
     pub fn forget_where(&self, pred: impl Fn(&Verified) -> bool) {
-        for (k, e) in self.cache.iter() {
-            if pred(&e.verified) {
-                self.cache.invalidate(&*k);
-            }
-        }
+        self.cache.retain(|s| !pred(&s.verified()));
     }
 
-    /// The verification and its cache weight in bytes.
+    /// The verification, and the bytes of its shared part when it made it.
     async fn verify_uncached(&self, token: &str) -> Result<(Verified, usize), Rejection> {
         let parts = jwt::split(token)?;
         let header = jwt::parse_header(&parts.header)?;

@@ -6,7 +6,7 @@ use super::interned::{Interned, Interner};
 use serde_json::{Map, Value};
 
 /// Claim name to value, sorted by name, as the token sent them.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct OtherClaims(Box<[(Interned, Value)]>);
 
 impl OtherClaims {

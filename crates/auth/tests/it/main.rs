@@ -21,3 +21,4 @@ mod profiles;
 mod properties;
 mod provider_rules;
 mod verified_cache;
+mod verified_cache_bounds;
