@@ -8,15 +8,14 @@
 # zeroes the counters and sends exactly N `GET /healthz`, dumps, sends exactly N `GET /v1/me`
 # with REUSE tokens cycled (verified-token cache hits), dumps again, then NEW (default 1000)
 # `GET /v1/me` each with a token never seen before (of the same users: the signature path),
-# and dumps a third time. Each dump holds only
-# its phase, so its total divided by N is the instructions per request, everything the process
-# did included (hyper, tokio's wake-ups, the log writer thread, the allocator).
+# and dumps a third time. Each dump holds only its phase, so its total divided by the phase's
+# requests is the instructions per request, everything the process did included (hyper,
+# tokio's wake-ups, the log writer thread, the allocator).
 #
 # Output in OUT (default bench/profile/out, not committed): callgrind.{healthz,me,new} (the
 # raw profiles, for `callgrind_annotate --inclusive=yes` or kcachegrind), *.inclusive.txt (the
-# annotated inclusive counts), and summary.txt: per route, the total per request and the
-# inclusive count per request of each layer's function (bench/profile/layers.py). Results:
-# docs/benchmarks.md, "Lean hot path".
+# annotated inclusive counts), and summary.txt: per route, the instructions per request and
+# their split by layer (bench/profile/layers.py). Results: docs/benchmarks.md, "Lean hot path".
 #
 #   bench/profile/run.sh                          # builds, N=20000
 #   N=5000 BIN=/path/to/other/portcullis bench/profile/run.sh
