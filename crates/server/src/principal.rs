@@ -3,18 +3,12 @@
 //! for identity and role. Every change to a user's status or memberships drops their entry
 //! (see [`PrincipalCache::forget_user`]); entries also expire after a minute as a safety net.
 
-mod near;
-
 use crate::link_claims::LinkBasis;
 use portcullis_auth::{Interned, Verified};
 use portcullis_store::{MembershipSummary, NewUser, OrgId, Role, Store, StoreError, User, UserId};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
-
-/// How long an identity is served from memory after it was read, whatever happens meanwhile: a
-/// safety net behind the invalidations.
-pub const TIME_TO_LIVE: Duration = Duration::from_secs(60);
+use std::time::Duration;
 
 /// What the cache holds for one (issuer, sub).
 #[derive(Debug, Clone)]
@@ -27,9 +21,6 @@ pub struct Identity {
     /// changes while the identity is cached (a change to the user or the memberships drops the
     /// entry), and rendering it (the ids, the timestamp) was most of that route's own cost.
     pub me_body: OnceLock<RenderedMe>,
-    /// When it was read from the database: the cache keeps it at most [`TIME_TO_LIVE`] from
-    /// then, and so does each thread's copy (`near`).
-    pub loaded_at: Instant,
 }
 
 /// A response body rendered for the token subject (issuer, sub) it names.
@@ -47,7 +38,6 @@ impl Identity {
             memberships,
             links,
             me_body: OnceLock::new(),
-            loaded_at: Instant::now(),
         }
     }
 
@@ -221,13 +211,9 @@ fn weight(key: &SubjectKey, identity: &Identity) -> u32 {
 #[derive(Debug, Clone)]
 pub struct PrincipalCache {
     by_subject: moka::future::Cache<SubjectKey, Arc<Identity>>,
-    /// Bumped by every invalidation, before and after it. A load that overlapped one may have
-    /// read what it removed (memberships read just before a removal committed), so its result
-    /// is not kept; and a thread's copy (`near`) is used only while the generation is the one
-    /// read before the copy was taken from the cache.
+    /// Bumped by every invalidation. A load that overlapped one may have read what it removed
+    /// (memberships read just before a removal committed), so its result is not kept.
     generation: Arc<AtomicU64>,
-    /// This cache among the process's (tests start many apps), for the threads' copies.
-    id: u64,
 }
 
 impl Default for PrincipalCache {
@@ -245,11 +231,10 @@ impl PrincipalCache {
             by_subject: moka::future::Cache::builder()
                 .max_capacity(max_bytes)
                 .weigher(move |k: &SubjectKey, v: &Arc<Identity>| weight(k, v).max(share))
-                .time_to_live(TIME_TO_LIVE)
+                .time_to_live(Duration::from_secs(60))
                 .support_invalidation_closures()
                 .build(),
             generation: Arc::default(),
-            id: near::next_cache_id(),
         }
     }
 
@@ -289,8 +274,6 @@ impl PrincipalCache {
         let identity = self.by_subject.try_get_with(key.clone(), load).await?;
         if self.generation.load(Ordering::Acquire) != generation {
             self.by_subject.invalidate(&key).await;
-            // A thread may have copied the entry before it was removed.
-            self.generation.fetch_add(1, Ordering::AcqRel);
         }
         Ok(identity)
     }
@@ -300,23 +283,13 @@ impl PrincipalCache {
         self.by_subject.get(&SubjectKey::from((issuer, sub))).await
     }
 
-    /// The cached identity of a verified token's subject, without loading it or allocating:
-    /// this thread's copy while it is current (`near`), else the cache's.
+    /// The cached identity of a verified token's subject, without loading it or allocating.
     pub async fn cached_for(&self, token: &Verified) -> Option<Arc<Identity>> {
-        let (iss, sub) = (&token.claims.iss, &token.claims.sub);
-        // Read before the cache, so that a copy taken while an entry is being removed carries
-        // the generation from before the removal's second bump.
-        let generation = self.generation.load(Ordering::Acquire);
-        if let Some(identity) = near::get(self.id, generation, iss, sub) {
-            return Some(identity);
-        }
         let key = SubjectKey {
-            issuer: iss.clone(),
-            sub: sub.clone(),
+            issuer: token.claims.iss.clone(),
+            sub: token.claims.sub.clone(),
         };
-        let identity = self.by_subject.get(&key).await?;
-        near::put(self.id, generation, key, &identity);
-        Some(identity)
+        self.by_subject.get(&key).await
     }
 
     /// Drops one user's entries, under every identity they signed in with: their memberships
@@ -333,7 +306,6 @@ impl PrincipalCache {
         {
             self.by_subject.invalidate_all();
         }
-        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     pub async fn forget_subject(&self, issuer: &str, sub: &str) {
@@ -341,14 +313,12 @@ impl PrincipalCache {
         self.by_subject
             .invalidate(&SubjectKey::from((issuer, sub)))
             .await;
-        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
     /// Drops every entry: an org was deleted or restored, which changes many users at once.
     pub fn forget_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.by_subject.invalidate_all();
-        self.generation.fetch_add(1, Ordering::AcqRel);
     }
 }
 
