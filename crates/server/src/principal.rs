@@ -6,8 +6,8 @@
 use crate::link_claims::LinkBasis;
 use portcullis_auth::{Interned, Verified};
 use portcullis_store::{MembershipSummary, NewUser, OrgId, Role, Store, StoreError, User, UserId};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 /// What the cache holds for one (issuer, sub).
@@ -17,9 +17,54 @@ pub struct Identity {
     pub memberships: Vec<MembershipSummary>,
     /// The claims the memberships org links made were computed from.
     pub links: LinkBasis,
+    /// The `GET /v1/me` body of this identity, rendered on its first request: nothing in it
+    /// changes while the identity is cached (a change to the user or the memberships drops the
+    /// entry), and rendering it (the ids, the timestamp) was most of that route's own cost.
+    pub me_body: OnceLock<RenderedMe>,
+}
+
+/// A response body rendered for the token subject (issuer, sub) it names.
+#[derive(Debug, Clone)]
+pub struct RenderedMe {
+    pub issuer: Box<str>,
+    pub sub: Box<str>,
+    pub body: axum::body::Bytes,
 }
 
 impl Identity {
+    pub fn new(user: User, memberships: Vec<MembershipSummary>, links: LinkBasis) -> Self {
+        Self {
+            user,
+            memberships,
+            links,
+            me_body: OnceLock::new(),
+        }
+    }
+
+    /// The body rendered for (`issuer`, `sub`), rendering it with `render` on first use. A body
+    /// rendered for another subject (never, as the cache is keyed by the subject) is not reused.
+    pub fn me_body(
+        &self,
+        issuer: &str,
+        sub: &str,
+        render: impl FnOnce() -> Option<axum::body::Bytes>,
+    ) -> Option<axum::body::Bytes> {
+        if let Some(r) = self.me_body.get() {
+            if *r.issuer == *issuer && *r.sub == *sub {
+                return Some(r.body.clone());
+            }
+            return render();
+        }
+        let body = render()?;
+        // A concurrent first request may have set it meanwhile: both rendered the same bytes.
+        let _ = self.me_body.set(RenderedMe {
+            issuer: issuer.into(),
+            sub: sub.into(),
+            body: body.clone(),
+        });
+        Some(body)
+    }
+
     pub fn role_in(&self, org: OrgId) -> Option<Role> {
         self.memberships
             .iter()
@@ -76,11 +121,11 @@ async fn load(
     let user = upserted.user;
     let names = store.link_claim_names(&c.iss).await?;
     let memberships = store.memberships_of_user(user.id).await?;
-    Ok(Arc::new(Identity {
+    Ok(Arc::new(Identity::new(
         user,
         memberships,
-        links: LinkBasis::of(names, &c.raw),
-    }))
+        LinkBasis::of(names, &c.raw),
+    )))
 }
 
 /// The principal cache's key: the caller's (issuer, subject). Both strings are shared with the
@@ -117,6 +162,26 @@ const MAX_ENTRIES: u64 = 100_000;
 /// and value added 374 bytes each to the process's RSS (docs/benchmarks.md, "Lean hot path").
 const ENTRY_OVERHEAD: usize = 374;
 
+/// What the `GET /v1/me` body an identity keeps once rendered costs, about: weighed when the
+/// entry is inserted, before the body exists. Its JSON keys and punctuation, the ids and
+/// timestamp (about 160 bytes), the strings it repeats, 48 bytes per membership besides the
+/// org's name, and its own allocations.
+fn me_body_bytes(key: &SubjectKey, identity: &Identity) -> usize {
+    let u = &identity.user;
+    let opt = |s: &Option<String>| s.as_ref().map_or(0, String::len);
+    let strings = key.issuer.len() + key.sub.len();
+    160 + 2 * strings
+        + opt(&u.username)
+        + opt(&u.email)
+        + identity
+            .memberships
+            .iter()
+            .map(|m| 48 + 36 + m.org_name.len())
+            .sum::<usize>()
+        + std::mem::size_of::<RenderedMe>()
+        + 64
+}
+
 /// What one identity costs the cache, in bytes.
 fn weight(key: &SubjectKey, identity: &Identity) -> u32 {
     let u = &identity.user;
@@ -137,6 +202,7 @@ fn weight(key: &SubjectKey, identity: &Identity) -> u32 {
             .map(|m| m.org_name.capacity())
             .sum::<usize>()
         + identity.links.heap_bytes()
+        + me_body_bytes(key, identity)
         + ENTRY_OVERHEAD;
     u32::try_from(bytes).unwrap_or(u32::MAX)
 }
@@ -260,8 +326,8 @@ mod tests {
     use super::*;
 
     fn identity(sub: &str) -> Arc<Identity> {
-        Arc::new(Identity {
-            user: User {
+        Arc::new(Identity::new(
+            User {
                 id: UserId::new(),
                 issuer: "https://issuer.test".into(),
                 sub: sub.into(),
@@ -271,9 +337,9 @@ mod tests {
                 created_at: chrono::Utc::now(),
                 last_seen_at: None,
             },
-            memberships: Vec::new(),
-            links: LinkBasis::default(),
-        })
+            Vec::new(),
+            LinkBasis::default(),
+        ))
     }
 
     /// The load read the memberships, then the user was removed from an org and the entry

@@ -7,12 +7,18 @@ use chrono::{DateTime, Utc};
 use portcullis_store::{RevocationKind, RevokedToken, Store, StoreResult, UserId};
 use std::collections::HashMap;
 use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Default)]
 pub struct RevocationView {
     /// By kind, then id: a lookup borrows the token's id rather than building a key.
     tokens: RwLock<HashMap<RevocationKind, HashMap<String, DateTime<Utc>>>>,
     users: RwLock<HashMap<UserId, DateTime<Utc>>>,
+    /// Whether `tokens` / `users` hold anything, set under their write lock after each change:
+    /// while a map is empty, a check reads this flag instead of taking the lock, whose counter
+    /// every request on every core would otherwise write.
+    any_tokens: AtomicBool,
+    any_users: AtomicBool,
 }
 
 impl RevocationView {
@@ -26,8 +32,14 @@ impl RevocationView {
                 .insert(r.value, r.expires_at);
         }
         let users: HashMap<_, _> = store.user_revocations().await?.into_iter().collect();
-        *self.tokens.write().unwrap_or_else(|p| p.into_inner()) = tokens;
-        *self.users.write().unwrap_or_else(|p| p.into_inner()) = users;
+        {
+            let mut map = self.tokens.write().unwrap_or_else(|p| p.into_inner());
+            *map = tokens;
+            self.any_tokens.store(any_token(&map), Ordering::Release);
+        }
+        let mut map = self.users.write().unwrap_or_else(|p| p.into_inner());
+        *map = users;
+        self.any_users.store(!map.is_empty(), Ordering::Release);
         Ok(())
     }
 
@@ -41,6 +53,7 @@ impl RevocationView {
         if token.expires_at > *entry {
             *entry = token.expires_at;
         }
+        self.any_tokens.store(true, Ordering::Release);
     }
 
     pub fn add_user_cutoff(&self, user: UserId, before: DateTime<Utc>) {
@@ -49,9 +62,13 @@ impl RevocationView {
         if before > *entry {
             *entry = before;
         }
+        self.any_users.store(true, Ordering::Release);
     }
 
     pub fn token_revoked(&self, ids: &[(RevocationKind, &str)], now: DateTime<Utc>) -> bool {
+        if !self.any_tokens.load(Ordering::Acquire) {
+            return false;
+        }
         let map = self.tokens.read().unwrap_or_else(|p| p.into_inner());
         ids.iter().any(|(kind, value)| {
             map.get(kind)
@@ -61,6 +78,9 @@ impl RevocationView {
     }
 
     pub fn user_cutoff(&self, user: UserId) -> Option<DateTime<Utc>> {
+        if !self.any_users.load(Ordering::Acquire) {
+            return None;
+        }
         self.users
             .read()
             .unwrap_or_else(|p| p.into_inner())
@@ -70,10 +90,13 @@ impl RevocationView {
 
     /// Drops revocations whose tokens have expired anyway, so the view does not grow forever.
     pub fn prune(&self, now: DateTime<Utc>) {
-        self.tokens
-            .write()
-            .unwrap_or_else(|p| p.into_inner())
-            .values_mut()
+        let mut map = self.tokens.write().unwrap_or_else(|p| p.into_inner());
+        map.values_mut()
             .for_each(|m| m.retain(|_, until| *until > now));
+        self.any_tokens.store(any_token(&map), Ordering::Release);
     }
+}
+
+fn any_token(map: &HashMap<RevocationKind, HashMap<String, DateTime<Utc>>>) -> bool {
+    map.values().any(|m| !m.is_empty())
 }

@@ -5,13 +5,21 @@
 
 use super::error::Challenged;
 use crate::state::AppState;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::{HeaderValue, header};
-use axum::middleware::Next;
 use axum::response::Response;
+use std::future::Future;
 
-pub async fn complete(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
+/// The innermost step of every route (`super::stack`): completes the response of `next`.
+pub async fn complete<F>(
+    state: &AppState,
+    req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response
+where
+    F: Future<Output = Response>,
+{
+    let mut res = next(req).await;
     let Some(Challenged(rejection)) = res.extensions().get::<Challenged>().copied() else {
         return res;
     };

@@ -16,6 +16,7 @@ pub mod problem;
 pub mod rate_limit;
 pub mod router;
 pub mod routes;
+pub mod stack;
 
 pub use error::ApiError;
 pub use router::{HttpSettings, MAX_BODY_BYTES, router, with_common_layers};

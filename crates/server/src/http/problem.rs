@@ -4,11 +4,11 @@ use crate::telemetry::request_id::RequestId;
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::ser::SerializeMap;
 use std::borrow::Cow;
+use std::future::Future;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
@@ -140,8 +140,11 @@ pub struct OwnErrorFormat;
 /// extractor rejections, tower-http's 413 and timeouts) into one, with the request id. The
 /// original body is dropped because it may hold library text (serde messages quote the input);
 /// headers such as `Allow`, `WWW-Authenticate` and `Retry-After` are kept.
-pub async fn problem_fallback(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
+pub async fn problem_fallback<F>(req: Request, next: impl FnOnce(Request) -> F) -> Response
+where
+    F: Future<Output = Response>,
+{
+    let res = next(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error())
         || is_problem(&res)

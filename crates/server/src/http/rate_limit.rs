@@ -4,14 +4,12 @@
 
 use super::error::ApiError;
 use super::problem::Problem;
-use crate::limits::rate::{Limiter, RateLimits, ip_key};
-use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
+use crate::limits::rate::{Limiter, ip_key};
+use axum::extract::{ConnectInfo, Request};
 use axum::http::StatusCode;
-use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
+use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::Arc;
 
 /// Total size of the request's header names and values (plus 4 bytes per header for the
 /// separators) above which the request is refused with 431. Tokens are capped at 8 KiB, so
@@ -19,17 +17,12 @@ use std::sync::Arc;
 /// 400 KiB or with more than 100 headers before we see them.
 pub const MAX_HEADER_BYTES: usize = 16 * 1024;
 
-/// Adds the head-size cap and, when enabled, the per-IP limit around every route of `router`
-/// (fallback included, so scanning unknown paths is limited too).
-pub fn layer(router: Router, limits: &RateLimits) -> Router {
-    let router = match limits.per_ip() {
-        Some(l) => router.layer(from_fn_with_state(Arc::clone(l), per_ip)),
-        None => router,
-    };
-    router.layer(from_fn(header_cap))
-}
-
-async fn header_cap(req: Request, next: Next) -> Response {
+/// The head-size cap, around every route of the public router (fallback included), before the
+/// per-IP limit (`super::stack`).
+pub async fn header_cap<F>(req: Request, next: impl FnOnce(Request) -> F) -> Response
+where
+    F: Future<Output = Response>,
+{
     let size: usize = req
         .headers()
         .iter()
@@ -40,16 +33,25 @@ async fn header_cap(req: Request, next: Next) -> Response {
             .with_detail("The request headers are too large.")
             .into_response();
     }
-    next.run(req).await
+    next(req).await
 }
 
-async fn per_ip(State(limiter): State<Arc<Limiter<IpAddr>>>, req: Request, next: Next) -> Response {
+/// The per-IP limit, when enabled, around every route (fallback included, so scanning unknown
+/// paths is limited too).
+pub async fn per_ip<F>(
+    limiter: &Limiter<IpAddr>,
+    req: Request,
+    next: impl FnOnce(Request) -> F,
+) -> Response
+where
+    F: Future<Output = Response>,
+{
     // Absent only when the router is driven without a listener (tests calling it directly).
     let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
-        return next.run(req).await;
+        return next(req).await;
     };
     match limiter.admit(ip_key(peer.ip())) {
-        Ok(()) => next.run(req).await,
+        Ok(()) => next(req).await,
         Err(retry_after_secs) => {
             crate::metrics::rate_limited("ip");
             crate::metrics::http::note_refused(req.extensions(), "rate_limited_ip");

@@ -2,20 +2,14 @@
 
 use super::error::ApiError;
 use super::openapi;
-use super::problem::problem_fallback;
 use super::routes::{
     audit, flags, health, identities, links, me, members, orgs, resources, sessions,
 };
+use super::stack::Steps;
 use crate::state::AppState;
-use crate::telemetry::request_id::request_id;
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
-use axum::http::StatusCode;
-use axum::middleware::{from_fn, from_fn_with_state};
 use axum::routing::{get, patch, post, put};
 use std::time::Duration;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
 
 /// Request bodies over 1 MiB are refused with 413 (README, "Errors").
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -28,7 +22,6 @@ pub struct HttpSettings {
 /// The public API. `/metrics` is deliberately absent: it has its own listener.
 /// `extra` is merged in before the common layers (the dev issuer's endpoints under `dev`).
 pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -> Router {
-    let limits = state.limits.clone();
     let mut routes = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
@@ -90,8 +83,9 @@ pub fn router(state: AppState, settings: &HttpSettings, extra: Option<Router>) -
     if let Some(extra) = extra {
         routes = routes.merge(extra);
     }
-    let routes = routes.layer(from_fn_with_state(state, super::challenge::complete));
-    with_common_layers(super::rate_limit::layer(routes, &limits), settings)
+    // The common steps, then the head-size cap, the per-IP limit and the challenges
+    // (`super::stack`), in one layer.
+    routes.layer(Steps::public(settings.request_timeout, state))
 }
 
 async fn not_found() -> ApiError {
@@ -101,20 +95,7 @@ async fn not_found() -> ApiError {
 /// Public so that tests can put the exact production layer stack around test-only routes.
 /// Outermost first: request id and the request's log span (so every response has an id,
 /// including those produced by the layers below), metrics and the access-log line
-/// (`crate::metrics::track`), problem rewriting, timeout, body limit.
+/// (`crate::metrics::track`), problem rewriting, timeout, body limit (`super::stack`).
 pub fn with_common_layers(router: Router, settings: &HttpSettings) -> Router {
-    router
-        // Extractors and the tower-http limit agree on one number: Content-Length over the limit
-        // is refused before the handler runs, a chunked body when it crosses the limit.
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        // 503 rather than 408: 408 tells the client it was too slow sending the request, while
-        // here the server was too slow answering it; 503 says "retry later", which is true.
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::SERVICE_UNAVAILABLE,
-            settings.request_timeout,
-        ))
-        .layer(from_fn(problem_fallback))
-        .layer(from_fn(crate::metrics::track))
-        .layer(from_fn(request_id))
+    router.layer(Steps::common(settings.request_timeout))
 }

@@ -16,9 +16,9 @@ use super::auth_attempt;
 use crate::telemetry::request_id::RequestId;
 use axum::extract::{MatchedPath, Request};
 use axum::http::Method;
-use axum::middleware::Next;
 use axum::response::Response;
 use portcullis_auth::Rejection;
+use std::future::Future;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -34,6 +34,14 @@ struct Notes {
     user_id: Option<uuid::Uuid>,
     /// `rate_limited_ip` / `rate_limited_user`.
     refused: Option<&'static str>,
+    /// How long the token's verification took (seconds), for the last hour's latencies.
+    validated: Option<f64>,
+}
+
+tokio::task_local! {
+    /// The notes of the request being handled on this task, for code that has no access to
+    /// the request ([`note_validation`]).
+    static CURRENT: RequestNotes;
 }
 
 impl RequestNotes {
@@ -66,6 +74,23 @@ pub fn note_refused(ext: &axum::http::Extensions, why: &'static str) {
     }
 }
 
+/// Records how long a token's verification took, to be counted with the rest of the request
+/// when its response is ready. Returns false outside [`track`] (or for a second verification
+/// of one request): the caller counts it itself then.
+pub fn note_validation(seconds: f64) -> bool {
+    CURRENT
+        .try_with(|n| {
+            n.with(|n| match n.validated {
+                None => {
+                    n.validated = Some(seconds);
+                    true
+                }
+                Some(_) => false,
+            })
+        })
+        .unwrap_or(false)
+}
+
 /// A bounded method label: anything outside the standard methods is `other`.
 fn method_label(m: &Method) -> &'static str {
     match *m {
@@ -80,9 +105,13 @@ fn method_label(m: &Method) -> &'static str {
     }
 }
 
-/// The middleware (see the module docs). It runs inside the router, after routing, so the
-/// matched route template is in the request's extensions.
-pub async fn track(mut req: Request, next: Next) -> Response {
+/// The accounting step of every request (see the module docs; `crate::http::stack`). It runs
+/// inside the router, after routing, so the matched route template is in the request's
+/// extensions.
+pub async fn track<F>(mut req: Request, next: impl FnOnce(Request) -> F) -> Response
+where
+    F: Future<Output = Response>,
+{
     let started = Instant::now();
     let method = method_label(req.method());
     // axum keeps the template in an `Arc<str>`: cloning the extension shares it.
@@ -91,17 +120,19 @@ pub async fn track(mut req: Request, next: Next) -> Response {
     let notes = RequestNotes::default();
     req.extensions_mut().insert(notes.clone());
 
-    let res = next.run(req).await;
+    let res = CURRENT.scope(notes.clone(), next(req)).await;
 
     let elapsed = started.elapsed();
     let status = res.status().as_u16();
-    let (auth, user_id, refused) = notes.with(|n| (n.auth, n.user_id, n.refused));
-    if let Some(outcome) = auth {
-        auth_attempt(outcome);
+    let (auth, user_id, refused, validated) =
+        notes.with(|n| (n.auth, n.user_id, n.refused, n.validated));
+    let code = auth.map(|outcome| outcome.map_err(|r| r.code()));
+    if let Some(outcome) = code {
+        super::handles::auth_attempt(outcome.err());
     }
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     super::handles::http_request(method, route, status, elapsed.as_secs_f64());
-    super::recent::response(route, status);
+    super::recent::request(route, status, code, validated);
 
     let reason = match auth {
         Some(Err(r)) => Some(r.code()),

@@ -192,8 +192,12 @@ pub fn auth_attempt(outcome: Result<(), Rejection>) {
 /// verifier only says "hit" for a token it answered from its cache, and a refusal either never
 /// reached the cache or was dropped from it.
 pub fn token_validated(cache: Option<CacheUse>, elapsed: Duration) {
-    handles::token_validated(cache == Some(CacheUse::Hit), elapsed.as_secs_f64());
-    recent::token_validated(elapsed.as_secs_f64());
+    let seconds = elapsed.as_secs_f64();
+    handles::token_validated(cache == Some(CacheUse::Hit), seconds);
+    // Inside a request, counted in the last hour with the rest of the request, under one lock.
+    if !http::note_validation(seconds) {
+        recent::token_validated(seconds);
+    }
 }
 
 /// Counts the outcome of the (issuer, sub) upsert.

@@ -42,7 +42,11 @@ fn ring() -> &'static Mutex<Ring> {
 }
 
 fn now_minute() -> i64 {
-    chrono::Utc::now().timestamp().div_euclid(60)
+    let secs = match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    };
+    secs.div_euclid(60)
 }
 
 /// Runs `f` on the current minute's slot, clearing it first if it still holds an older minute.
@@ -62,45 +66,79 @@ fn record(f: impl FnOnce(&mut Minute)) {
 }
 
 pub fn auth(outcome: Result<(), &'static str>) {
-    record(|m| match outcome {
-        Ok(()) => m.auth_success += 1,
-        Err(code) => *m.auth_failures.entry(code).or_default() += 1,
-    });
+    record(|m| count_auth(m, outcome));
 }
 
 pub fn response(route: &str, status: u16) {
-    record(|m| {
-        // Looked up by `&str` first: the route's `String` is allocated once a minute, not per
-        // request.
-        if !m.routes.contains_key(route) {
-            // A bound on distinct routes; templates are few, so this is never reached in practice.
-            if m.routes.len() >= 200 {
-                return;
-            }
-            m.routes.insert(route.to_owned(), (0, 0, 0));
-        }
-        let Some(e) = m.routes.get_mut(route) else {
-            return;
-        };
-        e.0 += 1;
-        match status {
-            401 => e.1 += 1,
-            403 => e.2 += 1,
-            _ => {}
-        }
-    });
+    record(|m| count_response(m, route, status));
 }
 
 pub fn token_validated(seconds: f64) {
-    let i = LATENCY_BUCKETS
+    let i = latency_bucket(seconds);
+    record(|m| count_latency(m, i));
+}
+
+/// One request, as `super::http::track` sees it when its response is ready: the route and
+/// status, the outcome of its token check and how long the verification took, if it had one.
+/// The same counts as [`auth`], [`token_validated`] and [`response`], under one lock and one
+/// clock read instead of three.
+pub fn request(
+    route: &str,
+    status: u16,
+    auth: Option<Result<(), &'static str>>,
+    validated: Option<f64>,
+) {
+    let bucket = validated.map(latency_bucket);
+    record(|m| {
+        if let Some(outcome) = auth {
+            count_auth(m, outcome);
+        }
+        if let Some(i) = bucket {
+            count_latency(m, i);
+        }
+        count_response(m, route, status);
+    });
+}
+
+fn count_auth(m: &mut Minute, outcome: Result<(), &'static str>) {
+    match outcome {
+        Ok(()) => m.auth_success += 1,
+        Err(code) => *m.auth_failures.entry(code).or_default() += 1,
+    }
+}
+
+fn count_response(m: &mut Minute, route: &str, status: u16) {
+    // Looked up by `&str` first: the route's `String` is allocated once a minute, not per
+    // request.
+    if !m.routes.contains_key(route) {
+        // A bound on distinct routes; templates are few, so this is never reached in practice.
+        if m.routes.len() >= 200 {
+            return;
+        }
+        m.routes.insert(route.to_owned(), (0, 0, 0));
+    }
+    let Some(e) = m.routes.get_mut(route) else {
+        return;
+    };
+    e.0 += 1;
+    match status {
+        401 => e.1 += 1,
+        403 => e.2 += 1,
+        _ => {}
+    }
+}
+
+fn latency_bucket(seconds: f64) -> usize {
+    LATENCY_BUCKETS
         .iter()
         .position(|b| seconds <= *b)
-        .unwrap_or(LATENCY_BUCKETS.len());
-    record(|m| {
-        if let Some(c) = m.latency.get_mut(i) {
-            *c += 1;
-        }
-    });
+        .unwrap_or(LATENCY_BUCKETS.len())
+}
+
+fn count_latency(m: &mut Minute, i: usize) {
+    if let Some(c) = m.latency.get_mut(i) {
+        *c += 1;
+    }
 }
 
 pub fn user_created() {

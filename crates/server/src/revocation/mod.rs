@@ -85,13 +85,27 @@ impl Revocations {
     /// Refuses a revoked token, a token of a revoked session or user, and a disabled user.
     pub async fn check(&self, principal: &Principal) -> Result<(), Refusal> {
         let claims = &principal.token.claims;
-        self.check_token(claims).await?;
-        self.check_user(&principal.identity.user, claims).await
+        // One clock reading and one trust decision for both halves.
+        let now = self.inner.clock.now();
+        let trusted = self.trusted();
+        self.check_token_at(claims, now, trusted).await?;
+        self.check_user_at(&principal.identity.user, claims, now, trusted)
+            .await
     }
 
     /// The token's own revocations (`jti`, `origin_jti`): needs no user, so it can run before
     /// anything is written for the request.
     pub async fn check_token(&self, claims: &Claims) -> Result<(), Refusal> {
+        self.check_token_at(claims, self.inner.clock.now(), self.trusted())
+            .await
+    }
+
+    async fn check_token_at(
+        &self,
+        claims: &Claims,
+        now: DateTime<Utc>,
+        trusted: bool,
+    ) -> Result<(), Refusal> {
         // On the stack: this runs on every checked request.
         let mut both = [(RevocationKind::Jti, ""); 2];
         let mut n = 0;
@@ -108,8 +122,7 @@ impl Revocations {
         if ids.is_empty() {
             return Ok(());
         }
-        let now = self.inner.clock.now();
-        let revoked = if self.trusted() {
+        let revoked = if trusted {
             self.inner.view.token_revoked(ids, now)
         } else {
             crate::metrics::revocation_backend_error();
@@ -127,9 +140,19 @@ impl Revocations {
 
     /// The user's side: every session cut off before a logout-all, and a disabled user.
     pub async fn check_user(&self, user: &User, claims: &Claims) -> Result<(), Refusal> {
-        let now = self.inner.clock.now();
+        self.check_user_at(user, claims, self.inner.clock.now(), self.trusted())
+            .await
+    }
+
+    async fn check_user_at(
+        &self,
+        user: &User,
+        claims: &Claims,
+        now: DateTime<Utc>,
+        trusted: bool,
+    ) -> Result<(), Refusal> {
         self.inner.lead.observe(claims.iat, now.timestamp());
-        let cutoff = if self.trusted() {
+        let cutoff = if trusted {
             self.inner.view.user_cutoff(user.id)
         } else {
             crate::metrics::revocation_backend_error();

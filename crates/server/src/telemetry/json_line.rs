@@ -86,8 +86,16 @@ impl FieldsVisitor<'_, '_> {
             self.out.write_char(',')?;
         }
         self.first = false;
-        write_json_str(self.out, field.name())?;
-        self.out.write_char(':')
+        let name = field.name();
+        // Field names are identifiers: written as they are unless one needs escaping.
+        if name.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.out.write_char('"')?;
+            self.out.write_str(name)?;
+            self.out.write_str("\":")
+        } else {
+            write_json_str(self.out, name)?;
+            self.out.write_char(':')
+        }
     }
 
     fn entry(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
@@ -106,11 +114,16 @@ impl Visit for FieldsVisitor<'_, '_> {
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.entry(field, |out| write!(out, "{value}"));
+        self.entry(field, |out| {
+            if value < 0 {
+                out.write_char('-')?;
+            }
+            write_decimal(out, value.unsigned_abs())
+        });
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.entry(field, |out| write!(out, "{value}"));
+        self.entry(field, |out| write_decimal(out, value));
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
@@ -144,6 +157,22 @@ impl Visit for FieldsVisitor<'_, '_> {
             out.write_char('"')
         });
     }
+}
+
+/// What `Display` writes for `value`, without the formatting machinery (a status code is in
+/// every access line).
+fn write_decimal(out: &mut impl fmt::Write, mut value: u64) -> fmt::Result {
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (value % 10) as u8;
+        value /= 10;
+        if value == 0 {
+            break;
+        }
+    }
+    out.write_str(std::str::from_utf8(&digits[start..]).map_err(|_| fmt::Error)?)
 }
 
 fn write_json_str(out: &mut impl fmt::Write, s: &str) -> fmt::Result {
@@ -325,6 +354,15 @@ mod tests {
                 .format("%Y-%m-%dT%H:%M:%S%.6fZ")
                 .to_string();
             assert_eq!(timestamp(secs, 123_456), expected);
+        }
+    }
+
+    #[test]
+    fn decimals_are_written_as_display_writes_them() {
+        for v in [0u64, 7, 10, 200, 65_535, 1_000_000_007, u64::MAX] {
+            let mut s = String::new();
+            write_decimal(&mut s, v).expect("write");
+            assert_eq!(s, v.to_string());
         }
     }
 

@@ -11,9 +11,9 @@
 
 use axum::extract::Request;
 use axum::http::{HeaderName, HeaderValue};
-use axum::middleware::Next;
 use axum::response::Response;
 use std::fmt;
+use std::future::Future;
 use tracing::Instrument;
 use uuid::Uuid;
 
@@ -40,14 +40,19 @@ impl RequestId {
     }
 }
 
-pub async fn request_id(mut req: Request, next: Next) -> Response {
+/// The outermost step of every request (`crate::http::stack`): `next` runs with the id in the
+/// task-local and inside the request's span.
+pub async fn with_request_id<F>(mut req: Request, next: impl FnOnce(Request) -> F) -> Response
+where
+    F: Future<Output = Response>,
+{
     let id = RequestId(Uuid::now_v7());
     let value = header_value(id);
     req.headers_mut()
         .insert(X_REQUEST_ID.clone(), value.clone());
     req.extensions_mut().insert(id);
     let span = tracing::info_span!("request", request_id = %id);
-    let mut res = CURRENT.scope(id, next.run(req)).instrument(span).await;
+    let mut res = CURRENT.scope(id, next(req)).instrument(span).await;
     res.headers_mut().insert(X_REQUEST_ID.clone(), value);
     res
 }

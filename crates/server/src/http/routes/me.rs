@@ -3,6 +3,8 @@
 use crate::http::error::ApiError;
 use crate::http::extract::CallerPrincipal;
 use axum::Json;
+use axum::body::Bytes;
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use portcullis_store::{MembershipSummary, UserId};
@@ -37,7 +39,21 @@ pub async fn me(CallerPrincipal(me): CallerPrincipal) -> Result<Response, ApiErr
         created_at: i.user.created_at,
         memberships: &i.memberships,
     };
-    Ok(Json(body).into_response())
+    // Rendered once per cached identity (`Identity::me_body`): the same bytes `Json` writes.
+    let rendered = i.me_body(body.issuer, body.sub, || {
+        serde_json::to_vec(&body).ok().map(Bytes::from)
+    });
+    Ok(match rendered {
+        Some(bytes) => (
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            bytes,
+        )
+            .into_response(),
+        None => Json(body).into_response(),
+    })
 }
 
 #[derive(Serialize)]
