@@ -81,7 +81,11 @@ mod read_lane {
         for _ in 0..5 {
             let got = store.get_user(user.id).await.expect("read");
             assert_eq!(got.map(|u| u.id), Some(user.id));
-            assert_eq!(store.lane_held(), 1, "one connection serves sequential reads");
+            assert_eq!(
+                store.lane_held(),
+                1,
+                "one connection serves sequential reads"
+            );
         }
     }
 
@@ -116,7 +120,11 @@ mod read_lane {
             .expect("lock");
         let cut = tokio::time::timeout(Duration::from_millis(300), store.get_user(UserId::new()));
         assert!(cut.await.is_err(), "the read waited for the lock");
-        assert_eq!(store.lane_held(), 0, "the interrupted connection is not kept");
+        assert_eq!(
+            store.lane_held(),
+            0,
+            "the interrupted connection is not kept"
+        );
         locker.execute("ROLLBACK").await.expect("unlock");
         // Reads go on, and the next finished one is kept.
         let user = store
@@ -143,7 +151,10 @@ mod read_lane {
              WHERE datname = '{}' AND pid <> pg_backend_pid()",
             db.name()
         );
-        admin.execute(sqlx::AssertSqlSafe(sql)).await.expect("terminate");
+        admin
+            .execute(sqlx::AssertSqlSafe(sql))
+            .await
+            .expect("terminate");
         // The dead connection fails its read and leaves the lane; a later read gets a fresh one.
         let mut failures = 0;
         let mut ok = false;

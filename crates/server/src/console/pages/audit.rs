@@ -140,15 +140,15 @@ async fn resolve(app: &AppState, f: &Filters, global: bool, page_size: u32) -> R
     };
     Resolved::Query(
         Box::new(AuditQuery {
-        action: text(&f.action),
-        resource_id: text(&f.resource),
-        actor: actor_id,
-        since,
-        until,
-        page_size: Some(page_size),
-        cursor: text(&f.cursor),
-        org_id,
-    }),
+            action: text(&f.action),
+            resource_id: text(&f.resource),
+            actor: actor_id,
+            since,
+            until,
+            page_size: Some(page_size),
+            cursor: text(&f.cursor),
+            org_id,
+        }),
         actor_user,
     )
 }
@@ -307,41 +307,42 @@ async fn render(app: &AppState, signed: &Signed, scope: Scope, f: Filters) -> Re
         b.push_str(" · <a href=\"/console/audit/chain\">Verify the hash chain</a>");
     }
     b.push_str("</p>");
-    let (aq, actor_user) = match resolve(app, &f, matches!(scope, Scope::Global(_)), PAGE_SIZE).await {
-        Resolved::Query(aq, actor_user) => (*aq, actor_user),
-        Resolved::Ambiguous(users) => {
-            b.push_str(&html::notice(
-                "warn",
-                "Several users have this name. Pick one:",
-            ));
-            b.push_str("<ul>");
-            for u in users {
-                let mut pick = f.clone();
-                pick.actor = u.id.to_string();
-                let _ = write!(
-                    b,
-                    "<li><a href=\"{base}?{}\">{} · {} · {}</a></li>",
-                    E(&pick.query()),
-                    E(u.username.as_deref().unwrap_or("-")),
-                    E(u.email.as_deref().unwrap_or("-")),
-                    E(&u.issuer)
-                );
+    let (aq, actor_user) =
+        match resolve(app, &f, matches!(scope, Scope::Global(_)), PAGE_SIZE).await {
+            Resolved::Query(aq, actor_user) => (*aq, actor_user),
+            Resolved::Ambiguous(users) => {
+                b.push_str(&html::notice(
+                    "warn",
+                    "Several users have this name. Pick one:",
+                ));
+                b.push_str("<ul>");
+                for u in users {
+                    let mut pick = f.clone();
+                    pick.actor = u.id.to_string();
+                    let _ = write!(
+                        b,
+                        "<li><a href=\"{base}?{}\">{} · {} · {}</a></li>",
+                        E(&pick.query()),
+                        E(u.username.as_deref().unwrap_or("-")),
+                        E(u.email.as_deref().unwrap_or("-")),
+                        E(&u.issuer)
+                    );
+                }
+                b.push_str("</ul>");
+                return html::page(StatusCode::OK, &title, &frame, &b);
             }
-            b.push_str("</ul>");
-            return html::page(StatusCode::OK, &title, &frame, &b);
-        }
-        Resolved::NoActor => {
-            b.push_str(&html::notice(
-                "warn",
-                "No user has this username, e-mail or sub.",
-            ));
-            return html::page(StatusCode::OK, &title, &frame, &b);
-        }
-        Resolved::Invalid(why) => {
-            b.push_str(&html::notice("error", why));
-            return html::page(StatusCode::UNPROCESSABLE_ENTITY, &title, &frame, &b);
-        }
-    };
+            Resolved::NoActor => {
+                b.push_str(&html::notice(
+                    "warn",
+                    "No user has this username, e-mail or sub.",
+                ));
+                return html::page(StatusCode::OK, &title, &frame, &b);
+            }
+            Resolved::Invalid(why) => {
+                b.push_str(&html::notice("error", why));
+                return html::page(StatusCode::UNPROCESSABLE_ENTITY, &title, &frame, &b);
+            }
+        };
     let list = match scope.page(app, aq).await {
         Ok(l) => l,
         Err(e) => return api_error(&frame, e),

@@ -22,7 +22,10 @@ async fn every_page_renders_for_a_platform_admin() {
         // Each row names its actor, whoever they are, not only the filter's.
         ("/console/audit".into(), "<td>alice-audit</td>"),
         ("/console/audit".into(), "<td>bob-audit</td>"),
-        ("/console/audit?actor=alice-audit".into(), "<td>alice-audit</td>"),
+        (
+            "/console/audit?actor=alice-audit".into(),
+            "<td>alice-audit</td>",
+        ),
         ("/console/audit?actor=alice-audit".into(), "resource.create"),
         (
             "/console/audit?actor=alice-audit&action=resource.create".into(),
