@@ -109,26 +109,32 @@ impl Shapes {
     }
 }
 
+/// A small shared part for tests of this module and its neighbours.
+#[cfg(test)]
+pub(super) fn sample(sub: &str, token_use: Option<&str>) -> SharedClaims {
+    SharedClaims {
+        iss: "https://issuer.test".into(),
+        sub: sub.into(),
+        token_use: token_use.map(Into::into),
+        client_id: None,
+        aud: Box::new([]),
+        scopes: Box::new(["read".into()]),
+        username: None,
+        email: None,
+        amr: Box::new([]),
+        raw: OtherClaims::default(),
+        groups: vec!["staff".into()],
+        platform_admin: false,
+        kid: "k1".into(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn shape(sub: &str) -> SharedClaims {
-        SharedClaims {
-            iss: "https://issuer.test".into(),
-            sub: sub.into(),
-            token_use: None,
-            client_id: None,
-            aud: Box::new([]),
-            scopes: Box::new(["read".into()]),
-            username: None,
-            email: None,
-            amr: Box::new([]),
-            raw: OtherClaims::default(),
-            groups: vec!["staff".into()],
-            platform_admin: false,
-            kid: "k1".into(),
-        }
+        sample(sub, None)
     }
 
     #[test]

@@ -184,21 +184,7 @@ mod tests {
     }
 
     fn verified(jti: Option<&str>, origin: Option<&str>, times: [Option<i64>; 3]) -> Verified {
-        let shared = SharedClaims {
-            iss: "https://issuer.test".into(),
-            sub: "alice".into(),
-            token_use: Some("access".into()),
-            client_id: None,
-            aud: Box::new([]),
-            scopes: Box::new(["read".into()]),
-            username: None,
-            email: None,
-            amr: Box::new([]),
-            raw: super::super::OtherClaims::default(),
-            groups: vec!["staff".into()],
-            platform_admin: false,
-            kid: "k1".into(),
-        };
+        let shared = super::super::shared::sample("alice", Some("access"));
         Verified {
             claims: VerifiedClaims {
                 exp: 2_000_000_000,
