@@ -56,9 +56,7 @@ impl PgStore {
             // the pool replaces it.
             .test_before_acquire(false)
             .connect_lazy_with(options);
-        // Reads and writes share this pool: the lane keeps at most half of it, so that
-        // transactions always find connections.
-        let lane = portable::Lane::new(opts.max_connections as usize / 2);
+        let lane = portable::Lane::beside(opts.max_connections);
         Ok(Self {
             pool,
             lane: std::sync::Arc::new(lane),

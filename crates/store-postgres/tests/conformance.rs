@@ -39,7 +39,7 @@ portcullis_store::conformance_suite!(harness);
 /// whose statement ran to its end.
 mod read_lane {
     use super::*;
-    use portcullis_store::{NewUser, UserId, UserStore};
+    use portcullis_store::{NewUser, OrgId, OrgStore, UserId, UserStore};
     use sqlx::{Connection, Executor, PgConnection};
     use std::time::Duration;
 
@@ -135,6 +135,91 @@ mod read_lane {
         let got = store.get_user(user.id).await.expect("read after the cut");
         assert_eq!(got.map(|u| u.id), Some(user.id));
         assert_eq!(store.lane_held(), 1);
+    }
+
+    /// Waits until `n` sessions of the test database wait on a lock.
+    async fn until_waiting(admin: &mut PgConnection, db: &TestDatabase, n: i64) {
+        let sql = format!(
+            "SELECT count(*) FROM pg_stat_activity \
+             WHERE datname = '{}' AND wait_event_type = 'Lock'",
+            db.name()
+        );
+        for _ in 0..200 {
+            let (waiting,): (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
+                .fetch_one(&mut *admin)
+                .await
+                .expect("count");
+            if waiting >= n {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{n} sessions never waited on the lock");
+    }
+
+    /// A read that finishes while the pool is exhausted hands its connection to the pool, not
+    /// to the lane: a read queued on the pool cannot see the lane and would otherwise wait
+    /// beside an idle connection until its acquire timeout.
+    #[tokio::test]
+    async fn a_read_queued_on_an_exhausted_pool_gets_the_next_finished_connection() {
+        let Ok(admin_url) = std::env::var("PORTCULLIS_TEST_DATABASE_URL") else {
+            return;
+        };
+        let db = TestDatabase::create(&admin_url).await.expect("database");
+        let opts = ConnectOptions {
+            max_connections: 4,
+            acquire_timeout: Duration::from_secs(1),
+        };
+        let store = PgStore::connect(db.url(), &opts).expect("pool");
+        store.migrate().await.expect("migrate");
+        let mut admin = PgConnection::connect(db.url()).await.expect("connect");
+        let mut users_lock = PgConnection::connect(db.url()).await.expect("connect");
+        let mut orgs_lock = PgConnection::connect(db.url()).await.expect("connect");
+        for (conn, table) in [
+            (&mut users_lock, "users"),
+            (&mut orgs_lock, "organizations"),
+        ] {
+            conn.execute("BEGIN").await.expect("begin");
+            conn.execute(sqlx::AssertSqlSafe(format!(
+                "LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+            )))
+            .await
+            .expect("lock");
+        }
+        // Two writes hold half the pool for as long as `users` stays locked.
+        let writes: Vec<_> = ["w1", "w2"]
+            .map(|sub| {
+                let s = store.clone();
+                tokio::spawn(async move { s.upsert_user(&someone(sub), chrono::Utc::now()).await })
+            })
+            .into();
+        // Two reads hold the other half until `organizations` is unlocked.
+        let reads: Vec<_> = (0..2)
+            .map(|_| {
+                let s = store.clone();
+                tokio::spawn(async move { s.get_org(OrgId::new(), false).await })
+            })
+            .collect();
+        until_waiting(&mut admin, &db, 4).await;
+        // A third read finds the lane empty and the pool exhausted: it queues on the pool.
+        let queued = {
+            let s = store.clone();
+            tokio::spawn(async move { s.get_org(OrgId::new(), false).await })
+        };
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        orgs_lock
+            .execute("ROLLBACK")
+            .await
+            .expect("unlock organizations");
+        for r in reads {
+            assert!(r.await.expect("task").expect("read").is_none());
+        }
+        let third = queued.await.expect("task");
+        assert!(third.is_ok(), "the queued read got a connection: {third:?}");
+        users_lock.execute("ROLLBACK").await.expect("unlock users");
+        for w in writes {
+            w.await.expect("task").expect("write");
+        }
     }
 
     #[tokio::test]

@@ -80,8 +80,7 @@ impl SqliteStore {
             .connect_with(base.read_only(true))
             .await
             .map_err(portable::db_err)?;
-        // Only reads use the reader pool: the lane may keep all of it.
-        let lane = portable::Lane::new(opts.max_connections.max(1) as usize);
+        let lane = portable::Lane::beside(opts.max_connections.max(1));
         Ok(Self {
             writer,
             reader,

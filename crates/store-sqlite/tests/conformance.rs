@@ -50,3 +50,27 @@ async fn a_finished_read_keeps_its_connection_for_the_next() {
         assert_eq!(store.lane_held(), 1);
     }
 }
+
+/// Reads that fill the lane leave the rest of the pool to callers that acquire from it
+/// directly, such as the health ping: before the lane kept at most half the pool, a ping after
+/// a burst of reads waited out its whole acquire timeout and readiness failed.
+#[tokio::test]
+async fn a_full_lane_leaves_the_pool_a_connection() {
+    use portcullis_store::{Health, UserId, UserStore};
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("lane.db").display());
+    let opts = ConnectOptions {
+        max_connections: 2,
+        acquire_timeout: std::time::Duration::from_secs(1),
+    };
+    let store = SqliteStore::connect(&url, &opts).await.expect("open");
+    store.migrate().await.expect("migrate");
+    for _ in 0..5 {
+        let reads = (0..8).map(|_| store.get_user(UserId::new()));
+        for r in futures_util::future::join_all(reads).await {
+            assert!(r.expect("read").is_none());
+        }
+        assert!(store.lane_held() <= 1, "held {}", store.lane_held());
+        store.ping().await.expect("the ping finds a connection");
+    }
+}

@@ -74,7 +74,10 @@ impl FlagStore for Backend {
     }
 
     async fn get_flag(&self, key: &FlagKey) -> StoreResult<Option<Flag>> {
-        flag_in(self.read(), key).await
+        let mut read = self.lane().take(self.read()).await.map_err(db_err)?;
+        let flag = flag_in(read.conn(), key).await?;
+        read.keep();
+        Ok(flag)
     }
 
     async fn list_flags(&self) -> StoreResult<Vec<Flag>> {

@@ -26,11 +26,16 @@ struct Held {
 pub struct Ticket<'l> {
     held: Held,
     lane: &'l Lane,
+    pool: &'l sqlx::Pool<Db>,
 }
 
 impl Lane {
-    /// Keeps at most `cap` connections (0: every read goes through the pool).
-    pub fn new(cap: usize) -> Self {
+    /// A lane beside a pool of `pool_size` connections. It keeps at most half of them, never
+    /// all: a connection idle in the lane is invisible to the pool, so a caller that acquires
+    /// from the pool itself (a transaction, a health ping) would otherwise wait out its whole
+    /// acquire timeout whenever earlier reads had filled the lane.
+    pub fn beside(pool_size: u32) -> Self {
+        let cap = pool_size as usize / 2;
         Self {
             held: std::sync::Mutex::new(Vec::with_capacity(cap)),
             cap,
@@ -38,7 +43,7 @@ impl Lane {
     }
 
     /// The most recently kept connection that is still within its tenure, or one from `pool`.
-    async fn take(&self, pool: &sqlx::Pool<Db>) -> Result<Ticket<'_>, sqlx::Error> {
+    async fn take<'l>(&'l self, pool: &'l sqlx::Pool<Db>) -> Result<Ticket<'l>, sqlx::Error> {
         let mut expired = Vec::new();
         let reused = {
             let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
@@ -59,7 +64,11 @@ impl Lane {
                 since: std::time::Instant::now(),
             },
         };
-        Ok(Ticket { held, lane: self })
+        Ok(Ticket {
+            held,
+            lane: self,
+            pool,
+        })
     }
 
     /// How many connections the lane holds right now.
@@ -74,11 +83,14 @@ impl Ticket<'_> {
     }
 
     /// The statement ran to its end: the connection goes back to the lane, or to the pool when
-    /// the lane is full.
+    /// the lane is full or the pool has no headroom. A pool with neither an idle connection nor
+    /// room to open one may have callers waiting on it, and they cannot see the lane: keeping
+    /// the connection would leave them waiting beside it.
     fn keep(self) {
-        let Ticket { held, lane } = self;
+        let Ticket { held, lane, pool } = self;
+        let headroom = pool.num_idle() > 0 || pool.size() < pool.options().get_max_connections();
         let mut slots = lane.held.lock().unwrap_or_else(|p| p.into_inner());
-        if slots.len() < lane.cap {
+        if headroom && slots.len() < lane.cap {
             slots.push(held);
         } else {
             drop(slots);

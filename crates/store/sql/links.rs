@@ -281,11 +281,14 @@ impl LinkStore for Backend {
         claims: &[(&str, &str)],
     ) -> StoreResult<Vec<LinkedChange>> {
         // Read first, outside a write transaction: almost every call finds nothing to change.
-        let mut conn = self.read().acquire().await.map_err(db_err)?;
-        if link_plan(&mut conn, user, issuer, claims).await?.is_empty() {
+        let mut read = self.lane().take(self.read()).await.map_err(db_err)?;
+        let nothing = link_plan(read.conn(), user, issuer, claims)
+            .await?
+            .is_empty();
+        read.keep();
+        if nothing {
             return Ok(Vec::new());
         }
-        drop(conn);
         let mut tx = self.begin_write().await.map_err(db_err)?;
         let plan = link_plan(&mut tx, user, issuer, claims).await?;
         let mut done = Vec::new();
