@@ -6,9 +6,16 @@
 use crate::link_claims::LinkBasis;
 use portcullis_auth::{Interned, Verified};
 use portcullis_store::{MembershipSummary, NewUser, OrgId, Role, Store, StoreError, User, UserId};
+mod subjects;
+
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
+use subjects::SubjectMap;
+
+/// How long an identity stays cached: the safety net under the invalidations.
+const TIME_TO_LIVE: Duration = Duration::from_secs(60);
 
 /// What the cache holds for one (issuer, sub).
 #[derive(Debug, Clone)]
@@ -158,9 +165,11 @@ impl From<(&str, &str)> for SubjectKey {
 pub const DEFAULT_MAX_BYTES: u64 = 8 * 1024 * 1024;
 /// Identities at most, whatever the budget.
 const MAX_ENTRIES: u64 = 100_000;
-/// moka's bookkeeping per entry with a time-to-live, measured: 100 000 entries of a small key
-/// and value added 374 bytes each to the process's RSS (docs/benchmarks.md, "Lean hot path").
-const ENTRY_OVERHEAD: usize = 374;
+/// The map's own share of an entry (`subjects.rs`): its 72-byte slot (the key's two `Arc`s,
+/// the value's, the expiry, the weight, the sequence number) over the table's load factor (7/8
+/// at most, two thirds on average after growth) with its control byte, and its 16-byte place in
+/// the insertion order, which may be up to half empty.
+const ENTRY_OVERHEAD: usize = 144;
 
 /// What the `GET /v1/me` body an identity keeps once rendered costs, about: weighed when the
 /// entry is inserted, before the body exists. Its JSON keys and punctuation, the ids and
@@ -207,12 +216,24 @@ fn weight(key: &SubjectKey, identity: &Identity) -> u32 {
     u32::try_from(bytes).unwrap_or(u32::MAX)
 }
 
-#[derive(Debug, Clone)]
+/// A load in progress, which concurrent misses for the same subject wait on.
+type Loading = Arc<tokio::sync::OnceCell<Result<Arc<Identity>, Arc<StoreError>>>>;
+
+#[derive(Clone)]
 pub struct PrincipalCache {
-    by_subject: moka::future::Cache<SubjectKey, Arc<Identity>>,
+    by_subject: Arc<SubjectMap<Arc<Identity>>>,
+    loading: Arc<Mutex<HashMap<SubjectKey, Loading>>>,
+    /// The least an entry weighs: its share of the budget at the entry limit.
+    share: u32,
     /// Bumped by every invalidation. A load that overlapped one may have read what it removed
     /// (memberships read just before a removal committed), so its result is not kept.
     generation: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for PrincipalCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PrincipalCache").finish_non_exhaustive()
+    }
 }
 
 impl Default for PrincipalCache {
@@ -225,14 +246,10 @@ impl PrincipalCache {
     /// A cache holding at most `max_bytes` of identities (by [`weight`]), and at most
     /// 100 000 of them: each weighs at least its share of the budget.
     pub fn with_budget(max_bytes: u64) -> Self {
-        let share = u32::try_from(max_bytes / MAX_ENTRIES).unwrap_or(u32::MAX);
         Self {
-            by_subject: moka::future::Cache::builder()
-                .max_capacity(max_bytes)
-                .weigher(move |k: &SubjectKey, v: &Arc<Identity>| weight(k, v).max(share))
-                .time_to_live(Duration::from_secs(60))
-                .support_invalidation_closures()
-                .build(),
+            by_subject: Arc::new(SubjectMap::new(TIME_TO_LIVE, max_bytes, MAX_ENTRIES)),
+            loading: Arc::default(),
+            share: u32::try_from(max_bytes / MAX_ENTRIES).unwrap_or(u32::MAX),
             generation: Arc::default(),
         }
     }
@@ -262,62 +279,75 @@ impl PrincipalCache {
     }
 
     /// The cached entry, or the result of `load`, which is kept only if no invalidation ran
-    /// while it was loading.
+    /// while it was loading. Concurrent misses for one subject wait on the first one's load; if
+    /// that caller goes away mid-load, the next waiter loads instead.
     async fn get_or_load(
         &self,
         key: impl Into<SubjectKey>,
         load: impl std::future::Future<Output = Result<Arc<Identity>, StoreError>>,
     ) -> Result<Arc<Identity>, Arc<StoreError>> {
         let key = key.into();
-        let generation = self.generation.load(Ordering::Acquire);
-        let identity = self.by_subject.try_get_with(key.clone(), load).await?;
-        if self.generation.load(Ordering::Acquire) != generation {
-            self.by_subject.invalidate(&key).await;
+        if let Some(hit) = self.by_subject.get(&key.issuer, &key.sub) {
+            return Ok(hit);
         }
-        Ok(identity)
+        let loading = Arc::clone(self.loads().entry(key.clone()).or_default());
+        let result = loading
+            .get_or_init(|| async {
+                let generation = self.generation.load(Ordering::Acquire);
+                let loaded = load.await.map_err(Arc::new);
+                if let Ok(identity) = &loaded
+                    && self.generation.load(Ordering::Acquire) == generation
+                {
+                    let w = weight(&key, identity).max(self.share);
+                    self.by_subject.insert(key.clone(), Arc::clone(identity), w);
+                }
+                loaded
+            })
+            .await
+            .clone();
+        let mut loads = self.loads();
+        if loads.get(&key).is_some_and(|l| Arc::ptr_eq(l, &loading)) {
+            loads.remove(&key);
+        }
+        result
+    }
+
+    fn loads(&self) -> std::sync::MutexGuard<'_, HashMap<SubjectKey, Loading>> {
+        self.loading.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The cached identity of (issuer, sub), without loading it.
     pub async fn cached(&self, issuer: &str, sub: &str) -> Option<Arc<Identity>> {
-        self.by_subject.get(&SubjectKey::from((issuer, sub))).await
+        self.by_subject.get(issuer, sub)
     }
 
     /// The cached identity of a verified token's subject, without loading it or allocating.
     pub async fn cached_for(&self, token: &Verified) -> Option<Arc<Identity>> {
-        let key = SubjectKey {
-            issuer: token.claims.iss.clone(),
-            sub: token.claims.sub.clone(),
-        };
-        self.by_subject.get(&key).await
+        self.by_subject.get(&token.claims.iss, &token.claims.sub)
     }
 
     /// Drops one user's entries, under every identity they signed in with: their memberships
     /// or status changed.
     pub async fn forget_user(&self, user: &User) {
         self.forget_subject(&user.issuer, &user.sub).await;
+        // Loads of the user's other identities may be in flight too: new requests start afresh.
+        self.loads().clear();
         let id = user.id;
-        // Fails only when the cache was built without invalidation closures; then every entry
-        // goes, which is never wrong, only slower.
-        if self
-            .by_subject
-            .invalidate_entries_if(move |_, cached| cached.user.id == id)
-            .is_err()
-        {
-            self.by_subject.invalidate_all();
-        }
+        self.by_subject.remove_where(|cached| cached.user.id == id);
     }
 
     pub async fn forget_subject(&self, issuer: &str, sub: &str) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.by_subject
-            .invalidate(&SubjectKey::from((issuer, sub)))
-            .await;
+        // A request arriving from now on must not join a load that began before this.
+        self.loads().remove(&SubjectKey::from((issuer, sub)));
+        self.by_subject.remove(issuer, sub);
     }
 
     /// Drops every entry: an org was deleted or restored, which changes many users at once.
     pub fn forget_all(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
-        self.by_subject.invalidate_all();
+        self.loads().clear();
+        self.by_subject.clear();
     }
 }
 
@@ -340,6 +370,130 @@ mod tests {
             Vec::new(),
             LinkBasis::default(),
         ))
+    }
+
+    /// Concurrent misses for one subject run one load; the others wait for its answer.
+    #[tokio::test]
+    async fn concurrent_misses_share_one_load() {
+        let cache = PrincipalCache::default();
+        let loads = Arc::new(AtomicU64::new(0));
+        let (go, wait) = tokio::sync::watch::channel(false);
+        let tasks: Vec<_> = (0..8)
+            .map(|_| {
+                let cache = cache.clone();
+                let loads = Arc::clone(&loads);
+                let mut wait = wait.clone();
+                tokio::spawn(async move {
+                    let load = async move {
+                        loads.fetch_add(1, Ordering::SeqCst);
+                        let _ = wait.wait_for(|go| *go).await;
+                        Ok(identity("alice"))
+                    };
+                    cache
+                        .get_or_load(("https://issuer.test".to_owned(), "alice".to_owned()), load)
+                        .await
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        let _ = go.send(true);
+        let mut ids = std::collections::HashSet::new();
+        for t in tasks {
+            ids.insert(t.await.expect("task").expect("loaded").user.id);
+        }
+        assert_eq!(loads.load(Ordering::SeqCst), 1, "one load");
+        assert_eq!(ids.len(), 1, "one answer for all");
+    }
+
+    /// A failed load is the answer of the requests that waited on it, and is not cached: the
+    /// next request loads again.
+    #[tokio::test]
+    async fn a_failed_load_is_not_kept() {
+        let cache = PrincipalCache::default();
+        let key = ("https://issuer.test".to_owned(), "alice".to_owned());
+        let failed = cache
+            .get_or_load(key.clone(), async { Err(StoreError::unavailable("down")) })
+            .await;
+        assert!(failed.is_err());
+        assert!(cache.cached(&key.0, &key.1).await.is_none());
+        let fresh = identity("alice");
+        let kept = Arc::clone(&fresh);
+        let got = cache
+            .get_or_load(key.clone(), async move { Ok(kept) })
+            .await
+            .expect("loaded");
+        assert!(Arc::ptr_eq(&got, &fresh));
+    }
+
+    /// The request that ran the load went away mid-load: a waiting request loads instead.
+    #[tokio::test]
+    async fn a_waiter_takes_over_a_load_whose_caller_went_away() {
+        let cache = PrincipalCache::default();
+        let key = ("https://issuer.test".to_owned(), "alice".to_owned());
+        let first = {
+            let cache = cache.clone();
+            let key = key.clone();
+            tokio::spawn(async move {
+                cache
+                    .get_or_load(
+                        key,
+                        std::future::pending::<Result<Arc<Identity>, StoreError>>(),
+                    )
+                    .await
+            })
+        };
+        tokio::task::yield_now().await;
+        let fresh = identity("alice");
+        let kept = Arc::clone(&fresh);
+        let second = {
+            let cache = cache.clone();
+            let key = key.clone();
+            tokio::spawn(async move { cache.get_or_load(key, async move { Ok(kept) }).await })
+        };
+        tokio::task::yield_now().await;
+        first.abort();
+        let got = tokio::time::timeout(Duration::from_secs(5), second)
+            .await
+            .expect("the waiter did not hang")
+            .expect("task")
+            .expect("loaded");
+        assert!(Arc::ptr_eq(&got, &fresh));
+    }
+
+    /// After an invalidation, a request does not join a load that began before it.
+    #[tokio::test]
+    async fn an_invalidation_detaches_the_loads_in_flight() {
+        let cache = PrincipalCache::default();
+        let key = ("https://issuer.test".to_owned(), "alice".to_owned());
+        let (finish, wait) = tokio::sync::oneshot::channel::<()>();
+        let stale = identity("alice");
+        let old = {
+            let cache = cache.clone();
+            let key = key.clone();
+            let stale = Arc::clone(&stale);
+            tokio::spawn(async move {
+                cache
+                    .get_or_load(key, async move {
+                        let _ = wait.await;
+                        Ok(stale)
+                    })
+                    .await
+            })
+        };
+        tokio::task::yield_now().await;
+        cache.forget_subject(&key.0, &key.1).await;
+        let fresh = identity("alice");
+        let kept = Arc::clone(&fresh);
+        let got = cache
+            .get_or_load(key.clone(), async move { Ok(kept) })
+            .await
+            .expect("loaded");
+        assert!(Arc::ptr_eq(&got, &fresh), "a load of its own");
+        let _ = finish.send(());
+        let old = old.await.expect("task").expect("loaded");
+        assert!(Arc::ptr_eq(&old, &stale));
+        let cached = cache.cached(&key.0, &key.1).await.expect("kept");
+        assert!(Arc::ptr_eq(&cached, &fresh), "the stale load is not kept");
     }
 
     /// The load read the memberships, then the user was removed from an org and the entry
