@@ -42,7 +42,7 @@ pub fn access_token<'a>(
     if values.next().is_some() {
         return Err(Rejection::Malformed);
     }
-    let value = value.to_str().map_err(|_| Rejection::Malformed)?;
+    let value = visible_ascii(value.as_bytes()).ok_or(Rejection::Malformed)?;
     let scheme_of = |name: &str| {
         if name.eq_ignore_ascii_case("bearer") {
             Some(Scheme::Bearer)
@@ -67,6 +67,21 @@ pub fn access_token<'a>(
         return Err(Rejection::Malformed);
     }
     Ok((scheme, token))
+}
+
+/// The header value as text when every byte is visible ASCII or a space: the check
+/// `HeaderValue::to_str` makes (but for tabs, which no token contains), written so that it runs
+/// over a whole kilobyte-long token in a few vector steps instead of a byte at a time.
+fn visible_ascii(bytes: &[u8]) -> Option<&str> {
+    // No early exit, so the compiler can vectorize the loop.
+    let ok = bytes
+        .iter()
+        .fold(true, |ok, &b| ok & (b' '..=b'~').contains(&b));
+    if ok {
+        std::str::from_utf8(bytes).ok()
+    } else {
+        None
+    }
 }
 
 /// The `DPoP` header values of a request, for [`RequestProofs`]; a value that is not text is
@@ -375,6 +390,30 @@ mod tests {
         assert_eq!(
             bearer_token(&headers(&["Bearer a", "Bearer b"]), None),
             Err(Rejection::Malformed)
+        );
+    }
+
+    /// Bytes outside visible ASCII anywhere in the value, a kilobyte in included, make it
+    /// malformed; a token of visible ASCII of that length is taken whole.
+    #[test]
+    fn only_visible_ascii_is_a_token() {
+        let long = "a".repeat(1000);
+        for bad in [
+            format!("Bearer {long}\u{e9}"),
+            format!("Bearer {long}\t{long}"),
+            format!("Bearer \t{long}"),
+        ] {
+            let mut h = HeaderMap::new();
+            h.append(
+                AUTHORIZATION,
+                HeaderValue::from_bytes(bad.as_bytes()).expect("header"),
+            );
+            assert_eq!(bearer_token(&h, None), Err(Rejection::Malformed), "{bad:?}");
+        }
+        let good = format!("Bearer {long}~!");
+        assert_eq!(
+            bearer_token(&headers(&[&good]), None),
+            Ok(&good["Bearer ".len()..])
         );
     }
 

@@ -8,6 +8,13 @@ use std::sync::{Arc, Mutex};
 pub trait Clock: Send + Sync + Debug {
     /// The current time.
     fn now(&self) -> DateTime<Utc>;
+
+    /// The current time in whole seconds since the Unix epoch, as [`now`](Self::now) gives it.
+    /// Expiry checks on every request need only this, and the wall clock answers it without
+    /// working out a calendar date.
+    fn unix_seconds(&self) -> i64 {
+        self.now().timestamp()
+    }
 }
 
 /// The wall clock.
@@ -17,6 +24,22 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> DateTime<Utc> {
         Utc::now()
+    }
+
+    fn unix_seconds(&self) -> i64 {
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(since) => i64::try_from(since.as_secs()).unwrap_or(i64::MAX),
+            // A clock set before 1970: whole seconds, rounded down as `timestamp()` does.
+            Err(before) => {
+                let d = before.duration();
+                let secs = i64::try_from(d.as_secs()).unwrap_or(i64::MAX);
+                if d.subsec_nanos() > 0 {
+                    -secs - 1
+                } else {
+                    -secs
+                }
+            }
+        }
     }
 }
 
@@ -51,6 +74,17 @@ impl Clock for ManualClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_wall_clock_agrees_with_itself_in_seconds() {
+        let before = Utc::now().timestamp();
+        let secs = SystemClock.unix_seconds();
+        let after = Utc::now().timestamp();
+        assert!(
+            (before..=after).contains(&secs),
+            "{before} <= {secs} <= {after}"
+        );
+    }
 
     #[test]
     fn manual_clock_moves_only_when_told() {

@@ -202,7 +202,7 @@ impl Verifier {
                 let v = Arc::new(v);
                 if self.cache.enabled() {
                     let stored = Stored::new(&v);
-                    let now = self.clock.now().timestamp();
+                    let now = self.clock.unix_seconds();
                     let until = now.saturating_add(
                         i64::try_from(self.policy.cache_ttl.as_secs()).unwrap_or(i64::MAX),
                     );
@@ -224,7 +224,7 @@ impl Verifier {
         if !self.cache.enabled() {
             return Ok(None);
         }
-        let now = self.clock.now().timestamp();
+        let now = self.clock.unix_seconds();
         // Past `cache_ttl`, the cache drops the entry and answers nothing.
         let Some(hit) = self.cache.get(digest, now) else {
             return Ok(None);
@@ -272,7 +272,7 @@ impl Verifier {
         // From here on the claims are the issuer's word.
         let claims = Claims::from_payload(payload)?;
         self.policy
-            .check_times(&claims, self.clock.now().timestamp())?;
+            .check_times(&claims, self.clock.unix_seconds())?;
         provider.check_token_type(&claims)?;
         let groups = provider.roles(&claims)?;
         let admin = provider.is_admin(&groups);

@@ -137,7 +137,7 @@ impl Dpop {
 
     /// A fresh nonce for the `DPoP-Nonce` header, when nonces are on.
     pub fn nonce(&self) -> Option<String> {
-        let now = self.clock.now().timestamp();
+        let now = self.clock.unix_seconds();
         self.config.nonce.as_ref().map(|k| k.issue(now))
     }
 
@@ -185,7 +185,7 @@ impl Dpop {
             access_token: token,
         };
         let signed = check_signed(proof, &self.config.algorithms, &target)?;
-        let now = self.clock.now().timestamp();
+        let now = self.clock.unix_seconds();
         let leeway = secs(self.config.leeway);
         let max_age = secs(self.config.max_age);
         if signed.iat > now.saturating_add(leeway)

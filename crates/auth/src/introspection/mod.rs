@@ -188,7 +188,7 @@ impl Introspector {
         // Entries do not outlive `exp` by the cache's clock; the verifier's clock (injected,
         // for tests and skew) has the last word.
         let c = &verified.claims;
-        policy.check_time_values(c.exp, c.nbf, c.iat, clock.now().timestamp())?;
+        policy.check_time_values(c.exp, c.nbf, c.iat, clock.unix_seconds())?;
         Ok((verified, used))
     }
 
@@ -228,7 +228,7 @@ impl Introspector {
                 payload,
                 token_type,
             }) => {
-                let now = clock.now().timestamp();
+                let now = clock.unix_seconds();
                 match self.check(*payload, token_type.as_ref(), policy, now) {
                     Ok(v) => {
                         let left = u64::try_from(v.claims.exp.saturating_sub(now)).unwrap_or(0);

@@ -8,7 +8,7 @@ use crate::state::AppState;
 use portcullis_store::{OrgId, Role};
 
 fn now(state: &AppState) -> i64 {
-    state.clock.now().timestamp()
+    state.clock.unix_seconds()
 }
 
 /// The caller-level rule, for a call that exposes the data of the route templates `routes`:

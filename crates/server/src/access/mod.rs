@@ -184,7 +184,7 @@ pub async fn verify(
             .await?;
     }
     flags::check_client(state, &verified)?;
-    if matches!(door, Door::Socket { .. }) && verified.claims.exp <= state.clock.now().timestamp() {
+    if matches!(door, Door::Socket { .. }) && verified.claims.exp <= state.clock.unix_seconds() {
         return Err(Rejection::Expired);
     }
     Ok(verified)

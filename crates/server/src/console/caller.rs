@@ -155,7 +155,7 @@ impl FromRequestParts<ConsoleState> for Signed {
         let Some(mut session) = console.sessions.get(&sid) else {
             return Err(to_login(parts));
         };
-        let now = cs.app.clock.now().timestamp();
+        let now = cs.app.clock.unix_seconds();
         if session.expires_at <= now {
             match super::login::refresh(&cs.app, &console, &session).await {
                 Some(fresh) => {

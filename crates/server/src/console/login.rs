@@ -81,7 +81,7 @@ pub async fn start(State(cs): State<ConsoleState>, Query(q): Query<StartQuery>) 
     ) else {
         return unavailable("Sign-in is unavailable. Retry later.");
     };
-    let now = cs.app.clock.now().timestamp();
+    let now = cs.app.clock.unix_seconds();
     let return_to = safe_return(q.return_to.as_deref());
     let pending = Pending {
         code_verifier: verifier.clone(),
@@ -150,7 +150,7 @@ pub async fn callback(
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return refused(StatusCode::BAD_REQUEST, "This sign-in link is malformed.");
     };
-    let now = cs.app.clock.now().timestamp();
+    let now = cs.app.clock.unix_seconds();
     let browser = cookie(&headers, console.login_cookie_name()).unwrap_or_default();
     let Some(pending) = console.sessions.finish_login(&state, &browser, now) else {
         return refused(

@@ -42,7 +42,7 @@ impl Authority {
 
     /// Seconds until `exp` (negative once past).
     pub fn expires_in(&self, state: &AppState) -> i64 {
-        self.claims().exp - state.clock.now().timestamp()
+        self.claims().exp - state.clock.unix_seconds()
     }
 
     /// The same principal with its identity reloaded.
