@@ -7,6 +7,9 @@
 #   3. GET /v1/me, every token new          (signature path; the users already exist)
 #   4. RSS after RSS_TOKENS distinct tokens (default 100 000, of RSS_USERS = 1 000 users): the
 #      server restarted on the same data, each token presented once (bench/load/send_once.py)
+#   5. 1 and 2 again at one offered rate (PACE_MS, below): at saturation each route runs at its
+#      own rate, and the slower one pays more wake-ups per request in the kernel; paced, the two
+#      are compared at the same load
 # For each HTTP run: req/s, p50/p99, and the CPU time the server and wrk used per request
 # (utime+stime from /proc/<pid>/stat, so what the two share the cores for is visible).
 # Results: docs/benchmarks.md, "Load". Bounded: DURATION seconds per run (default 10).
@@ -43,6 +46,10 @@ cd "$ROOT"
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 REUSE_TOKENS=${REUSE_TOKENS:-50}
+# The paced runs' wait after each response, per connection (bench/load/tokens.lua): with 32
+# connections, 2 ms offers about 15 000 requests per second, a fifth to a quarter of what
+# /healthz saturates at on two cores.
+PACE_MS=${PACE_MS:-2}
 RSS_TOKENS=${RSS_TOKENS:-100000}
 RSS_USERS=${RSS_USERS:-1000}
 # Enough for DURATION seconds of the signature path at up to 32k req/s, and for the RSS pass; a
@@ -217,11 +224,16 @@ print(f"server {server:6.1f} us/req   wrk {(u + s) / n * 1e6:5.1f} us/req")' \
     printf '%s%-22s %10s req/s   p50 %-9s p99 %-9s %s   %s\n' "${RUN_LABEL:-}" "$name" "$rps" "$p50" "$p99" "$cpu" "$extra" | tee -a "$WORK/summary.txt"
     echo "$rps" > "$name.rps"
 }
-# The three HTTP runs against the server started last, from its directory.
+# The HTTP runs against the server started last, from its directory: the three at saturation,
+# then /healthz and reused tokens again at one offered rate (PACE_MS; 0 skips them).
 run_all() {
+    local lua=$ROOT/bench/load/tokens.lua
     run healthz "http://127.0.0.1:$PORT/healthz"
-    TOKENS=$PWD/reuse.txt run me_reused_tokens -s "$ROOT/bench/load/tokens.lua" "http://127.0.0.1:$PORT/v1/me"
-    TOKENS=$PWD/fresh.txt run me_every_token_new -s "$ROOT/bench/load/tokens.lua" "http://127.0.0.1:$PORT/v1/me"
+    TOKENS=$PWD/reuse.txt run me_reused_tokens -s "$lua" "http://127.0.0.1:$PORT/v1/me"
+    TOKENS=$PWD/fresh.txt run me_every_token_new -s "$lua" "http://127.0.0.1:$PORT/v1/me"
+    [ "$PACE_MS" = 0 ] && return
+    PACE_MS=$PACE_MS run healthz_paced -s "$lua" "http://127.0.0.1:$PORT/healthz"
+    PACE_MS=$PACE_MS TOKENS=$PWD/reuse.txt run me_reused_paced -s "$lua" "http://127.0.0.1:$PORT/v1/me"
 }
 
 if [ -n "$BASELINE" ]; then
@@ -245,7 +257,7 @@ if [ -n "$BASELINE" ]; then
         echo "current:  $current_rev"
         echo "machine: $(nproc) CPU, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(uname -sr)"
         echo "settings: DURATION=$DURATION ROUNDS=$ROUNDS CONNECTIONS=$CONNECTIONS wrk -t1, PORTCULLIS_LOG=$LOG_LEVEL"
-        python3 - "$WORK" "$ROUNDS" "$FRESH_TOKENS" <<'PY'
+        python3 - "$WORK" "$ROUNDS" "$FRESH_TOKENS" "$PACE_MS" <<'PY'
 import pathlib, re, sys
 from statistics import median
 work, rounds, fresh = pathlib.Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -267,10 +279,18 @@ for run in runs:
 b_rss, c_rss = rss("baseline"), rss("current")
 print(f"RSS after the distinct tokens: baseline {median(b_rss):.1f} MiB, current {median(c_rss):.1f} MiB "
       f"(medians; rounds: {' '.join(f'{v:.1f}' for v in b_rss)} / {' '.join(f'{v:.1f}' for v in c_rss)})")
-for run in runs[1:]:
-    cpu = median(values("current", run, "cpu")) / median(values("current", "healthz", "cpu"))
-    base = median(values("baseline", run, "cpu")) / median(values("baseline", "healthz", "cpu"))
-    print(f"{run}: server CPU per request / healthz's: baseline {base:.2f}x, current {cpu:.2f}x")
+pairs = [(run, "healthz") for run in runs[1:]]
+if (work / "current-1" / "me_reused_paced.cpu").exists():
+    pairs.append(("me_reused_paced", "healthz_paced"))
+for run, floor in pairs:
+    cpu = median(values("current", run, "cpu")) / median(values("current", floor, "cpu"))
+    base = median(values("baseline", run, "cpu")) / median(values("baseline", floor, "cpu"))
+    per_round = " ".join(f"{r / h:.2f}" for r, h in zip(values("current", run, "cpu"), values("current", floor, "cpu")))
+    print(f"{run}: server CPU per request / {floor}'s: baseline {base:.2f}x, current {cpu:.2f}x"
+          f" (current per round: {per_round})")
+if len(pairs) == 3:
+    rates = [median(values("current", r, "rps")) for r in ("healthz_paced", "me_reused_paced")]
+    print(f"paced runs (PACE_MS={sys.argv[4]}): {rates[0]:.0f} and {rates[1]:.0f} req/s offered and served")
 for run in runs[1:]:
     ratio = median(values("current", run, "rps")) / median(values("baseline", run, "rps"))
     verdict = "within 5% of" if ratio >= 0.95 else "MORE than 5% below"
@@ -319,6 +339,11 @@ PY
 python3 -c 'import sys
 h, r, rss = (float(open(f).read()) for f in sys.argv[1:4])
 print(f"server CPU per request, reused tokens / healthz: {r / h:.2f}x (target <= 1.25x)")
+try:
+    hp, rp = (float(open(f).read()) for f in ("healthz_paced.cpu", "me_reused_paced.cpu"))
+    print(f"the same at one offered rate (the paced runs): {rp / hp:.2f}x")
+except FileNotFoundError:
+    pass
 print(f"RSS after {sys.argv[4]} distinct tokens: {rss / 1024:.1f} MiB = {rss * 1024 / 1e6:.1f} MB (target <= 48 MB)")' \
     healthz.cpu me_reused_tokens.cpu rss.kib "$RSS_TOKENS"
 read -r fresh_requests < <(awk -F'requests=' '/^tokens_in_file/ {print $2}' me_every_token_new.out)
