@@ -73,11 +73,13 @@ pub fn access_token<'a>(
 /// `HeaderValue::to_str` makes (but for tabs, which no token contains), written so that it runs
 /// over a whole kilobyte-long token in a few vector steps instead of a byte at a time.
 fn visible_ascii(bytes: &[u8]) -> Option<&str> {
-    // No early exit, so the compiler can vectorize the loop.
-    let ok = bytes
+    // Shifted down by a space, every allowed byte is at most `~ - ' '` and every other one is
+    // above it (control bytes wrap around): one maximum, a loop the compiler vectorizes.
+    let highest = bytes
         .iter()
-        .fold(true, |ok, &b| ok & (b' '..=b'~').contains(&b));
-    if ok {
+        .map(|b| b.wrapping_sub(b' '))
+        .fold(0, u8::max);
+    if highest <= b'~' - b' ' {
         std::str::from_utf8(bytes).ok()
     } else {
         None
