@@ -75,10 +75,7 @@ pub fn access_token<'a>(
 fn visible_ascii(bytes: &[u8]) -> Option<&str> {
     // Shifted down by a space, every allowed byte is at most `~ - ' '` and every other one is
     // above it (control bytes wrap around): one maximum, a loop the compiler vectorizes.
-    let highest = bytes
-        .iter()
-        .map(|b| b.wrapping_sub(b' '))
-        .fold(0, u8::max);
+    let highest = bytes.iter().map(|b| b.wrapping_sub(b' ')).fold(0, u8::max);
     if highest <= b'~' - b' ' {
         std::str::from_utf8(bytes).ok()
     } else {

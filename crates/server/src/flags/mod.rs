@@ -4,14 +4,15 @@
 //! with its audit row). Every instance keeps a typed snapshot of the effective values in memory,
 //! loaded at start-up and reloaded by the cluster sync whenever it reads a `flag.set` audit row
 //! (`crate::cluster::sync`), so a change is in force everywhere within one sync interval.
-//! Reads on the request path are a lock-free-in-practice `RwLock` read and an `Arc` clone: no
-//! database round trip.
+//! Reads on the request path use each thread's copy of the snapshot (`per_thread`): no
+//! database round trip, and no write to memory the other cores read.
 //!
 //! Values: the built-in default comes from the configuration (`[flags]`, `[mfa]`,
 //! `auth.client_ids`); a global row overrides it; for per-org flags an org row overrides the
 //! global value for that org. A stored `null` removes an override. Rows that no longer fit the
 //! registry (a flag since removed, a value edited by hand) are ignored with a warning.
 
+mod per_thread;
 pub mod registry;
 
 use crate::config::{Config, MfaRole};
@@ -122,6 +123,8 @@ struct Inner {
     defaults: Snapshot,
     configured_clients: Vec<String>,
     current: RwLock<Arc<Snapshot>>,
+    /// Bumped after `current` is replaced, so that threads refresh their copies.
+    version: per_thread::Versioned,
     /// Serializes reloads, so that the last one to finish read the newest rows.
     reloading: tokio::sync::Mutex<()>,
 }
@@ -135,6 +138,7 @@ impl Flags {
         Self {
             inner: Arc::new(Inner {
                 current: RwLock::new(Arc::new(defaults.clone())),
+                version: per_thread::Versioned::new(),
                 defaults,
                 configured_clients,
                 reloading: tokio::sync::Mutex::new(()),
@@ -150,6 +154,25 @@ impl Flags {
         }
     }
 
+    /// Reads the current values through this thread's copy of them.
+    fn read<R>(&self, read: impl Fn(&Snapshot) -> R) -> R {
+        self.inner.version.read(|| self.snapshot(), read)
+    }
+
+    /// Makes `next` the current snapshot.
+    fn replace(&self, next: Arc<Snapshot>) {
+        let mut current = match self.inner.current.write() {
+            Ok(c) => c,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if **current != *next {
+            tracing::info!("feature flags loaded");
+        }
+        *current = next;
+        drop(current);
+        self.inner.version.bump();
+    }
+
     /// The built-in defaults (configuration), before any database override.
     pub fn defaults(&self) -> &Snapshot {
         &self.inner.defaults
@@ -162,22 +185,23 @@ impl Flags {
 
     /// Whether MFA proof is required on the routes of `org` (`None`: routes outside any org).
     pub fn mfa_required(&self, org: Option<OrgId>) -> bool {
-        let s = self.snapshot();
-        org.and_then(|o| s.mfa_required_orgs.get(&o).copied())
-            .unwrap_or(s.mfa_required)
+        self.read(|s| {
+            org.and_then(|o| s.mfa_required_orgs.get(&o).copied())
+                .unwrap_or(s.mfa_required)
+        })
     }
 
     /// Whether holding `role` requires MFA proof.
     pub fn mfa_required_for_role(&self, role: MfaRole) -> bool {
-        self.snapshot().mfa_required_roles.contains(&role)
+        self.read(|s| s.mfa_required_roles.contains(&role))
     }
 
     pub fn revocation_check_reads(&self) -> bool {
-        self.snapshot().revocation_check_reads
+        self.read(|s| s.revocation_check_reads)
     }
 
     pub fn jit_provisioning(&self) -> bool {
-        self.snapshot().jit_provisioning
+        self.read(|s| s.jit_provisioning)
     }
 
     /// How often a WebSocket re-validates its token (`ws.revalidate_secs`).
@@ -188,16 +212,13 @@ impl Flags {
     /// Whether a token of this app client is accepted now (`auth.client_ids`). A token without
     /// `client_id` (OIDC) is only affected once the list is narrowed, and then refused.
     pub fn client_accepted(&self, client_id: Option<&str>) -> bool {
-        let s = self.snapshot();
-        if self
-            .inner
-            .configured_clients
-            .iter()
-            .all(|c| s.auth_client_ids.contains(c))
-        {
-            return true;
-        }
-        client_id.is_some_and(|c| s.auth_client_ids.iter().any(|a| a == c))
+        self.read(|s| {
+            self.inner
+                .configured_clients
+                .iter()
+                .all(|c| s.auth_client_ids.contains(c))
+                || client_id.is_some_and(|c| s.auth_client_ids.iter().any(|a| a == c))
+        })
     }
 
     /// Builds the snapshot of `rows` over the defaults.
@@ -248,15 +269,7 @@ impl Flags {
     pub async fn reload(&self, store: &dyn Store) -> Result<(), StoreError> {
         let _one_at_a_time = self.inner.reloading.lock().await;
         let rows = store.list_flags().await?;
-        let next = Arc::new(self.effective(&rows));
-        let mut current = match self.inner.current.write() {
-            Ok(c) => c,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if **current != *next {
-            tracing::info!("feature flags loaded");
-        }
-        *current = next;
+        self.replace(Arc::new(self.effective(&rows)));
         Ok(())
     }
 }
@@ -317,7 +330,9 @@ mod tests {
                 MfaRole::PlatformAdmin
             ]
         );
-        *f.inner.current.write().expect("lock") = Arc::new(s);
+        // Read once before the change, so that this thread holds a copy to be replaced.
+        assert!(!f.mfa_required(None));
+        f.replace(Arc::new(s));
         assert!(f.mfa_required(None) && f.mfa_required(Some(other)));
         assert!(!f.mfa_required(Some(org)));
         assert!(f.client_accepted(Some("b")) && !f.client_accepted(Some("a")));
