@@ -139,7 +139,10 @@ impl JwksCache {
     /// Whether `kid` is in the current key set (used to drop cached verifications whose key
     /// has left the JWKS).
     pub fn contains(&self, kid: &str) -> bool {
-        self.lookup(kid).is_ok()
+        // Without taking the key out: cloning its `Arc` on every cache hit wrote to a counter
+        // that every core's requests share.
+        let set = self.current.load();
+        self.fresh(&set) && set.keys.contains_key(kid)
     }
 
     fn fresh(&self, set: &KeySet) -> bool {

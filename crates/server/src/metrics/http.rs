@@ -134,6 +134,9 @@ where
     super::handles::http_request(method, route, status, elapsed.as_secs_f64());
     super::recent::request(route, status, code, validated);
 
+    // Written out on the stack: `Display` for a UUID goes through the formatting machinery.
+    let mut user_buf = uuid::Uuid::encode_buffer();
+    let user_id = user_id.map(|u| &*u.hyphenated().encode_lower(&mut user_buf));
     let reason = match auth {
         Some(Err(r)) => Some(r.code()),
         _ => refused,

@@ -372,6 +372,24 @@ mod tests {
         ))
     }
 
+    fn alice() -> (String, String) {
+        ("https://issuer.test".to_owned(), "alice".to_owned())
+    }
+
+    /// Loads a new identity of `key` through the cache: that identity, and the cache's answer.
+    async fn load_new(
+        cache: &PrincipalCache,
+        key: &(String, String),
+    ) -> (Arc<Identity>, Arc<Identity>) {
+        let fresh = identity(&key.1);
+        let kept = Arc::clone(&fresh);
+        let got = cache
+            .get_or_load(key.clone(), async move { Ok(kept) })
+            .await
+            .expect("loaded");
+        (fresh, got)
+    }
+
     /// Concurrent misses for one subject run one load; the others wait for its answer.
     #[tokio::test]
     async fn concurrent_misses_share_one_load() {
@@ -389,9 +407,7 @@ mod tests {
                         let _ = wait.wait_for(|go| *go).await;
                         Ok(identity("alice"))
                     };
-                    cache
-                        .get_or_load(("https://issuer.test".to_owned(), "alice".to_owned()), load)
-                        .await
+                    cache.get_or_load(alice(), load).await
                 })
             })
             .collect();
@@ -410,18 +426,13 @@ mod tests {
     #[tokio::test]
     async fn a_failed_load_is_not_kept() {
         let cache = PrincipalCache::default();
-        let key = ("https://issuer.test".to_owned(), "alice".to_owned());
+        let key = alice();
         let failed = cache
             .get_or_load(key.clone(), async { Err(StoreError::unavailable("down")) })
             .await;
         assert!(failed.is_err());
         assert!(cache.cached(&key.0, &key.1).await.is_none());
-        let fresh = identity("alice");
-        let kept = Arc::clone(&fresh);
-        let got = cache
-            .get_or_load(key.clone(), async move { Ok(kept) })
-            .await
-            .expect("loaded");
+        let (fresh, got) = load_new(&cache, &key).await;
         assert!(Arc::ptr_eq(&got, &fresh));
     }
 
@@ -429,7 +440,7 @@ mod tests {
     #[tokio::test]
     async fn a_waiter_takes_over_a_load_whose_caller_went_away() {
         let cache = PrincipalCache::default();
-        let key = ("https://issuer.test".to_owned(), "alice".to_owned());
+        let key = alice();
         let first = {
             let cache = cache.clone();
             let key = key.clone();
@@ -464,7 +475,7 @@ mod tests {
     #[tokio::test]
     async fn an_invalidation_detaches_the_loads_in_flight() {
         let cache = PrincipalCache::default();
-        let key = ("https://issuer.test".to_owned(), "alice".to_owned());
+        let key = alice();
         let (finish, wait) = tokio::sync::oneshot::channel::<()>();
         let stale = identity("alice");
         let old = {
@@ -482,12 +493,7 @@ mod tests {
         };
         tokio::task::yield_now().await;
         cache.forget_subject(&key.0, &key.1).await;
-        let fresh = identity("alice");
-        let kept = Arc::clone(&fresh);
-        let got = cache
-            .get_or_load(key.clone(), async move { Ok(kept) })
-            .await
-            .expect("loaded");
+        let (fresh, got) = load_new(&cache, &key).await;
         assert!(Arc::ptr_eq(&got, &fresh), "a load of its own");
         let _ = finish.send(());
         let old = old.await.expect("task").expect("loaded");
@@ -501,7 +507,7 @@ mod tests {
     #[tokio::test]
     async fn a_load_that_overlapped_an_invalidation_is_not_kept() {
         let cache = PrincipalCache::default();
-        let key = ("https://issuer.test".to_owned(), "alice".to_owned());
+        let key = alice();
         let (loaded, finish) = tokio::sync::oneshot::channel::<()>();
         let stale = identity("alice");
         let load = {
@@ -530,12 +536,7 @@ mod tests {
         );
 
         // Without an invalidation in between, the load is kept.
-        let fresh = identity("alice");
-        let kept = Arc::clone(&fresh);
-        cache
-            .get_or_load(key.clone(), async move { Ok(kept) })
-            .await
-            .expect("loaded");
+        let (fresh, _) = load_new(&cache, &key).await;
         let cached = cache.cached(&key.0, &key.1).await.expect("kept");
         assert!(Arc::ptr_eq(&cached, &fresh));
     }
