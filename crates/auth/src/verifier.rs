@@ -21,8 +21,8 @@ use std::sync::Arc;
 pub type TokenDigest = [u8; 32];
 
 /// The SHA-256 of `token`.
-pub fn token_digest(token: &str) -> TokenDigest {
-    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes());
+pub fn token_digest(token: impl AsRef<[u8]>) -> TokenDigest {
+    let d = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_ref());
     let mut out = [0u8; 32];
     out.copy_from_slice(d.as_ref());
     out
@@ -187,18 +187,21 @@ impl Verifier {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(Rejection::Oversized);
         }
-        let digest = token_digest(token);
+        // From this thread's memo when the same bytes were hashed lately (`verified::digests`).
+        let digest = crate::verified::digests::digest(token.as_bytes());
         if let Some(introspector) = &self.introspector
             && introspector.takes(token)
         {
-            return introspector
-                .verify(token, digest, &self.policy, self.clock.as_ref())
+            // Boxed, as the signature path below: a cache hit's future stays small.
+            return Box::pin(introspector.verify(token, digest, &self.policy, self.clock.as_ref()))
                 .await;
         }
         let (verified, used) = match self.cached(&digest)? {
             Some(v) => (v, CacheUse::Hit),
             None => {
-                let (v, shared_bytes) = self.verify_uncached(token).await?;
+                // Boxed: the signature path's state (a JWKS fetch among it) is kilobytes, and
+                // inline it would be copied with the future of every request, cache hits too.
+                let (v, shared_bytes) = Box::pin(self.verify_uncached(token)).await?;
                 let v = Arc::new(v);
                 if self.cache.enabled() {
                     let stored = Stored::new(&v);
@@ -238,7 +241,7 @@ impl Verifier {
         let key_present = self
             .providers
             .get(shared.iss.as_str())
-            .is_some_and(|p| p.keys().contains(&shared.kid));
+            .is_some_and(|p| p.keys().contains_at(&shared.kid, now));
         if !key_present {
             self.cache.remove(digest);
             return Ok(None);

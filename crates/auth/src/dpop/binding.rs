@@ -163,7 +163,8 @@ impl Dpop {
             (Scheme::Bearer, None) => Ok(()),
             (Scheme::Dpop, _) if mode == DpopMode::Off => Err(Rejection::DpopNotEnabled),
             (Scheme::Dpop, None) => Err(Rejection::DpopUnbound),
-            (Scheme::Dpop, Some(jkt)) => self.check_proof(token, jkt, request).await,
+            // Boxed: the proof's state stays out of the future of every Bearer request.
+            (Scheme::Dpop, Some(jkt)) => Box::pin(self.check_proof(token, jkt, request)).await,
         }
     }
 

@@ -137,12 +137,18 @@ impl JwksCache {
     }
 
     /// Whether `kid` is in the current key set (used to drop cached verifications whose key
-    /// has left the JWKS).
-    pub fn contains(&self, kid: &str) -> bool {
+    /// has left the JWKS), `now` being the caller's reading of the clock in Unix seconds: a
+    /// cache hit has read it already for the token's times, and the set's staleness bound is
+    /// then checked to the second.
+    pub fn contains_at(&self, kid: &str, now: i64) -> bool {
         // Without taking the key out: cloning its `Arc` on every cache hit wrote to a counter
         // that every core's requests share.
         let set = self.current.load();
-        self.fresh(&set) && set.keys.contains_key(kid)
+        let max = i64::try_from(self.config.max_staleness.as_secs()).unwrap_or(i64::MAX);
+        let fresh = set
+            .confirmed_at
+            .is_some_and(|at| now.saturating_sub(at.timestamp()) <= max);
+        fresh && set.keys.contains_key(kid)
     }
 
     fn fresh(&self, set: &KeySet) -> bool {

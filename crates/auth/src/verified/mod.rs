@@ -4,6 +4,7 @@
 //! cache entry costs in memory, for the cache's byte budget.
 
 pub mod cache;
+pub mod digests;
 pub mod interned;
 pub mod other;
 pub mod shared;

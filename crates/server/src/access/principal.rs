@@ -4,7 +4,7 @@
 //! memberships.
 
 use super::Denied;
-use crate::principal::Principal;
+use crate::principal::{Identity, Principal};
 use crate::state::AppState;
 use portcullis_auth::Verified;
 use std::sync::Arc;
@@ -47,30 +47,9 @@ pub async fn resolve_principal(
     };
     let (identity, checked) = match cached {
         Some(identity) => (identity, false),
-        None => {
-            state.revocations.check_token(claims).await?;
-            let existing = state.store.find_user(&claims.iss, &claims.sub).await?;
-            match &existing {
-                Some(user) => state.revocations.check_user(user, claims).await?,
-                None if !state.flags.jit_provisioning() => {
-                    return Err(Denied::NotProvisioned);
-                }
-                None => {}
-            }
-            let load = async || {
-                state
-                    .principals
-                    .identity(&state.store, &token, state.clock.now(), trusted)
-                    .await
-            };
-            let identity = load().await.map_err(Denied::Unavailable)?;
-            // A write, so after every revocation check above; and only here, on a load from
-            // the database, so a cache hit stays free of it.
-            let identity = super::links::with_links(state, &token, identity, load)
-                .await
-                .map_err(Denied::Unavailable)?;
-            (identity, true)
-        }
+        // Boxed: a load's state (the store's futures, the links) is kilobytes, and a future
+        // that held it inline would be copied whole at every step of every request, hits too.
+        None => (Box::pin(load(state, &token, trusted)).await?, true),
     };
     let platform_admin = token.platform_admin;
     let principal = Principal {
@@ -83,4 +62,35 @@ pub async fn resolve_principal(
         state.revocations.check(&principal).await?;
     }
     Ok(principal)
+}
+
+/// The identity from the database, after every revocation check that needs no user row and
+/// the user's own; the first-sight upsert and the link-made memberships are the writes.
+async fn load(
+    state: &AppState,
+    token: &Arc<Verified>,
+    trusted: bool,
+) -> Result<Arc<Identity>, Denied> {
+    let claims = &token.claims;
+    state.revocations.check_token(claims).await?;
+    let existing = state.store.find_user(&claims.iss, &claims.sub).await?;
+    match &existing {
+        Some(user) => state.revocations.check_user(user, claims).await?,
+        None if !state.flags.jit_provisioning() => {
+            return Err(Denied::NotProvisioned);
+        }
+        None => {}
+    }
+    let load = async || {
+        state
+            .principals
+            .identity(&state.store, token, state.clock.now(), trusted)
+            .await
+    };
+    let identity = load().await.map_err(Denied::Unavailable)?;
+    // A write, so after every revocation check above; and only here, on a load from the
+    // database, so a cache hit stays free of it.
+    super::links::with_links(state, token, identity, load)
+        .await
+        .map_err(Denied::Unavailable)
 }

@@ -5,11 +5,12 @@
 use super::error::ApiError;
 use super::problem::Problem;
 use crate::limits::rate::{Limiter, ip_key};
-use axum::extract::{ConnectInfo, Request};
+use crate::listen::Peer;
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use std::future::Future;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 
 /// Total size of the request's header names and values (plus 4 bytes per header for the
 /// separators) above which the request is refused with 431. Tokens are capped at 8 KiB, so
@@ -47,7 +48,7 @@ where
     F: Future<Output = Response>,
 {
     // Absent only when the router is driven without a listener (tests calling it directly).
-    let Some(ConnectInfo(peer)) = req.extensions().get::<ConnectInfo<SocketAddr>>().copied() else {
+    let Some(peer) = req.extensions().get::<Peer>().map(|p| p.addr) else {
         return next(req).await;
     };
     match limiter.admit(ip_key(peer.ip())) {

@@ -22,7 +22,6 @@ mod send_timeout;
 
 use crate::shutdown::Shutdown;
 use axum::Router;
-use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
@@ -41,6 +40,15 @@ use tower::ServiceExt;
 #[derive(Debug, Clone)]
 pub struct ConnectionSlot {
     _permit: Arc<OwnedSemaphorePermit>,
+}
+
+/// What a request knows of its connection, as one extension: the peer's address (what the
+/// per-IP rate limit keys on) and the connection's [`ConnectionSlot`]. One rather than two: a
+/// request's extensions are a small map, and each entry more is work on every request.
+#[derive(Debug, Clone)]
+pub struct Peer {
+    pub addr: SocketAddr,
+    pub slot: ConnectionSlot,
 }
 
 /// How [`serve`] treats connections.
@@ -137,10 +145,11 @@ async fn connection(
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(error = %e, "TCP_NODELAY not set");
     }
-    // The peer address is what the per-IP rate limit keys on.
     let service = router.map_request(move |mut req: axum::http::Request<Incoming>| {
-        req.extensions_mut().insert(ConnectInfo(peer));
-        req.extensions_mut().insert(slot.clone());
+        req.extensions_mut().insert(Peer {
+            addr: peer,
+            slot: slot.clone(),
+        });
         req
     });
     let conn = http

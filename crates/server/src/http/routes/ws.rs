@@ -9,7 +9,7 @@
 use crate::access::{Door, Freshness, Presented, authenticate};
 use crate::http::ApiError;
 use crate::http::problem::Problem;
-use crate::listen::ConnectionSlot;
+use crate::listen::Peer;
 use crate::state::AppState;
 use crate::ws::{MAX_MESSAGE_BYTES, auth, session};
 use axum::extract::ws::WebSocketUpgrade;
@@ -73,7 +73,7 @@ pub async fn upgrade(State(state): State<AppState>, req: Request) -> Response {
     // upgrade fails, the closure and what it holds are dropped.
     let holds = session::Holds {
         shutdown: state.shutdown.hold(),
-        connection: parts.extensions.get::<ConnectionSlot>().cloned(),
+        connection: parts.extensions.get::<Peer>().map(|p| p.slot.clone()),
     };
     ws.max_message_size(MAX_MESSAGE_BYTES)
         .max_frame_size(MAX_MESSAGE_BYTES)
