@@ -10,6 +10,10 @@
 #   5. 1 and 2 again at one offered rate (PACE_MS, below): at saturation each route runs at its
 #      own rate, and the slower one pays more wake-ups per request in the kernel; paced, the two
 #      are compared at the same load
+#   6. 1 and 2 again in alternating slices (ALT_SLICES pairs of ALT_SECONDS each, below): on a
+#      shared machine a slowdown lasting seconds can fall on one of two back-to-back runs and
+#      not the other, moving their ratio by a tenth or more; slices of a second, in the order
+#      ABBA, spread it over both routes alike
 # For each HTTP run: req/s, p50/p99, and the CPU time the server and wrk used per request
 # (utime+stime from /proc/<pid>/stat, so what the two share the cores for is visible).
 # Results: docs/benchmarks.md, "Load". Bounded: DURATION seconds per run (default 10).
@@ -50,6 +54,9 @@ REUSE_TOKENS=${REUSE_TOKENS:-50}
 # connections, 2 ms offers about 15 000 requests per second, a fifth to a quarter of what
 # /healthz saturates at on two cores.
 PACE_MS=${PACE_MS:-2}
+# Run 6: pairs of slices, one of each route per pair, ALT_SECONDS each (0 slices skip it).
+ALT_SLICES=${ALT_SLICES:-10}
+ALT_SECONDS=${ALT_SECONDS:-1}
 RSS_TOKENS=${RSS_TOKENS:-100000}
 RSS_USERS=${RSS_USERS:-1000}
 # Enough for DURATION seconds of the signature path at up to 32k req/s, and for the RSS pass; a
@@ -224,16 +231,61 @@ print(f"server {server:6.1f} us/req   wrk {(u + s) / n * 1e6:5.1f} us/req")' \
     printf '%s%-22s %10s req/s   p50 %-9s p99 %-9s %s   %s\n' "${RUN_LABEL:-}" "$name" "$rps" "$p50" "$p99" "$cpu" "$extra" | tee -a "$WORK/summary.txt"
     echo "$rps" > "$name.rps"
 }
+# One slice of run 6: NAME's server CPU ticks and requests are added to NAME.alt.
+slice() {
+    local name=$1; shift
+    local before after requests
+    before=$(server_cpu_ticks)
+    wrk -t1 -c"$CONNECTIONS" -d"${ALT_SECONDS}s" "$@" > "$name.slice.out"
+    after=$(server_cpu_ticks)
+    requests=$(awk '/requests in/ {print $1}' "$name.slice.out")
+    echo "$((after - before)) $requests" >> "$name.alt"
+}
+
+# Run 6: /healthz and reused tokens in alternating slices, in the order ABBA (so that a drift
+# across the run also falls on both alike); each route's server CPU per request is the sum of
+# its slices' ticks over the sum of their requests.
+alternate() {
+    local lua=$ROOT/bench/load/tokens.lua pair
+    log "alternating: $ALT_SLICES pairs of ${ALT_SECONDS}s slices of /healthz and reused tokens"
+    rm -f healthz_alt.alt me_reused_alt.alt
+    for pair in $(seq 1 "$ALT_SLICES"); do
+        if [ $((pair % 2)) = 1 ]; then
+            slice healthz_alt "http://127.0.0.1:$PORT/healthz"
+            TOKENS=$PWD/reuse.txt slice me_reused_alt -s "$lua" "http://127.0.0.1:$PORT/v1/me"
+        else
+            TOKENS=$PWD/reuse.txt slice me_reused_alt -s "$lua" "http://127.0.0.1:$PORT/v1/me"
+            slice healthz_alt "http://127.0.0.1:$PORT/healthz"
+        fi
+    done
+    local name
+    for name in healthz_alt me_reused_alt; do
+        python3 -c 'import sys
+name, hz, seconds = sys.argv[1], float(sys.argv[2]), float(sys.argv[3])
+rows = [tuple(map(float, line.split())) for line in open(f"{name}.alt")]
+ticks, requests = sum(t for t, _ in rows), sum(n for _, n in rows)
+server = ticks / hz / requests * 1e6
+open(f"{name}.cpu", "w").write(f"{server}\n")
+open(f"{name}.rps", "w").write(f"{requests / (len(rows) * seconds)}\n")
+print(f"{requests / (len(rows) * seconds):10.0f} req/s   {len(rows)} slices of {seconds:g}s   server {server:6.1f} us/req")' \
+            "$name" "$(getconf CLK_TCK)" "$ALT_SECONDS" |
+            sed "s/^/${RUN_LABEL:-}$(printf '%-22s ' "$name")/" | tee -a "$WORK/summary.txt"
+    done
+}
+
 # The HTTP runs against the server started last, from its directory: the three at saturation,
-# then /healthz and reused tokens again at one offered rate (PACE_MS; 0 skips them).
+# then /healthz and reused tokens again at one offered rate (PACE_MS; 0 skips them) and in
+# alternating slices (ALT_SLICES; 0 skips them).
 run_all() {
     local lua=$ROOT/bench/load/tokens.lua
     run healthz "http://127.0.0.1:$PORT/healthz"
     TOKENS=$PWD/reuse.txt run me_reused_tokens -s "$lua" "http://127.0.0.1:$PORT/v1/me"
     TOKENS=$PWD/fresh.txt run me_every_token_new -s "$lua" "http://127.0.0.1:$PORT/v1/me"
-    [ "$PACE_MS" = 0 ] && return
-    PACE_MS=$PACE_MS run healthz_paced -s "$lua" "http://127.0.0.1:$PORT/healthz"
-    PACE_MS=$PACE_MS TOKENS=$PWD/reuse.txt run me_reused_paced -s "$lua" "http://127.0.0.1:$PORT/v1/me"
+    if [ "$PACE_MS" != 0 ]; then
+        PACE_MS=$PACE_MS run healthz_paced -s "$lua" "http://127.0.0.1:$PORT/healthz"
+        PACE_MS=$PACE_MS TOKENS=$PWD/reuse.txt run me_reused_paced -s "$lua" "http://127.0.0.1:$PORT/v1/me"
+    fi
+    [ "$ALT_SLICES" = 0 ] || alternate
 }
 
 if [ -n "$BASELINE" ]; then
@@ -282,13 +334,15 @@ print(f"RSS after the distinct tokens: baseline {median(b_rss):.1f} MiB, current
 pairs = [(run, "healthz") for run in runs[1:]]
 if (work / "current-1" / "me_reused_paced.cpu").exists():
     pairs.append(("me_reused_paced", "healthz_paced"))
+if (work / "current-1" / "me_reused_alt.cpu").exists():
+    pairs.append(("me_reused_alt", "healthz_alt"))
 for run, floor in pairs:
     cpu = median(values("current", run, "cpu")) / median(values("current", floor, "cpu"))
     base = median(values("baseline", run, "cpu")) / median(values("baseline", floor, "cpu"))
     per_round = " ".join(f"{r / h:.2f}" for r, h in zip(values("current", run, "cpu"), values("current", floor, "cpu")))
     print(f"{run}: server CPU per request / {floor}'s: baseline {base:.2f}x, current {cpu:.2f}x"
           f" (current per round: {per_round})")
-if len(pairs) == 3:
+if (work / "current-1" / "me_reused_paced.cpu").exists():
     rates = [median(values("current", r, "rps")) for r in ("healthz_paced", "me_reused_paced")]
     print(f"paced runs (PACE_MS={sys.argv[4]}): {rates[0]:.0f} and {rates[1]:.0f} req/s offered and served")
 for run in runs[1:]:
@@ -339,11 +393,13 @@ PY
 python3 -c 'import sys
 h, r, rss = (float(open(f).read()) for f in sys.argv[1:4])
 print(f"server CPU per request, reused tokens / healthz: {r / h:.2f}x (target <= 1.25x)")
-try:
-    hp, rp = (float(open(f).read()) for f in ("healthz_paced.cpu", "me_reused_paced.cpu"))
-    print(f"the same at one offered rate (the paced runs): {rp / hp:.2f}x")
-except FileNotFoundError:
-    pass
+for what, pair in (("at one offered rate (the paced runs)", ("healthz_paced", "me_reused_paced")),
+                   ("in alternating slices", ("healthz_alt", "me_reused_alt"))):
+    try:
+        hp, rp = (float(open(f"{f}.cpu").read()) for f in pair)
+        print(f"the same {what}: {rp / hp:.2f}x")
+    except FileNotFoundError:
+        pass
 print(f"RSS after {sys.argv[4]} distinct tokens: {rss / 1024:.1f} MiB = {rss * 1024 / 1e6:.1f} MB (target <= 48 MB)")' \
     healthz.cpu me_reused_tokens.cpu rss.kib "$RSS_TOKENS"
 read -r fresh_requests < <(awk -F'requests=' '/^tokens_in_file/ {print $2}' me_every_token_new.out)
