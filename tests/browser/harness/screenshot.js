@@ -13,6 +13,9 @@ export function updatingDocs() {
 export async function screenshot(page, name) {
   const dir = updatingDocs() ? docsImagesDir : artifactsDir;
   await mkdir(dir, { recursive: true });
+  // Chromium cannot capture a page mid-navigation; a click that submitted a form may still be
+  // loading its answer.
+  await page.waitForLoadState('load');
   await page.setViewportSize(VIEWPORT);
   const file = path.join(dir, `${name}.png`);
   await page.screenshot({ path: file, animations: 'disabled', caret: 'hide' });

@@ -91,6 +91,9 @@ test('revoking a user\'s sessions from the Users page makes the API refuse their
   await signInToConsole(page, 'dev-admin', '/console/users');
   await page.getByLabel(/Username, e-mail/).fill('dev-mem');
   await page.getByRole('button', { name: 'Search' }).click();
+  // The search is a form GET: the picture waits for the page it loads, not the one it leaves.
+  await page.waitForURL(/\/console\/users\?.*dev-mem/);
+  await page.getByRole('link', { name: 'dev-member' }).waitFor();
   await screenshot(page, 'console-users');
   await page.getByRole('link', { name: 'dev-member' }).click();
   await page.getByText('Revoke all sessions…').click();
