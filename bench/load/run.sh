@@ -14,6 +14,9 @@
 #      shared machine a slowdown lasting seconds can fall on one of two back-to-back runs and
 #      not the other, moving their ratio by a tenth or more; slices of a second, in the order
 #      ABBA, spread it over both routes alike
+#   7. RSS growth under load: after the runs above (caches full, allocator warm), GROWTH_SECONDS
+#      more of /healthz, RSS before and after, in bytes per request; anything the server keeps
+#      per request shows here (0 skips it)
 # For each HTTP run: req/s, p50/p99, and the CPU time the server and wrk used per request
 # (utime+stime from /proc/<pid>/stat, so what the two share the cores for is visible).
 # Results: docs/benchmarks.md, "Load". Bounded: DURATION seconds per run (default 10).
@@ -57,6 +60,8 @@ PACE_MS=${PACE_MS:-2}
 # Run 6: pairs of slices, one of each route per pair, ALT_SECONDS each (0 slices skip it).
 ALT_SLICES=${ALT_SLICES:-10}
 ALT_SECONDS=${ALT_SECONDS:-1}
+# Run 7's length: long enough that a few bytes per request stand out from the allocator's noise.
+GROWTH_SECONDS=${GROWTH_SECONDS:-20}
 RSS_TOKENS=${RSS_TOKENS:-100000}
 RSS_USERS=${RSS_USERS:-1000}
 # Enough for DURATION seconds of the signature path at up to 32k req/s, and for the RSS pass; a
@@ -273,6 +278,23 @@ print(f"{requests / (len(rows) * seconds):10.0f} req/s   {len(rows)} slices of {
     done
 }
 
+# Run 7: RSS before and after GROWTH_SECONDS of /healthz, in bytes per request.
+growth() {
+    log "growth: RSS across ${GROWTH_SECONDS}s of /healthz"
+    local before after requests
+    before=$(rss_kib)
+    wrk -t1 -c"$CONNECTIONS" -d"${GROWTH_SECONDS}s" "http://127.0.0.1:$PORT/healthz" > growth.out
+    after=$(rss_kib)
+    requests=$(awk '/requests in/ {print $1}' growth.out)
+    python3 -c 'import sys
+before, after, n = map(float, sys.argv[1:4])
+per = (after - before) * 1024 / n
+open("growth.bpr", "w").write(f"{per}\n")
+print(f"RSS {before / 1024:5.1f} -> {after / 1024:5.1f} MiB over {int(n)} requests: {per:6.2f} bytes/req")' \
+        "$before" "$after" "$requests" |
+        sed "s/^/${RUN_LABEL:-}$(printf '%-22s ' rss_growth)/" | tee -a "$WORK/summary.txt"
+}
+
 # The HTTP runs against the server started last, from its directory: the three at saturation,
 # then /healthz and reused tokens again at one offered rate (PACE_MS; 0 skips them) and in
 # alternating slices (ALT_SLICES; 0 skips them).
@@ -286,6 +308,7 @@ run_all() {
         PACE_MS=$PACE_MS TOKENS=$PWD/reuse.txt run me_reused_paced -s "$lua" "http://127.0.0.1:$PORT/v1/me"
     fi
     [ "$ALT_SLICES" = 0 ] || alternate
+    [ "$GROWTH_SECONDS" = 0 ] || growth
 }
 
 if [ -n "$BASELINE" ]; then
@@ -342,6 +365,12 @@ for run, floor in pairs:
     per_round = " ".join(f"{r / h:.2f}" for r, h in zip(values("current", run, "cpu"), values("current", floor, "cpu")))
     print(f"{run}: server CPU per request / {floor}'s: baseline {base:.2f}x, current {cpu:.2f}x"
           f" (current per round: {per_round})")
+if (work / "current-1" / "growth.bpr").exists():
+    grown = {side: values(side, "growth", "bpr") for side in ("baseline", "current")}
+    print("RSS growth under /healthz load, bytes per request: "
+          f"baseline {median(grown['baseline']):.2f}, current {median(grown['current']):.2f} "
+          f"(medians; rounds: {' '.join(f'{v:.2f}' for v in grown['baseline'])} / "
+          f"{' '.join(f'{v:.2f}' for v in grown['current'])})")
 if (work / "current-1" / "me_reused_paced.cpu").exists():
     rates = [median(values("current", r, "rps")) for r in ("healthz_paced", "me_reused_paced")]
     print(f"paced runs (PACE_MS={sys.argv[4]}): {rates[0]:.0f} and {rates[1]:.0f} req/s offered and served")
@@ -402,6 +431,7 @@ for what, pair in (("at one offered rate (the paced runs)", ("healthz_paced", "m
         pass
 print(f"RSS after {sys.argv[4]} distinct tokens: {rss / 1024:.1f} MiB = {rss * 1024 / 1e6:.1f} MB (target <= 48 MB)")' \
     healthz.cpu me_reused_tokens.cpu rss.kib "$RSS_TOKENS"
+[ ! -s growth.bpr ] || echo "RSS growth under /healthz load: $(cat growth.bpr) bytes per request"
 read -r fresh_requests < <(awk -F'requests=' '/^tokens_in_file/ {print $2}' me_every_token_new.out)
 if [ "${fresh_requests:-0}" -gt "$FRESH_TOKENS" ]; then
     echo "WARNING: $fresh_requests requests for $FRESH_TOKENS tokens: the 'every token new' run reused tokens; raise FRESH_TOKENS"

@@ -96,6 +96,7 @@ pub async fn build_as(config: &Config, mode: Mode) -> anyhow::Result<App> {
     let auth = verifier::build(config, &auth_settings, addr, Arc::clone(&clock)).await?;
     let mut background = background;
     background.extend(auth.refreshers);
+    background.push(metrics::upkeep::spawn(metrics::upkeep::INTERVAL));
     let dev_issuer = auth.dev_issuer.clone();
     let client_issuers = auth.client_issuers;
     let admin_group = crate::dev_idp::admin_group(config, &auth_settings);

@@ -32,6 +32,7 @@ mod handles;
 pub mod http;
 mod introspection;
 pub mod recent;
+pub mod upkeep;
 
 pub use endpoint::router;
 pub use http::{RequestNotes, track};
